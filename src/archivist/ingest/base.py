@@ -1,0 +1,121 @@
+"""The extraction interface and the registry of per-format extractors."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from archivist.errors import ExtractionError, SkipFile
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of text from one place in a file.
+
+    Attributes:
+        lines: the block's text, one entry per line.
+        page: 1-based page number (PDF), else None.
+        line_start: 1-based number of the first line (text formats: in the file; PDF: on the page),
+            or None when the format has no meaningful lines (DOCX).
+        heading: the heading trail above this block, outermost first.
+    """
+
+    lines: tuple[str, ...]
+    page: int | None = None
+    line_start: int | None = None
+    heading: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Document:
+    """Everything extracted from one file."""
+
+    path: Path
+    kind: str
+    blocks: list[Block] = field(default_factory=list)
+    title: str = ""
+    pages: int | None = None
+
+
+class Extractor(Protocol):
+    """Reads one format. Raises ExtractionError (failed) or SkipFile (not indexable) with a reason."""
+
+    kind: str
+    suffixes: tuple[str, ...]
+    version: str
+
+    def extract(self, path: Path) -> Document: ...
+
+
+def _registry() -> dict[str, Extractor]:
+    from archivist.ingest.docx import DocxExtractor
+    from archivist.ingest.html import HtmlExtractor
+    from archivist.ingest.pdf import PdfExtractor
+    from archivist.ingest.text import CodeExtractor, MarkdownExtractor, PlainTextExtractor, RstExtractor
+
+    table: dict[str, Extractor] = {}
+    for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
+               PlainTextExtractor(), CodeExtractor()):
+        for suffix in ex.suffixes:
+            table[suffix] = ex
+    return table
+
+
+_REGISTRY: dict[str, Extractor] | None = None
+
+
+def extractor_for(path: Path) -> Extractor | None:
+    """The extractor for ``path``'s suffix, or None when the format is not supported."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = _registry()
+    return _REGISTRY.get(path.suffix.lower())
+
+
+def supported_suffixes() -> set[str]:
+    extractor_for(Path("x.txt"))
+    assert _REGISTRY is not None
+    return set(_REGISTRY)
+
+
+def extract(path: Path, *, max_bytes: int | None = None) -> Document:
+    """Extract ``path`` with the extractor for its format.
+
+    Raises:
+        SkipFile: unsupported, empty, too large, or binary content.
+        ExtractionError: the file exists but could not be read (permission, vanished, corrupt).
+    """
+    ex = extractor_for(path)
+    if ex is None:
+        raise SkipFile(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}.")
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise SkipFile(f"{path.name}: empty file (0 bytes).")
+        if max_bytes is not None and size > max_bytes:
+            raise SkipFile(
+                f"{path.name}: {size / 1e6:.0f} MB is above the {max_bytes / 1e6:.0f} MB limit.",
+                hint="Raise index.max_file_mb in config.toml to index it.",
+            )
+        doc = ex.extract(path)
+    except FileNotFoundError:
+        raise ExtractionError(f"{path.name}: the file disappeared while it was being read.") from None
+    except PermissionError:
+        raise ExtractionError(
+            f"{path.name}: permission denied.", hint="Make it readable (chmod u+r) or exclude it."
+        ) from None
+    except IsADirectoryError:
+        raise SkipFile(f"{path.name}: is a directory.") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ESTALE):
+            raise ExtractionError(f"{path.name}: the file disappeared while it was being read.") from None
+        raise ExtractionError(f"{path.name}: could not be read ({exc.strerror or exc}).") from None
+    if not any(line.strip() for block in doc.blocks for line in block.lines):
+        raise SkipFile(f"{path.name}: no text found (scanned image or empty document).")
+    return doc

@@ -1,0 +1,123 @@
+"""Chunking by the embedder's own word pieces, with overlap, never across PDF pages or sections.
+
+MiniLM silently truncates past 256 word pieces (96% of 200-*word* chunks were cut), so every chunk is
+sized in word pieces, and the heading/title prefix that is embedded with it is counted too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from itertools import groupby
+
+from archivist.embed.base import TokenCounter
+from archivist.ingest.base import Document
+
+MAX_PREFIX_TOKENS = 40
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage as stored, embedded and cited."""
+
+    text: str
+    page: int | None
+    line_start: int | None
+    line_end: int | None
+    heading: tuple[str, ...]
+    prefix: str
+    """Title and heading trail, embedded with the text so a passage knows what it is about."""
+    n_tokens: int
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.prefix}\n{self.text}" if self.prefix else self.text
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int | None
+    text: str
+    tokens: int
+
+
+def _prefix(title: str, heading: tuple[str, ...]) -> str:
+    parts = [title] if title else []
+    parts += [h for h in heading if h != title]
+    return " > ".join(parts)
+
+
+def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overlap_tokens: int,
+                   hard_limit: int) -> list[Chunk]:
+    """Cut ``doc`` into chunks.
+
+    Args:
+        doc: extracted document.
+        counter: the embedder's word-piece counter.
+        max_tokens: target size of a chunk's text (word pieces).
+        overlap_tokens: word pieces of trailing lines repeated at the start of the next chunk.
+        hard_limit: the embedder's limit; prefix + text never exceed it.
+    """
+    chunks: list[Chunk] = []
+    # Group consecutive blocks by (page, heading): a chunk never spans two pages or two sections.
+    for (page, heading), group in groupby(doc.blocks, key=lambda b: (b.page, b.heading)):
+        blocks = list(group)
+        prefix = _prefix(doc.title, heading)
+        prefix_tokens = counter.count([prefix])[0] + 1 if prefix else 0
+        if prefix_tokens > MAX_PREFIX_TOKENS:
+            prefix = counter.split(prefix, MAX_PREFIX_TOKENS - 1)[0]
+            prefix_tokens = counter.count([prefix])[0] + 1
+        budget = max(16, min(max_tokens, hard_limit - prefix_tokens))
+        raw: list[tuple[int | None, str]] = []
+        for block in blocks:
+            for offset, text in enumerate(block.lines):
+                if text.strip():
+                    number = block.line_start + offset if block.line_start is not None else None
+                    raw.append((number, text.strip()))
+        counts = counter.count([t for _, t in raw])
+        lines: list[_Line] = []
+        for (number, text), n in zip(raw, counts):
+            if n <= budget:
+                lines.append(_Line(number, text, n))
+            else:
+                for piece in counter.split(text, budget):
+                    lines.append(_Line(number, piece, counter.count([piece])[0]))
+        chunks.extend(_pack(lines, budget, overlap_tokens, page, heading, prefix))
+    return chunks
+
+
+def _pack(lines: list[_Line], budget: int, overlap: int, page: int | None, heading: tuple[str, ...],
+          prefix: str) -> list[Chunk]:
+    out: list[Chunk] = []
+    current: list[_Line] = []
+    size = 0  # word pieces, plus one per line break (a newline is not a word piece, but be conservative)
+
+    def emit() -> None:
+        numbers = [ln.number for ln in current if ln.number is not None]
+        out.append(Chunk(
+            text="\n".join(ln.text for ln in current), page=page,
+            line_start=min(numbers) if numbers else None, line_end=max(numbers) if numbers else None,
+            heading=heading, prefix=prefix, n_tokens=sum(ln.tokens for ln in current),
+        ))
+
+    for line in lines:
+        if current and size + line.tokens > budget:
+            emit()
+            # Carry trailing lines (up to `overlap` word pieces) into the next chunk.
+            carry: list[_Line] = []
+            carried = 0
+            for prev in reversed(current):
+                if carried + prev.tokens > overlap or carried + prev.tokens + line.tokens > budget:
+                    break
+                carry.insert(0, prev)
+                carried += prev.tokens
+            current, size = carry, carried
+        current.append(line)
+        size += line.tokens
+    if current:
+        emit()
+    return out

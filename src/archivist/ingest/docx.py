@@ -1,0 +1,59 @@
+"""DOCX: paragraphs and tables in document order, headings from paragraph styles."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from archivist.errors import ExtractionError
+from archivist.ingest.base import Block, Document
+
+
+class DocxExtractor:
+    kind = "docx"
+    suffixes = (".docx",)
+    version = "1"
+
+    def extract(self, path: Path) -> Document:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        try:
+            document = docx.Document(str(path))
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ExtractionError(
+                f"{path.name}: not a readable DOCX ({exc}).", hint="Re-save it from a word processor."
+            ) from None
+        blocks: list[Block] = []
+        trail: list[tuple[int, str]] = []
+        title = (document.core_properties.title or "").strip()
+        for item in document.iter_inner_content():
+            if isinstance(item, Paragraph):
+                text = item.text.strip()
+                if not text:
+                    continue
+                style = (item.style.name if item.style is not None else "") or ""
+                level = None
+                if style == "Title":
+                    level = 0
+                elif style.startswith("Heading"):
+                    digits = style.removeprefix("Heading").strip()
+                    level = int(digits) if digits.isdigit() else 1
+                if level is not None:
+                    trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
+                    title = title or text
+                blocks.append(Block(tuple(text.splitlines()), heading=tuple(t for _, t in trail)))
+            elif isinstance(item, Table):
+                rows = []
+                for row in item.rows:
+                    cells: list[str] = []
+                    for cell in row.cells:
+                        value = " ".join(cell.text.split())
+                        if not cells or cells[-1] != value:  # merged cells repeat their text
+                            cells.append(value)
+                    if any(cells):
+                        rows.append(" | ".join(cells))
+                if rows:
+                    blocks.append(Block(tuple(rows), heading=tuple(t for _, t in trail)))
+        return Document(path, self.kind, blocks, title=title or path.stem)

@@ -1,0 +1,64 @@
+"""Every path Archivist reads or writes is resolved here (``archivist locate`` prints them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP = "archivist"
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def checkout_models_dir() -> Path | None:
+    """The ``models/`` folder of a source checkout when Archivist runs from one (editable install)."""
+    candidate = Path(__file__).resolve().parents[2] / "models"
+    return candidate if (candidate / "README.md").is_file() else None
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Resolved locations. ``ARCHIVIST_HOME`` puts everything under one folder (demo, tests)."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    runtime_dir: Path
+    models_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "index.db"
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.cache_dir / "tmp"
+
+    @classmethod
+    def resolve(cls) -> "Paths":
+        home = _env_path("ARCHIVIST_HOME")
+        if home is not None:
+            config, data, cache, runtime = home / "config", home / "data", home / "cache", home / "run"
+        else:
+            config = Path(platformdirs.user_config_dir(APP))
+            data = Path(platformdirs.user_data_dir(APP))
+            cache = Path(platformdirs.user_cache_dir(APP))
+            runtime = Path(platformdirs.user_runtime_dir(APP))
+        models = _env_path("ARCHIVIST_MODELS_DIR") or checkout_models_dir() or (data / "models")
+        return cls(config, data, cache, runtime, models)
+
+    def ensure_private(self, path: Path) -> Path:
+        """Create ``path`` as a 0700 directory (data, cache and runtime never readable by others)."""
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+        return path
