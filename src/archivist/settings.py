@@ -22,6 +22,17 @@ class ChunkSettings(BaseModel):
     """Word pieces repeated from the end of one chunk at the start of the next."""
 
 
+class IndexSettings(BaseModel):
+    """Which files are indexed."""
+
+    max_file_mb: float = Field(25, gt=0)
+    """Files larger than this are skipped with a reason (a 50 MB log would take ~an hour to embed)."""
+    skip_hidden: bool = True
+    """Skip dot-files and dot-folders (.git, .venv, editor swap files)."""
+    skip_dirs: list[str] = ["node_modules", "__pycache__", "venv"]
+    """Folder names never descended into."""
+
+
 class EmbedSettings(BaseModel):
     """The embedding backend."""
 
@@ -64,6 +75,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ARCHIVIST_", env_nested_delimiter="__", extra="ignore")
 
+    index: IndexSettings = IndexSettings()
     chunk: ChunkSettings = ChunkSettings()
     embed: EmbedSettings = EmbedSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

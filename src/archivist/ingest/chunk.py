@@ -45,10 +45,14 @@ class _Line:
     tokens: int
 
 
-def _prefix(title: str, heading: tuple[str, ...]) -> str:
-    parts = [title] if title else []
-    parts += [h for h in heading if h != title]
-    return " > ".join(parts)
+def _prefix(name: str, title: str, heading: tuple[str, ...]) -> str:
+    # The file name often names the document best (``ACME_2019_10K.pdf``); the title and heading trail
+    # say what the passage is about. Embedded and keyword-indexed with the text.
+    parts = [name]
+    if title and title.lower() != name.lower():
+        parts.append(title)
+    parts += [h for h in heading if h not in parts]
+    return " > ".join(p for p in parts if p)
 
 
 def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overlap_tokens: int,
@@ -66,7 +70,7 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
     # Group consecutive blocks by (page, heading): a chunk never spans two pages or two sections.
     for (page, heading), group in groupby(doc.blocks, key=lambda b: (b.page, b.heading)):
         blocks = list(group)
-        prefix = _prefix(doc.title, heading)
+        prefix = _prefix(doc.path.stem.replace("_", " "), doc.title, heading)
         prefix_tokens = counter.count([prefix])[0] + 1 if prefix else 0
         if prefix_tokens > MAX_PREFIX_TOKENS:
             prefix = counter.split(prefix, MAX_PREFIX_TOKENS - 1)[0]

@@ -1,0 +1,1 @@
+"""Answering: prompt within a token budget, local generation, grounding checks, abstention."""

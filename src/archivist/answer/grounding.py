@@ -1,0 +1,115 @@
+"""Grounding: every answer sentence is scored for support against the passages it could rest on.
+
+support(sentence, passage) = 0.5 * cosine(sentence, passage) + 0.5 * share of the sentence's content words
+found in the passage, halved when the sentence states a number the passage does not contain (analysts
+distrust an invented figure more than anything). Each sentence is linked to its best passage; markers the
+model wrote for passages it was not given are removed; sentences below ``min_support`` are flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from archivist.embed.base import Embedder
+from archivist.retrieve.text import fold, terms
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass
+class Sentence:
+    """One sentence of the answer with the passage it rests on."""
+
+    text: str
+    passage: int | None
+    """1-based number of the best supporting passage, None when nothing supports it."""
+    support: float
+    supported: bool
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences (also at line breaks: bullet lists)."""
+    parts = _SENTENCE_END.split(text.strip())
+    return [p.strip(" \t-•*") for p in parts if p and p.strip(" \t-•*")]
+
+
+def strip_markers(text: str) -> tuple[str, list[int]]:
+    """Remove [n] / [n, m] markers; return the clean text and the numbers it cited."""
+    cited: list[int] = []
+    for m in _MARKER.finditer(text):
+        for part in re.split(r"\s*[,–-]\s*", m.group(1)):
+            cited.append(int(part))
+    return _MARKER.sub("", text).strip(), cited
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def lexical_support(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words that the passage contains, halved for foreign numbers."""
+    words = set(terms(sentence))
+    if not words:
+        return 0.0
+    have = set(re.findall(r"\w+", fold(passage)))
+    score = len(words & have) / len(words)
+    missing_numbers = _numbers(sentence) - _numbers(passage)
+    return score * 0.5 if missing_numbers else score
+
+
+def support_matrix(sentences: Sequence[str], passages: Sequence[str], embedder: Embedder,
+                   passage_vectors: np.ndarray | None = None) -> np.ndarray:
+    """support[i, j] of sentence i by passage j (0..1)."""
+    if not sentences or not passages:
+        return np.zeros((len(sentences), len(passages)), dtype=np.float32)
+    svec = embedder.embed_batch(list(sentences))
+    pvec = passage_vectors if passage_vectors is not None else embedder.embed_batch(list(passages))
+    cos = np.clip(svec @ pvec.T, 0.0, 1.0)
+    lex = np.array([[lexical_support(s, p) for p in passages] for s in sentences], dtype=np.float32)
+    penalty = np.array([[0.5 if _numbers(s) - _numbers(p) else 1.0 for p in passages] for s in sentences],
+                       dtype=np.float32)
+    return (0.5 * cos * penalty + 0.5 * lex).astype(np.float32)
+
+
+def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_support: float,
+           passage_vectors: np.ndarray | None = None) -> tuple[list[Sentence], list[int]]:
+    """Score each sentence of ``answer`` against ``passages``.
+
+    Returns:
+        The sentences, each linked to its best passage (or flagged), and the marker numbers the model
+        invented (cited passages it was never given), which are dropped from the text.
+    """
+    raw = split_sentences(answer)
+    clean: list[str] = []
+    invented: list[int] = []
+    for sentence in raw:
+        text, cited = strip_markers(sentence)
+        invented += [n for n in cited if not 1 <= n <= len(passages)]
+        if text:
+            clean.append(text)
+    scores = support_matrix(clean, passages, embedder, passage_vectors)
+    out: list[Sentence] = []
+    for i, text in enumerate(clean):
+        j = int(np.argmax(scores[i])) if len(passages) else -1
+        best = float(scores[i, j]) if j >= 0 else 0.0
+        ok = best >= min_support
+        out.append(Sentence(text, j + 1 if ok else None, round(best, 3), ok))
+    return out, sorted(set(invented))
+
+
+def render(sentences: Sequence[Sentence]) -> str:
+    """The checked answer as text: supported sentences end with [n], unsupported ones are marked."""
+    parts = []
+    for s in sentences:
+        body = s.text.rstrip()
+        end = ""
+        if body and body[-1] in ".!?":
+            body, end = body[:-1], body[-1]
+        parts.append(f"{body} [{s.passage}]{end}" if s.supported else f"{body}{end} [unsupported]")
+    return " ".join(parts)

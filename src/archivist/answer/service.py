@@ -1,0 +1,190 @@
+"""``ask``: retrieve -> abstain or generate -> ground -> cite. The one place the answer pipeline is wired."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from archivist.answer.generator import Generator
+from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers
+from archivist.answer.prompt import build_prompt
+from archivist.retrieve.hybrid import Hit, Retriever
+from archivist.retrieve.text import coverage, terms
+from archivist.settings import Settings
+
+NOT_FOUND = "Not found in your documents."
+_MODEL_NOT_FOUND = re.compile(r"\bnot (?:found|mentioned|provided|stated|available)\b|\bdo(?:es)? not (?:contain|say|mention)",
+                              re.IGNORECASE)
+
+
+@dataclass
+class Citation:
+    """A passage shown to the user, numbered as in the answer."""
+
+    n: int
+    path: str
+    page: int | None
+    line_start: int | None
+    line_end: int | None
+    heading: str
+    text: str
+    score: float
+    """Retrieval evidence for this passage (0..1): mean of cosine similarity and question-word coverage."""
+    support: float
+    """Best support this passage gives to a sentence of the answer (0 when no sentence rests on it)."""
+
+
+@dataclass
+class Answer:
+    """The result of ``ask``; ``to_json`` is the documented ``--json`` shape (schemas/ask.json)."""
+
+    question: str
+    answer: str
+    mode: str
+    """``generated``, ``extractive`` (quoted sentences, no model or the model's answer was unsupported) or
+    ``abstained``."""
+    abstained: bool
+    sentences: list[Sentence]
+    citations: list[Citation]
+    evidence: float
+    model: str | None = None
+    note: str = ""
+    invented_markers: list[int] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["evidence"] = round(self.evidence, 4)
+        data["timings_ms"] = {k: round(v, 1) for k, v in self.timings_ms.items()}
+        return data
+
+
+def _citation(n: int, hit: Hit, support: float) -> Citation:
+    c = hit.chunk
+    return Citation(n, str(c.path), c.page, c.line_start, c.line_end, c.heading, c.text,
+                    round(hit.evidence, 4), round(support, 3))
+
+
+class Answerer:
+    """Answers questions from the index with a local model (built on first use)."""
+
+    def __init__(self, retriever: Retriever, generator: Callable[[], Generator], settings: Settings) -> None:
+        self.retriever = retriever
+        self._generator_factory = generator
+        self._generator: Generator | None = None
+        self.settings = settings
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = self._generator_factory()
+        return self._generator
+
+    def ask(self, question: str, *, folder_id: int | None = None, extractive: bool = False,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer ``question``; ``on_token`` receives the model's raw text as it streams."""
+        s = self.settings
+        started = time.perf_counter()
+        result = self.retriever.search(question, s.retrieval.top_k, folder_id=folder_id)
+        timings = dict(result.timings_ms)
+        timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
+        hits = result.hits
+        if not hits or result.evidence < s.answer.min_evidence:
+            return self._abstain(question, hits, result.evidence, timings, started,
+                                 "The best passage scored {:.2f}, below the evidence threshold {:.2f}."
+                                 .format(result.evidence, s.answer.min_evidence))
+        if extractive:
+            answer = self._extractive(question, hits, result.evidence, timings)
+            answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
+            return answer
+
+        t = time.perf_counter()
+        generator = self.generator
+        timings["model_load_ms"] = (time.perf_counter() - t) * 1000
+        prompt = build_prompt(question, hits, generator, context_tokens=s.answer.context_tokens,
+                              answer_tokens=s.answer.max_answer_tokens)
+        t = time.perf_counter()
+        pieces: list[str] = []
+        for piece in generator.stream(prompt.messages, s.answer.max_answer_tokens, s.answer.temperature):
+            if not pieces:
+                timings["first_token_ms"] = (time.perf_counter() - t) * 1000
+            pieces.append(piece)
+            if on_token is not None:
+                on_token(piece)
+        timings["generate_ms"] = (time.perf_counter() - t) * 1000
+        raw = "".join(pieces).strip()
+
+        t = time.perf_counter()
+        given = prompt.hits
+        vectors = self.retriever.store.vectors([h.chunk.id for h in given])
+        pvec = np.stack([vectors[h.chunk.id] for h in given]) if len(vectors) == len(given) else None
+        sentences, invented = ground(raw, [h.chunk.text for h in given], self.retriever.embedder,
+                                     min_support=s.answer.min_support, passage_vectors=pvec)
+        timings["ground_ms"] = (time.perf_counter() - t) * 1000
+        if not sentences or _MODEL_NOT_FOUND.search(strip_markers(raw)[0]) and not any(x.supported for x in sentences):
+            return self._abstain(question, given, result.evidence, timings, started,
+                                 "The model found no answer in the passages.", model=generator.id)
+        if not any(x.supported for x in sentences):
+            answer = self._extractive(question, hits, result.evidence, timings)
+            answer.model = generator.id
+            answer.note = "The model's answer was not supported by the passages; quoting them instead."
+            answer.invented_markers = invented
+            answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
+            return answer
+        cited = sorted({x.passage for x in sentences if x.passage is not None})
+        renumber = {old: new for new, old in enumerate(cited, start=1)}
+        for x in sentences:
+            x.passage = renumber.get(x.passage) if x.passage is not None else None
+        citations = [_citation(renumber[n], given[n - 1],
+                               max(x.support for x in sentences if x.passage == renumber[n])) for n in cited]
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        note = ""
+        if invented:
+            note = f"Removed citation marker(s) {invented}: the model was not given such passages."
+        return Answer(question, render(sentences), "generated", False, sentences, citations, result.evidence,
+                      model=generator.id, note=note, invented_markers=invented, timings_ms=timings)
+
+    def _abstain(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
+                 started: float, note: str, model: str | None = None) -> Answer:
+        closest = [_citation(i, h, 0.0) for i, h in enumerate(hits[:3], start=1)]
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        return Answer(question, NOT_FOUND, "abstained", True, [], closest, evidence, model=model, note=note,
+                      timings_ms=timings)
+
+    def _extractive(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
+                    max_sentences: int = 3) -> Answer:
+        """The best supporting sentences, quoted verbatim from the passages; no model call."""
+        t = time.perf_counter()
+        qterms = terms(question)
+        candidates: list[tuple[int, str]] = []
+        for i, hit in enumerate(hits[:4]):
+            for sentence in split_sentences(hit.chunk.text):
+                if len(terms(sentence)) >= 2:
+                    candidates.append((i, sentence))
+        embedder = self.retriever.embedder
+        chosen: list[tuple[float, int, str]] = []
+        if candidates:
+            qvec = embedder.embed_batch([question])[0]
+            svec = embedder.embed_batch([c[1] for c in candidates])
+            scores = 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array([coverage(qterms, c[1]) for c in candidates])
+            order = np.argsort(-scores)
+            seen: set[str] = set()
+            for j in order[: max_sentences * 3]:
+                i, sentence = candidates[j]
+                if sentence in seen or scores[j] < 0.5 * float(scores[order[0]]):
+                    continue
+                seen.add(sentence)
+                chosen.append((float(scores[j]), i, sentence))
+                if len(chosen) == max_sentences:
+                    break
+        used = sorted({i for _, i, _ in chosen})
+        number = {i: n for n, i in enumerate(used, start=1)}
+        sentences = [Sentence(f"“{text}”", number[i], 1.0, True) for _, i, text in chosen]
+        citations = [_citation(number[i], hits[i], 1.0) for i in used]
+        timings["extract_ms"] = (time.perf_counter() - t) * 1000
+        return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
+                      timings_ms=timings)

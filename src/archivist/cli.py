@@ -1,0 +1,231 @@
+"""The ``archivist`` command: a thin shell over the core services.
+
+User errors (``ArchivistError``) print one red line on stderr and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archivist.errors import ArchivistError, FolderNotFound
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchivistError as exc:
+            click.secho(f"{exc.title}: {exc}", fg="red", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.secho("Interrupted; the index keeps every file finished so far.", fg="yellow", err=True)
+            sys.exit(130)
+
+
+def _context(model: Path | None = None):  # noqa: ANN202
+    from archivist.paths import Paths
+    from archivist.services import open_services
+    from archivist.settings import Settings
+
+    paths = Paths.resolve()
+    settings = Settings.load(paths.config_file)
+    return open_services(paths, settings, model=model)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="archivist")
+def cli() -> None:
+    """Archivist: ask your folders questions, offline, with cited passages.
+
+    \b
+    Start with:  archivist add ~/reports && archivist index && archivist ask "..."
+    The index is encrypted: set ARCHIVIST_PASSPHRASE or type it when asked.
+    """
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+def add(folders: tuple[Path, ...]) -> None:
+    """Add FOLDERS to the index (then run `archivist index`)."""
+    for folder in folders:
+        path = folder.expanduser().resolve()
+        if not path.is_dir():
+            what = "is not a folder" if path.exists() else "does not exist"
+            raise FolderNotFound(f"{folder} {what}.", hint="Pass an existing folder.")
+    services = _context()
+    try:
+        for folder in folders:
+            added_folder, new = services.store.add_folder(folder.expanduser().resolve())
+            click.echo(f"{'Added' if new else 'Already added'}: {added_folder.path}")
+    finally:
+        services.close()
+    click.echo("Run `archivist index` to read it.")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def remove(folder: Path) -> None:
+    """Stop indexing FOLDER and drop everything indexed from it."""
+    services = _context()
+    try:
+        path = folder.expanduser().resolve()
+        match = next((f for f in services.store.folders() if f.path == path), None)
+        if match is None:
+            raise FolderNotFound(f"{path} is not an indexed folder.", hint="`archivist status` lists them.")
+        n = services.store.remove_folder(match)
+        click.echo(f"Removed {path} ({n} files dropped from the index).")
+    finally:
+        services.close()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def index(as_json: bool) -> None:
+    """Read new and changed files of every added folder; drop deleted ones."""
+    from archivist.index.indexer import IndexReport
+
+    from archivist.shell import index_with_progress
+
+    services = _context()
+    try:
+        if not services.store.folders():
+            raise FolderNotFound("No folders to index.", hint="Add one first: archivist add PATH")
+        report, missing = index_with_progress(services, quiet=as_json)
+    finally:
+        services.close()
+    if as_json:
+        data = {k: v for k, v in vars(report).items() if k != "problems"}
+        data["problems"] = [{"path": str(p), "reason": r} for p, r in report.problems]
+        data["missing_folders"] = [str(m) for m in missing]
+        _emit_json(data)
+    else:
+        from archivist.shell import print_index_report
+
+        print_index_report(report, missing)
+    assert isinstance(report, IndexReport)
+    if missing:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "--top", "k", default=None, type=click.IntRange(1, 100), help="How many passages.")
+@click.option("--folder", type=click.Path(path_type=Path), help="Only passages from this added folder.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "vector"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (schemas/search.json).")
+def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: bool) -> None:
+    """Show the passages that best match QUERY (no model call)."""
+    from archivist.shell import folder_id, print_search, search_json
+
+    services = _context()
+    try:
+        result = services.retriever().search(query, k or services.settings.retrieval.top_k,
+                                             folder_id=folder_id(services, folder), mode=mode)  # type: ignore[arg-type]
+    finally:
+        services.close()
+    if as_json:
+        _emit_json(search_json(result))
+    else:
+        print_search(result)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (schemas/ask.json).")
+@click.option("--extractive", is_flag=True, help="Quote the best supporting sentences; no model call.")
+@click.option("--model", type=click.Path(path_type=Path), help="A GGUF model to answer with.")
+@click.option("--folder", type=click.Path(path_type=Path), help="Only use passages from this added folder.")
+def ask(question: str, as_json: bool, extractive: bool, model: Path | None, folder: Path | None) -> None:
+    """Answer QUESTION from your documents, citing the passages it rests on."""
+    from archivist.shell import folder_id, run_ask
+
+    services = _context(model)
+    try:
+        if model is not None:
+            from archivist.answer.generator import check_gguf
+
+            check_gguf(model)
+        answer = run_ask(services, question, folder_id=folder_id(services, folder), extractive=extractive,
+                         stream=not as_json)
+    finally:
+        services.close()
+    if as_json:
+        _emit_json(answer.to_json())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Folders, counts, and every file that was skipped or failed, with the reason."""
+    from archivist.shell import print_status, status_json
+
+    services = _context()
+    try:
+        data = status_json(services)
+    finally:
+        services.close()
+    if as_json:
+        _emit_json(data)
+    else:
+        print_status(data)
+
+
+@cli.command()
+def locate() -> None:
+    """Print where Archivist keeps its config, data, cache and models."""
+    from archivist.paths import Paths
+
+    paths = Paths.resolve()
+    for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", paths.database),
+                        ("cache", paths.cache_dir), ("models", paths.models_dir)):
+        click.echo(f"{name:<7} {value}")
+
+
+@cli.group()
+def models() -> None:
+    """The bundled models."""
+
+
+@models.command()
+@click.option("--force", is_flag=True, help="Export again even if the current export matches.")
+def prepare(force: bool) -> None:
+    """Export the bundled MiniLM embedder to int8 ONNX (done once by the set-up script)."""
+    from archivist.embed.export import export_onnx, onnx_is_current
+    from archivist.paths import Paths
+
+    paths = Paths.resolve()
+    if not force and onnx_is_current(paths.models_dir):
+        click.echo(f"Embedder export is current: {paths.models_dir}")
+        return
+    click.echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True)
+    target = export_onnx(paths.models_dir)
+    click.echo(f"Wrote {target}")
+
+
+@cli.command()
+@click.option("--question", default="How long are daily restore points kept?", show_default=True)
+def demo(question: str) -> None:
+    """Index the bundled sample folder into a demo index and answer a sample question."""
+    from archivist.shell import run_demo
+
+    run_demo(question)
+
+
+def main() -> None:
+    from archivist.offline import enforce_offline
+
+    enforce_offline()
+    cli(prog_name="archivist")
+
+
+if __name__ == "__main__":
+    main()

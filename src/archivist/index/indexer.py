@@ -1,0 +1,250 @@
+"""Keeps the index in step with the registered folders.
+
+Per file: stat; same size+mtime as stored -> unchanged (no read). Else hash: same sha256 -> only the stat
+is updated. A new path whose hash matches a file that vanished in the same scan is a rename: its rows move,
+nothing is re-embedded. Everything else is extracted, chunked and embedded, reusing stored vectors for any
+chunk whose content hash is already in the index, and written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from archivist.embed.base import Embedder
+from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
+from archivist.index.store import FileRow, Folder, NewChunk, Store
+from archivist.ingest import extract, extractor_for
+from archivist.ingest.chunk import chunk_document
+from archivist.settings import Settings
+
+Progress = Callable[[int, int, Path | None], None]
+"""progress(done, total, current_path)"""
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    problems: list[tuple[Path, str]] = field(default_factory=list)
+
+    def merge(self, other: "IndexReport") -> None:
+        for name in ("added", "updated", "unchanged", "moved", "removed", "skipped", "failed", "unsupported",
+                     "chunks_embedded", "chunks_reused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems += other.problems
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Indexer:
+    """Indexes folders into a ``Store``; the embedder is built only when something needs embedding."""
+
+    def __init__(self, store: Store, embedder: Callable[[], Embedder], settings: Settings) -> None:
+        self.store = store
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self.settings = settings
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+            self._check_embedder(self._embedder)
+        return self._embedder
+
+    def _check_embedder(self, embedder: Embedder) -> None:
+        model = embedder.id.split("/")[0]
+        stored = self.store.get_meta("embedder_model")
+        if stored is None:
+            self.store.set_meta("embedder_model", model)
+        elif stored != model:
+            raise StoreError(f"The index was built with the embedder {stored!r}, not {model!r}.",
+                             hint="Rebuild it: remove the index file (`archivist locate`) and run `archivist index`.")
+
+    # -- scanning --------------------------------------------------------------------------------------------
+
+    def walk(self, root: Path) -> Iterator[Path]:
+        """Files under ``root`` worth looking at (hidden and tool folders skipped, symlinks not followed)."""
+        skip_dirs = set(self.settings.index.skip_dirs)
+        hidden = self.settings.index.skip_hidden
+
+        def on_error(exc: OSError) -> None:  # an unreadable sub-folder must not stop the run
+            pass
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith(".")))
+            for name in sorted(filenames):
+                if hidden and name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                if path.is_symlink() or not path.is_file():
+                    continue
+                yield path
+
+    def index_all(self, progress: Progress | None = None) -> IndexReport:
+        """Bring every registered folder up to date."""
+        report = IndexReport()
+        for folder in self.store.folders():
+            report.merge(self.index_folder(folder, progress))
+        return report
+
+    def index_folder(self, folder: Folder, progress: Progress | None = None) -> IndexReport:
+        """Bring one folder up to date: new, changed, renamed and deleted files.
+
+        Raises:
+            FolderNotFound: the folder no longer exists (nothing is removed from the index).
+        """
+        if not folder.path.is_dir():
+            raise FolderNotFound(f"Folder {folder.path} does not exist any more.",
+                                 hint="Reconnect the drive, or `archivist remove` it; its index is kept meanwhile.")
+        report = IndexReport()
+        known = {row.path: row for row in self.store.files(folder.id)}
+        on_disk: list[Path] = []
+        for path in self.walk(folder.path):
+            if extractor_for(path) is None:
+                report.unsupported += 1
+            else:
+                on_disk.append(path)
+        present = set(on_disk)
+        vanished = {p: row for p, row in known.items() if p not in present}
+        by_sha: dict[str, FileRow] = {row.sha256: row for row in vanished.values() if row.sha256}
+        total = len(on_disk)
+        for done, path in enumerate(on_disk):
+            if progress:
+                progress(done, total, path)
+            self._index_path(folder, path, known.get(path), by_sha, vanished, report)
+        for row in vanished.values():
+            self.store.delete_file(row.id)
+            report.removed += 1
+        if progress:
+            progress(total, total, None)
+        return report
+
+    def index_file(self, path: Path) -> IndexReport:
+        """(Re)index one file of a registered folder, or drop it when it is gone (used by the watcher)."""
+        report = IndexReport()
+        folder = self.store.folder_for(path)
+        if folder is None:
+            return report
+        row = self.store.file_by_path(path)
+        if not path.is_file():
+            if row is not None:
+                self.store.delete_file(row.id)
+                report.removed += 1
+            return report
+        if extractor_for(path) is None:
+            report.unsupported += 1
+            return report
+        self._index_path(folder, path, row, {}, {}, report)
+        return report
+
+    # -- one file --------------------------------------------------------------------------------------------
+
+    def _index_path(self, folder: Folder, path: Path, row: FileRow | None, by_sha: dict[str, FileRow],
+                    vanished: dict[Path, FileRow], report: IndexReport) -> None:
+        try:
+            st = path.stat()
+        except OSError:
+            return  # gone since the listing: the deletion is handled with the vanished rows
+        extractor = extractor_for(path)
+        version = f"{extractor.kind}-{extractor.version}" if extractor else None
+        if row is not None and row.size == st.st_size and row.mtime == st.st_mtime and row.extractor == version:
+            report.unchanged += 1
+            self._count_status(row.status, report, row, count=False)
+            return
+        try:
+            sha = sha256_file(path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self._record(folder, path, st, None, "failed", f"{path.name}: could not be read ({exc.strerror}).",
+                         version, report, row)
+            return
+        if row is not None and row.sha256 == sha and row.extractor == version:
+            self.store.touch_file(row.id, st.st_size, st.st_mtime)
+            report.unchanged += 1
+            return
+        if row is None and sha in by_sha and by_sha[sha].extractor == version:
+            old = by_sha.pop(sha)
+            vanished.pop(old.path, None)
+            self.store.move_file(old.id, path, folder.id, st.st_size, st.st_mtime)
+            report.moved += 1
+            return
+        max_bytes = int(self.settings.index.max_file_mb * 1e6)
+        try:
+            doc = extract(path, max_bytes=max_bytes)
+        except SkipFile as exc:
+            self._record(folder, path, st, sha, "skipped", str(exc), version, report, row)
+            return
+        except ExtractionError as exc:
+            if not path.exists():
+                if row is not None:
+                    self.store.delete_file(row.id)
+                    report.removed += 1
+                return
+            self._record(folder, path, st, sha, "failed", str(exc), version, report, row)
+            return
+        embedder = self.embedder
+        cs = self.settings.chunk
+        pieces = chunk_document(doc, embedder.tokens, cs.max_tokens, cs.overlap_tokens, embedder.max_tokens)
+        chunks = [NewChunk(p.text, p.prefix, p.page, p.line_start, p.line_end, " > ".join(p.heading),
+                           p.content_hash, p.n_tokens) for p in pieces]
+        vectors = self._vectors(chunks, [p.embed_text for p in pieces], report)
+        self.store.replace_file(folder_id=folder.id, path=path, size=st.st_size, mtime=st.st_mtime, sha256=sha,
+                                status="indexed", kind=doc.kind, title=doc.title, pages=doc.pages,
+                                extractor=version, chunks=chunks, vectors=vectors)
+        if row is None:
+            report.added += 1
+        else:
+            report.updated += 1
+
+    def _vectors(self, chunks: list[NewChunk], texts: list[str], report: IndexReport) -> np.ndarray:
+        vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        known = self.store.vectors_for_hashes([c.content_hash for c in chunks])
+        todo = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+        for i, c in enumerate(chunks):
+            if c.content_hash in known:
+                vectors[i] = known[c.content_hash]
+        if todo:
+            vectors[todo] = self.embedder.embed_batch([texts[i] for i in todo])
+        report.chunks_embedded += len(todo)
+        report.chunks_reused += len(chunks) - len(todo)
+        return vectors
+
+    def _record(self, folder: Folder, path: Path, st: os.stat_result, sha: str | None, status: str,
+                reason: str, version: str | None, report: IndexReport, row: FileRow | None) -> None:
+        self.store.replace_file(folder_id=folder.id, path=path, size=st.st_size, mtime=st.st_mtime, sha256=sha,
+                                status=status, error=reason, extractor=version)
+        self._count_status(status, report, row, count=True)
+        report.problems.append((path, reason))
+
+    @staticmethod
+    def _count_status(status: str, report: IndexReport, row: FileRow | None, *, count: bool) -> None:
+        if status == "skipped":
+            report.skipped += 1
+        elif status == "failed":
+            report.failed += 1
+        if not count and row is not None and row.error and status != "indexed":
+            report.problems.append((row.path, row.error))

@@ -1,0 +1,66 @@
+"""Numbered schema migrations, recorded in ``schema_migrations`` and kept apart from the package version.
+
+Never edit a migration that has shipped: add the next number.
+"""
+
+from __future__ import annotations
+
+EMBED_DIM = 384
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+        """CREATE TABLE folders (
+               id INTEGER PRIMARY KEY,
+               path TEXT NOT NULL UNIQUE,
+               added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
+        """CREATE TABLE files (
+               id INTEGER PRIMARY KEY,
+               folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+               path TEXT NOT NULL UNIQUE,
+               size INTEGER NOT NULL,
+               mtime REAL NOT NULL,
+               sha256 TEXT,
+               kind TEXT,
+               status TEXT NOT NULL CHECK (status IN ('indexed', 'skipped', 'failed')),
+               error TEXT,
+               title TEXT,
+               pages INTEGER,
+               extractor TEXT,
+               indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
+        """CREATE INDEX files_folder ON files(folder_id)""",
+        """CREATE INDEX files_sha ON files(sha256)""",
+        """CREATE TABLE chunks (
+               id INTEGER PRIMARY KEY,
+               file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+               seq INTEGER NOT NULL,
+               text TEXT NOT NULL,
+               prefix TEXT NOT NULL DEFAULT '',
+               page INTEGER,
+               line_start INTEGER,
+               line_end INTEGER,
+               heading TEXT NOT NULL DEFAULT '',
+               content_hash TEXT NOT NULL,
+               n_tokens INTEGER NOT NULL)""",
+        """CREATE INDEX chunks_file ON chunks(file_id)""",
+        """CREATE INDEX chunks_hash ON chunks(content_hash)""",
+        # Keywords: an external-content FTS5 index kept in step by triggers.
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+               prefix, text, content='chunks', content_rowid='id',
+               tokenize='unicode61 remove_diacritics 2')""",
+        """CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+               INSERT INTO chunks_fts(rowid, prefix, text) VALUES (new.id, new.prefix, new.text);
+           END""",
+        """CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+               INSERT INTO chunks_fts(chunks_fts, rowid, prefix, text)
+               VALUES ('delete', old.id, old.prefix, old.text);
+           END""",
+        # Vectors: L2 on normalised vectors ranks like cosine and measured ~30% faster. folder_id is a
+        # metadata column so a folder filter runs inside the KNN scan (13.8 ms vs 33 ms at 100k).
+        f"""CREATE VIRTUAL TABLE chunk_vec USING vec0(
+               embedding float[{EMBED_DIM}],
+               folder_id integer)""",
+    ],
+}
+
+LATEST = max(MIGRATIONS)

@@ -1,0 +1,378 @@
+"""The encrypted index: one SQLCipher database with FTS5 (keywords) and a sqlite-vec ``vec0`` table (vectors).
+
+Order of opening matters (measured): connect -> ``PRAGMA key`` -> ``cipher_log_level = NONE`` (else a wrong
+key prints noise) -> load sqlite-vec. Every file's rows are replaced in one transaction, so a killed
+process leaves either the old or the new version of a file, never half of each.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from archivist.errors import StoreError, WrongPassphrase
+from archivist.index.migrations import LATEST, MIGRATIONS
+
+VECTOR_BYTES = 384 * 4
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    folder_id: int
+    path: Path
+    size: int
+    mtime: float
+    sha256: str | None
+    status: str
+    error: str | None
+    kind: str | None = None
+    extractor: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A stored passage with its provenance."""
+
+    id: int
+    file_id: int
+    path: Path
+    folder_id: int
+    text: str
+    prefix: str
+    page: int | None
+    line_start: int | None
+    line_end: int | None
+    heading: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A passage ready to be written (see ``Store.replace_file``)."""
+
+    text: str
+    prefix: str
+    page: int | None
+    line_start: int | None
+    line_end: int | None
+    heading: str
+    content_hash: str
+    n_tokens: int
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _connect(path: Path, passphrase: str):  # noqa: ANN202 - sqlcipher3 has no type stubs
+    import sqlcipher3
+    import sqlite_vec
+
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError:
+        conn.close()
+        raise WrongPassphrase(
+            f"Wrong passphrase for the index at {path} (or the file is not an Archivist index).",
+            hint="Check ARCHIVIST_PASSPHRASE or retype it; nothing was changed.",
+        ) from None
+    conn.enable_load_extension(True)
+    sqlite_vec.load(conn)
+    conn.enable_load_extension(False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Temporary tables and sort spills stay in memory: a plaintext temp file would defeat the encryption.
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+class Store:
+    """All reads and writes of the index. Build one with ``Store.open``."""
+
+    def __init__(self, conn, path: Path) -> None:  # noqa: ANN001
+        self._conn = conn
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str, *, cache_mb: int = 256) -> "Store":
+        """Open the index at ``path``, creating it (atomically, 0600) when it does not exist.
+
+        Raises:
+            WrongPassphrase: the passphrase does not open the existing file.
+            StoreError: the file cannot be created or migrated.
+        """
+        if not path.exists():
+            cls._create(path, passphrase)
+        conn = _connect(path, passphrase)
+        store = cls(conn, path)
+        store._migrate()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        store._size_cache(cache_mb)
+        return store
+
+    @classmethod
+    def _create(cls, path: Path, passphrase: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".creating", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)  # SQLCipher must create the file itself; mkstemp only reserved a private name
+        try:
+            conn = _connect(Path(tmp), passphrase)
+            try:
+                cls(conn, Path(tmp))._migrate()
+            finally:
+                conn.close()
+            os.chmod(tmp, 0o600)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"Could not create the index at {path}: {exc.strerror or exc}.",
+                             hint="Check free space and permissions of that folder.") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _migrate(self) -> None:
+        c = self._conn
+        c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                  "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))")
+        done = {row[0] for row in c.execute("SELECT version FROM schema_migrations")}
+        if done and max(done) > LATEST:
+            raise StoreError(f"The index at {self.path} was written by a newer Archivist (schema {max(done)}).",
+                             hint="Upgrade Archivist to open it.")
+        for version in sorted(v for v in MIGRATIONS if v not in done):
+            with self.transaction():
+                for statement in MIGRATIONS[version]:
+                    c.execute(statement)
+                c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
+
+    def _size_cache(self, minimum_mb: int) -> None:
+        # Keep the whole vector index in the page cache: otherwise every KNN query re-decrypts it
+        # (measured 279 ms vs 30 ms at 100k chunks).
+        pages, size = (int(self._conn.execute(f"PRAGMA {p}").fetchone()[0]) for p in ("page_count", "page_size"))
+        want_kib = max(minimum_mb * 1024, int(pages * size * 1.25 / 1024))
+        self._conn.execute(f"PRAGMA cache_size = -{want_kib}")
+
+    def schema_version(self) -> int:
+        return self._conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- meta ------------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- folders ---------------------------------------------------------------------------------------------
+
+    def add_folder(self, path: Path) -> tuple[Folder, bool]:
+        """Register ``path`` (absolute); returns the folder and whether it was new."""
+        row = self._conn.execute("SELECT id FROM folders WHERE path = ?", (str(path),)).fetchone()
+        if row:
+            return Folder(row[0], path), False
+        cur = self._conn.execute("INSERT INTO folders(path) VALUES (?)", (str(path),))
+        return Folder(cur.lastrowid, path), True
+
+    def folders(self) -> list[Folder]:
+        return [Folder(i, Path(p)) for i, p in self._conn.execute("SELECT id, path FROM folders ORDER BY path")]
+
+    def folder_for(self, path: Path) -> Folder | None:
+        """The registered folder that is ``path`` or contains it."""
+        best = None
+        for folder in self.folders():
+            if path == folder.path or folder.path in path.parents:
+                if best is None or len(str(folder.path)) > len(str(best.path)):
+                    best = folder
+        return best
+
+    # -- files -----------------------------------------------------------------------------------------------
+
+    def _file(self, row: Sequence) -> FileRow:
+        return FileRow(row[0], row[1], Path(row[2]), row[3], row[4], row[5], row[6], row[7], row[8], row[9])
+
+    _FILE_COLS = "id, folder_id, path, size, mtime, sha256, status, error, kind, extractor"
+
+    def files(self, folder_id: int | None = None) -> list[FileRow]:
+        sql = f"SELECT {self._FILE_COLS} FROM files"
+        args: tuple = ()
+        if folder_id is not None:
+            sql += " WHERE folder_id = ?"
+            args = (folder_id,)
+        return [self._file(r) for r in self._conn.execute(sql + " ORDER BY path", args)]
+
+    def file_by_path(self, path: Path) -> FileRow | None:
+        row = self._conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE path = ?", (str(path),)).fetchone()
+        return self._file(row) if row else None
+
+    def touch_file(self, file_id: int, size: int, mtime: float) -> None:
+        """Same content, new stat (e.g. ``touch``): remember the stat so the next scan skips hashing."""
+        self._conn.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
+
+    def move_file(self, file_id: int, new_path: Path, folder_id: int, size: int, mtime: float) -> None:
+        """A renamed file keeps its chunks and vectors; only its path changes."""
+        with self.transaction():
+            self._conn.execute("UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ? WHERE id = ?",
+                               (str(new_path), folder_id, size, mtime, file_id))
+            self._conn.execute(
+                "UPDATE chunk_vec SET folder_id = ? WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
+                (folder_id, file_id))
+
+    def replace_file(self, *, folder_id: int, path: Path, size: int, mtime: float, sha256: str | None,
+                     status: str, error: str | None = None, kind: str | None = None,
+                     title: str | None = None, pages: int | None = None, extractor: str | None = None,
+                     chunks: Sequence[NewChunk] = (), vectors: np.ndarray | None = None) -> int:
+        """Write one file's row and all its chunks and vectors in one transaction, replacing the old ones."""
+        if chunks and (vectors is None or len(vectors) != len(chunks)):
+            raise ValueError("one vector per chunk")
+        c = self._conn
+        with self.transaction():
+            old = c.execute("SELECT id FROM files WHERE path = ?", (str(path),)).fetchone()
+            if old:
+                self._delete_file_rows(old[0])
+            cur = c.execute(
+                "INSERT INTO files(folder_id, path, size, mtime, sha256, kind, status, error, title, pages, "
+                "extractor) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (folder_id, str(path), size, mtime, sha256, kind, status, error, title, pages, extractor))
+            file_id = cur.lastrowid
+            for seq, ch in enumerate(chunks):
+                cur = c.execute(
+                    "INSERT INTO chunks(file_id, seq, text, prefix, page, line_start, line_end, heading, "
+                    "content_hash, n_tokens) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (file_id, seq, ch.text, ch.prefix, ch.page, ch.line_start, ch.line_end, ch.heading,
+                     ch.content_hash, ch.n_tokens))
+                assert vectors is not None
+                c.execute("INSERT INTO chunk_vec(rowid, embedding, folder_id) VALUES (?, ?, ?)",
+                          (cur.lastrowid, np.ascontiguousarray(vectors[seq], dtype=np.float32).tobytes(),
+                           folder_id))
+        return file_id
+
+    def _delete_file_rows(self, file_id: int) -> None:
+        self._conn.execute("DELETE FROM chunk_vec WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
+                           (file_id,))
+        self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))  # chunks cascade, FTS by trigger
+
+    def delete_file(self, file_id: int) -> None:
+        with self.transaction():
+            self._delete_file_rows(file_id)
+
+    def remove_folder(self, folder: Folder) -> int:
+        """Drop a folder and everything indexed from it; returns the number of files dropped."""
+        with self.transaction():
+            ids = [r[0] for r in self._conn.execute("SELECT id FROM files WHERE folder_id = ?", (folder.id,))]
+            for file_id in ids:
+                self._delete_file_rows(file_id)
+            self._conn.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
+        return len(ids)
+
+    def vectors_for_hashes(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for these chunk content hashes (unchanged text is never embedded twice)."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            part = unique[start:start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(
+                f"SELECT c.content_hash, v.embedding FROM chunks c JOIN chunk_vec v ON v.rowid = c.id "
+                f"WHERE c.content_hash IN ({marks})", part)
+            for h, blob in rows:
+                found.setdefault(h, np.frombuffer(blob, dtype=np.float32))
+        return found
+
+    # -- search ----------------------------------------------------------------------------------------------
+
+    def keyword_search(self, match: str, limit: int, folder_id: int | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 hits for an already-sanitised MATCH expression: (chunk id, bm25) best first."""
+        sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f")
+        args: list = [match]
+        if folder_id is not None:
+            sql += (" JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id"
+                    " WHERE chunks_fts MATCH ? AND fi.folder_id = ?")
+            args.append(folder_id)
+        else:
+            sql += " WHERE chunks_fts MATCH ?"
+        sql += " ORDER BY score LIMIT ?"
+        args.append(limit)
+        return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
+
+    def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
+        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
+        sql = "SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ?"
+        args: list = [np.ascontiguousarray(vector, dtype=np.float32).tobytes(), k]
+        if folder_id is not None:
+            sql += " AND folder_id = ?"
+            args.append(folder_id)
+        return [(r[0], r[1]) for r in self._conn.execute(sql + " ORDER BY distance", args)]
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        out: dict[int, ChunkRow] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            for r in self._conn.execute(
+                    f"SELECT c.id, c.file_id, f.path, f.folder_id, c.text, c.prefix, c.page, c.line_start, "
+                    f"c.line_end, c.heading, f.kind FROM chunks c JOIN files f ON f.id = c.file_id "
+                    f"WHERE c.id IN ({marks})", part):
+                out[r[0]] = ChunkRow(r[0], r[1], Path(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        return out
+
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            for rowid, blob in self._conn.execute(
+                    f"SELECT rowid, embedding FROM chunk_vec WHERE rowid IN ({marks})", part):
+                out[rowid] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    # -- status ----------------------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        c = self._conn
+        out = {"folders": c.execute("SELECT count(*) FROM folders").fetchone()[0],
+               "chunks": c.execute("SELECT count(*) FROM chunks").fetchone()[0]}
+        for status in ("indexed", "skipped", "failed"):
+            out[status] = c.execute("SELECT count(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
+        return out
+
+    def problems(self) -> list[tuple[Path, str, str]]:
+        """Files that were skipped or failed: (path, status, reason)."""
+        return [(Path(p), s, e or "") for p, s, e in self._conn.execute(
+            "SELECT path, status, error FROM files WHERE status != 'indexed' ORDER BY status, path")]

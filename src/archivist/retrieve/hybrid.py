@@ -1,0 +1,109 @@
+"""Hybrid retrieval over the store.
+
+BM25 and vector hits are fused with reciprocal rank fusion (RRF), then every fused hit gets an *evidence*
+score: the mean of its cosine similarity to the question and the share of the question's content words it
+contains. The answer layer abstains when the best evidence is below ``answer.min_evidence``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+
+from archivist.embed.base import Embedder
+from archivist.index.store import ChunkRow, Store
+from archivist.retrieve.text import coverage, fts_query, terms
+
+Mode = Literal["hybrid", "bm25", "vector"]
+
+
+@dataclass
+class Hit:
+    """One retrieved passage."""
+
+    chunk: ChunkRow
+    score: float
+    """RRF score (ranking)."""
+    similarity: float
+    """Cosine similarity between the question and the passage (-1..1)."""
+    coverage: float
+    """Share of the question's content words present in the passage (0..1)."""
+    bm25_rank: int | None = None
+    vector_rank: int | None = None
+
+    @property
+    def evidence(self) -> float:
+        return 0.5 * max(self.similarity, 0.0) + 0.5 * self.coverage
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: np.ndarray | None = None
+
+    @property
+    def evidence(self) -> float:
+        return max((h.evidence for h in self.hits), default=0.0)
+
+
+class Retriever:
+    """Searches the store; the embedder is built on first use."""
+
+    def __init__(self, store: Store, embedder: Callable[[], Embedder], *, candidates: int = 60,
+                 rrf_k: int = 60) -> None:
+        self.store = store
+        self._factory = embedder
+        self._embedder: Embedder | None = None
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._factory()
+        return self._embedder
+
+    def search(self, query: str, k: int = 6, *, folder_id: int | None = None, mode: Mode = "hybrid") -> SearchResult:
+        """The ``k`` best passages for ``query``. Never raises on odd query text."""
+        timings: dict[str, float] = {}
+        bm25: list[tuple[int, float]] = []
+        knn: list[tuple[int, float]] = []
+        qvec = None
+        t = time.perf_counter()
+        match = fts_query(query)
+        if mode in ("hybrid", "bm25") and match is not None:
+            bm25 = self.store.keyword_search(match, self.candidates, folder_id)
+        timings["bm25_ms"] = (time.perf_counter() - t) * 1000
+        if query.strip():
+            t = time.perf_counter()
+            qvec = self.embedder.embed_batch([query])[0]
+            timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            if mode in ("hybrid", "vector"):
+                t = time.perf_counter()
+                knn = self.store.vector_search(qvec, self.candidates, folder_id)
+                timings["vector_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        fused: dict[int, float] = {}
+        bm25_rank = {cid: r for r, (cid, _) in enumerate(bm25)}
+        vec_rank = {cid: r for r, (cid, _) in enumerate(knn)}
+        for ranks in (bm25_rank, vec_rank):
+            for cid, r in ranks.items():
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + r + 1)
+        top = sorted(fused, key=lambda c: -fused[c])[:k]
+        rows = self.store.chunks(top)
+        sims = {cid: 1.0 - d * d / 2.0 for cid, d in knn}  # unit vectors: |a-b|^2 = 2 - 2cos
+        missing = [cid for cid in top if cid not in sims]
+        if missing and qvec is not None:
+            for cid, vec in self.store.vectors(missing).items():
+                sims[cid] = float(np.dot(vec, qvec))
+        qterms = terms(query)
+        hits = [Hit(rows[cid], fused[cid], sims.get(cid, 0.0),
+                    coverage(qterms, rows[cid].prefix + "\n" + rows[cid].text),
+                    bm25_rank.get(cid), vec_rank.get(cid)) for cid in top if cid in rows]
+        timings["fuse_ms"] = (time.perf_counter() - t) * 1000
+        return SearchResult(query, hits, timings, qvec)

@@ -1,0 +1,1 @@
+"""Secrets: the index passphrase."""

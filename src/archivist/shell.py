@@ -1,0 +1,200 @@
+"""Terminal presentation for the CLI (rich): progress, results, answers. No logic of its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from archivist.answer.service import Answer
+from archivist.errors import FolderNotFound
+from archivist.index.indexer import IndexReport
+from archivist.retrieve.hybrid import SearchResult
+from archivist.services import Services
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _where(path: str | Path, page: int | None, line_start: int | None, line_end: int | None) -> str:
+    where = str(path)
+    if page is not None:
+        where += f", page {page}"
+    if line_start is not None:
+        where += f", lines {line_start}-{line_end}" if line_end not in (None, line_start) else f", line {line_start}"
+    return where
+
+
+def folder_id(services: Services, folder: Path | None) -> int | None:
+    if folder is None:
+        return None
+    path = folder.expanduser().resolve()
+    for f in services.store.folders():
+        if f.path == path:
+            return f.id
+    raise FolderNotFound(f"{path} is not an added folder.", hint="`archivist status` lists them; `archivist add` adds one.")
+
+
+def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[IndexReport, list[Path]]:
+    """Index every folder with a progress bar on stderr; a missing folder is reported, the others go on."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    indexer = services.indexer()
+    report = IndexReport()
+    missing: list[Path] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[current]}"), console=err, disable=quiet, transient=True) as bar:
+        for folder in services.store.folders():
+            task = bar.add_task(f"Indexing {folder.path.name}", total=None, current="")
+
+            def progress(done: int, total: int, path: Path | None, task: Any = task) -> None:
+                bar.update(task, completed=done, total=total, current=path.name if path else "")
+
+            try:
+                report.merge(indexer.index_folder(folder, progress))
+            except FolderNotFound as exc:
+                missing.append(folder.path)
+                if not quiet:
+                    err.print(f"[yellow]{escape(str(exc))}[/]")
+    return report, missing
+
+
+def print_index_report(report: IndexReport, missing: list[Path]) -> None:
+    parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
+    if report.moved:
+        parts.append(f"{report.moved} renamed")
+    if report.removed:
+        parts.append(f"{report.removed} removed")
+    parts.append(f"{report.chunks_embedded} passages embedded")
+    if report.chunks_reused:
+        parts.append(f"{report.chunks_reused} reused")
+    out.print("Indexed: " + ", ".join(parts) + ".")
+    if report.problems:
+        out.print(f"[yellow]{len(report.problems)} file(s) not indexed:[/]")
+        for path, reason in report.problems:
+            out.print(f"  [yellow]•[/] {escape(str(path))}: {escape(reason)}")
+    if missing:
+        out.print(f"[red]{len(missing)} folder(s) missing[/] (their index is kept): "
+                  + ", ".join(escape(str(m)) for m in missing))
+
+
+def search_json(result: SearchResult) -> dict:
+    return {
+        "query": result.query,
+        "evidence": round(result.evidence, 4),
+        "results": [{
+            "rank": i, "path": str(h.chunk.path), "page": h.chunk.page, "line_start": h.chunk.line_start,
+            "line_end": h.chunk.line_end, "heading": h.chunk.heading, "text": h.chunk.text,
+            "score": round(h.score, 6), "evidence": round(h.evidence, 4), "similarity": round(h.similarity, 4),
+            "coverage": round(h.coverage, 4), "bm25_rank": h.bm25_rank, "vector_rank": h.vector_rank,
+        } for i, h in enumerate(result.hits, start=1)],
+        "timings_ms": {k: round(v, 1) for k, v in result.timings_ms.items()},
+    }
+
+
+def print_search(result: SearchResult) -> None:
+    if not result.hits:
+        out.print("No matching passages.")
+        return
+    for i, h in enumerate(result.hits, start=1):
+        c = h.chunk
+        out.print(f"[bold][{i}][/] [cyan]{escape(_where(c.path, c.page, c.line_start, c.line_end))}[/]"
+                  f"  [dim]evidence {h.evidence:.2f}[/]")
+        text = " ".join(c.text.split())
+        out.print("    " + escape(text[:300] + ("…" if len(text) > 300 else "")))
+
+
+def print_answer(answer: Answer) -> None:
+    if answer.abstained:
+        out.print(f"[bold yellow]{escape(answer.answer)}[/]")
+        if answer.note:
+            out.print(f"[dim]{escape(answer.note)}[/]")
+        if answer.citations:
+            out.print("Closest passages:")
+    else:
+        for s in answer.sentences:
+            if s.supported:
+                out.print(f"{escape(s.text)} [bold cyan]\\[{s.passage}][/]", end=" ")
+            else:
+                out.print(f"[yellow]{escape(s.text)} \\[unsupported][/]", end=" ")
+        out.print()
+        if answer.note:
+            out.print(f"[dim]{escape(answer.note)}[/]")
+        out.print("\n[bold]Sources[/]")
+    for c in answer.citations:
+        out.print(f"  [bold]\\[{c.n}][/] [cyan]{escape(_where(c.path, c.page, c.line_start, c.line_end))}[/]")
+        text = " ".join(c.text.split())
+        out.print("      [dim]" + escape(text[:240] + ("…" if len(text) > 240 else "")) + "[/]")
+
+
+def run_ask(services: Services, question: str, *, folder_id: int | None, extractive: bool,
+            stream: bool) -> Answer:
+    """Answer, streaming the model's raw text live (replaced by the checked answer when done)."""
+    answerer = services.answerer()
+    if not stream:
+        return answerer.ask(question, folder_id=folder_id, extractive=extractive)
+    from rich.live import Live
+    from rich.text import Text
+
+    text = Text(style="dim")
+    with Live(text, console=out, transient=True, refresh_per_second=12) as live:
+        def on_token(piece: str) -> None:
+            text.append(piece)
+            live.update(text)
+
+        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token)
+    print_answer(answer)
+    return answer
+
+
+def status_json(services: Services) -> dict:
+    store = services.store
+    return {
+        "index": str(services.paths.database),
+        "schema_version": store.schema_version(),
+        "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
+        "counts": store.counts(),
+        "problems": [{"path": str(p), "status": s, "reason": r} for p, s, r in store.problems()],
+    }
+
+
+def print_status(data: dict) -> None:
+    c = data["counts"]
+    out.print(f"Index: {escape(data['index'])} (schema {data['schema_version']})")
+    out.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
+              f"{c['skipped']} skipped, {c['failed']} failed.")
+    for f in data["folders"]:
+        flag = "" if f["exists"] else " [red](missing)[/]"
+        out.print(f"  {escape(f['path'])}{flag}")
+    if data["problems"]:
+        out.print("[yellow]Not indexed:[/]")
+        for p in data["problems"]:
+            out.print(f"  [yellow]{p['status']}[/] {escape(p['path'])}: {escape(p['reason'])}")
+
+
+def run_demo(question: str) -> None:
+    """Index ``examples/sample-docs`` into ``.demo/`` (a separate demo index) and answer ``question``."""
+    from archivist.paths import Paths
+    from archivist.services import open_services
+    from archivist.settings import Settings
+
+    checkout = Path(__file__).resolve().parents[2]
+    sample = checkout / "examples" / "sample-docs"
+    if not sample.is_dir():
+        raise FolderNotFound(f"The sample folder {sample} is missing.", hint="Run the demo from a source checkout.")
+    os.environ.setdefault("ARCHIVIST_HOME", str(checkout / ".demo"))
+    os.environ.setdefault("ARCHIVIST_PASSPHRASE", "demo-passphrase")
+    paths = Paths.resolve()
+    services = open_services(paths, Settings.load(paths.config_file))
+    try:
+        services.store.add_folder(sample)
+        out.print(f"[bold]Demo index[/] {escape(str(paths.database))} (passphrase from ARCHIVIST_PASSPHRASE)")
+        report, missing = index_with_progress(services)
+        print_index_report(report, missing)
+        out.print(f"\n[bold]Question:[/] {escape(question)}\n")
+        run_ask(services, question, folder_id=None, extractive=False, stream=True)
+    finally:
+        services.close()

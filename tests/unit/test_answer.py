@@ -1,0 +1,137 @@
+"""Answers: citations from what was retrieved, invented markers removed, unsupported flagged, abstention."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from archivist.answer.grounding import split_sentences, strip_markers
+from archivist.answer.service import NOT_FOUND
+
+from conftest import FakeGenerator
+
+RUNBOOK = ("# Zephyr backup runbook\n\nThe Zephyr backup service listens on port 7431 and writes snapshots "
+           "to the vault every six hours.\n\nIf a snapshot fails twice in a row, page the storage on-call engineer.\n")
+RETENTION = "Client contracts are retained for eleven years after termination.\nDraft memos are deleted after ninety days.\n"
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "zephyr-runbook.md").write_text(RUNBOOK)
+    (d / "retention.txt").write_text(RETENTION)
+    return d
+
+
+def _ask(services_factory, docs: Path, reply: str, question: str, **kw):  # noqa: ANN202
+    gen = FakeGenerator(reply)
+    services = services_factory(gen)
+    services.store.add_folder(docs)
+    services.indexer().index_all()
+    return services.answerer().ask(question, **kw), gen
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("archivist").joinpath("schemas/ask.json").read_text())
+
+
+def test_supported_answer_cites_the_right_passage(services_factory, docs: Path) -> None:
+    answer, gen = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [1].",
+                       "What port does the Zephyr backup service listen on?")
+    assert not answer.abstained and answer.mode == "generated"
+    assert answer.sentences[0].supported
+    cited = answer.citations[answer.sentences[0].passage - 1]
+    assert cited.path.endswith("zephyr-runbook.md") and "7431" in cited.text
+    assert cited.line_start is not None and cited.line_start >= 1
+    assert "[1]" in gen.prompts[0][-1]["content"]  # passages were numbered for the model
+    jsonschema.validate(answer.to_json(), _schema())
+
+
+def test_invented_markers_are_removed_and_reported(services_factory, docs: Path) -> None:
+    answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [9].",
+                     "What port does the Zephyr backup service listen on?")
+    assert answer.invented_markers == [9]
+    assert "[9]" not in answer.answer
+    assert "9" in answer.note
+
+
+def test_unsupported_sentence_is_flagged(services_factory, docs: Path) -> None:
+    reply = ("The Zephyr backup service listens on port 7431 [1]. "
+             "The quarterly budget for marketing grew by 300 percent in Brazil.")
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    flags = [s.supported for s in answer.sentences]
+    assert flags == [True, False]
+    assert "[unsupported]" in answer.answer
+    jsonschema.validate(answer.to_json(), _schema())
+
+
+def test_wrong_number_is_not_supported(services_factory, docs: Path) -> None:
+    answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 8080.",
+                     "What port does the Zephyr backup service listen on?")
+    assert not any(s.supported for s in answer.sentences if "8080" in s.text)
+
+
+def test_absent_fact_abstains_with_closest_passages(services_factory, docs: Path) -> None:
+    answer, gen = _ask(services_factory, docs, "The ferry flies at Mach 3 [1].",
+                       "What is the airspeed of the lunar ferry between Oslo and Titan?")
+    assert answer.abstained and answer.answer == NOT_FOUND and answer.mode == "abstained"
+    assert gen.prompts == []  # no model call on weak evidence
+    jsonschema.validate(answer.to_json(), _schema())
+
+
+def test_model_saying_not_found_abstains(services_factory, docs: Path) -> None:
+    answer, _ = _ask(services_factory, docs, "Not found in the documents.",
+                     "What port does the Zephyr backup service listen on?")
+    assert answer.abstained
+
+
+def test_entirely_unsupported_answer_falls_back_to_quotes(services_factory, docs: Path) -> None:
+    answer, _ = _ask(services_factory, docs, "Penguins enjoy jazz music in Antarctica.",
+                     "What port does the Zephyr backup service listen on?")
+    assert answer.mode == "extractive" and not answer.abstained
+    assert "not supported" in answer.note
+    assert any("7431" in s.text for s in answer.sentences)
+
+
+def test_extractive_mode_quotes_passages_without_a_model(services_factory, docs: Path) -> None:
+    answer, gen = _ask(services_factory, docs, "should not be called",
+                       "How long are client contracts retained?", extractive=True)
+    assert gen.prompts == []
+    assert answer.mode == "extractive"
+    assert "eleven years" in answer.sentences[0].text
+    source = answer.citations[answer.sentences[0].passage - 1]
+    assert source.path.endswith("retention.txt")
+    assert answer.sentences[0].text.strip("“”") in source.text
+    jsonschema.validate(answer.to_json(), _schema())
+
+
+def test_prompt_stays_within_the_token_budget(services_factory, tmp_path: Path) -> None:
+    from archivist.settings import Settings
+
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(12):
+        (d / f"report-{i}.txt").write_text(f"Zephyr port report {i}. " + "filler words here " * 60)
+    settings = Settings.load(None)
+    settings.answer.context_tokens = 300
+    settings.retrieval.top_k = 12
+    gen = FakeGenerator("The Zephyr port report mentions filler words [1].")
+    services = services_factory(gen, settings=settings)
+    services.store.add_folder(d)
+    services.indexer().index_all()
+    services.answerer().ask("Zephyr port report filler")
+    user = gen.prompts[0][-1]["content"]
+    passages = user.split("\nQuestion:")[0]
+    assert gen.count_tokens(passages) <= 300 + 20
+    assert "[1]" in passages
+
+
+def test_sentence_splitting_and_marker_parsing() -> None:
+    assert split_sentences("Port 7431 is used [1]. Snapshots run every 6 hours [2].\n- A bullet") == [
+        "Port 7431 is used [1].", "Snapshots run every 6 hours [2].", "A bullet"]
+    assert strip_markers("It is 7431 [1, 3].") == ("It is 7431.", [1, 3])

@@ -1,0 +1,60 @@
+"""Hybrid retrieval: odd queries never raise, folders filter in SQL, both signals count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archivist.retrieve.text import fts_query
+
+
+@pytest.fixture
+def indexed(services_factory, tmp_path: Path):  # noqa: ANN201
+    a, b = tmp_path / "alpha", tmp_path / "beta"
+    a.mkdir()
+    b.mkdir()
+    (a / "ports.md").write_text("# Ports\n\nThe Zephyr backup service listens on port 7431.\n")
+    (b / "ports.md").write_text("# Ports\n\nThe Heron ingest service listens on port 9100.\n")
+    (b / "incident.txt").write_text("Incident INC-2291: the warehouse scanners lost Wi-Fi for 47 minutes.\n")
+    services = services_factory()
+    services.store.add_folder(a)
+    services.store.add_folder(b)
+    services.indexer().index_all()
+    return services, a, b
+
+
+@pytest.mark.parametrize("query", ['', ' ', '"', '""', "*", "NEAR", "AND", "OR NOT", "NEAR(a b)", "(((", ")",
+                                   '"unterminated', "-", "col:val", "^", "a*b", "'", "\\", "😀", "AND OR NOT *"])
+def test_odd_queries_never_raise(indexed, query: str) -> None:
+    services, _, _ = indexed
+    result = services.retriever().search(query, 5)
+    assert isinstance(result.hits, list)
+
+
+def test_operator_words_are_searched_as_words() -> None:
+    assert fts_query("NEAR AND port") == '"near" OR "port"'
+    assert fts_query("*** \"\" ()") is None
+
+
+def test_folder_filter_only_returns_that_folder(indexed) -> None:
+    services, a, b = indexed
+    folder_b = next(f for f in services.store.folders() if f.path == b)
+    hits = services.retriever().search("service listens on port", 5, folder_id=folder_b.id).hits
+    assert hits and all(h.chunk.path.parent == b for h in hits)
+
+
+def test_exact_identifier_found_by_keywords(indexed) -> None:
+    services, _, _ = indexed
+    hits = services.retriever().search("INC-2291", 3, mode="bm25").hits
+    assert hits[0].chunk.path.name == "incident.txt"
+    hybrid = services.retriever().search("what happened in INC-2291", 3).hits
+    assert hybrid[0].chunk.path.name == "incident.txt"
+
+
+def test_unrelated_question_has_low_evidence(indexed) -> None:
+    services, _, _ = indexed
+    related = services.retriever().search("Which port does the Zephyr backup service use?", 3)
+    unrelated = services.retriever().search("airspeed of the lunar ferry between Oslo and Titan", 3)
+    assert related.evidence > 0.5
+    assert unrelated.evidence < 0.2
