@@ -32,7 +32,8 @@ def default_generator(settings: Settings, model: Path | None = None) -> Generato
     from archivist.answer.generator import LlamaGenerator, bundled_model_path
 
     path = model or settings.answer.model_path or bundled_model_path()
-    return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads)
+    return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
+                          repeat_penalty=settings.answer.repeat_penalty)
 
 
 @dataclass

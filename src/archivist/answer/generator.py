@@ -67,8 +67,10 @@ def check_gguf(path: Path) -> None:
 class LlamaGenerator:
     """A GGUF model through llama-cpp-python; the chat template comes from the GGUF itself."""
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, seed: int = 0) -> None:
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, seed: int = 0,
+                 repeat_penalty: float = 1.3) -> None:
         check_gguf(model_path)
+        self.repeat_penalty = repeat_penalty
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -93,7 +95,8 @@ class LlamaGenerator:
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
         chunks = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                                  temperature=temperature, stream=True)
+                                                  temperature=temperature, repeat_penalty=self.repeat_penalty,
+                                                  stream=True)
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:

@@ -33,10 +33,23 @@ class Sentence:
     supported: bool
 
 
+_LIST_NUMBER = re.compile(r"^(?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})[.)]$")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences (also at line breaks: bullet lists)."""
-    parts = _SENTENCE_END.split(text.strip())
-    return [p.strip(" \t-•*") for p in parts if p and p.strip(" \t-•*")]
+    """Split prose into sentences (also at line breaks: bullet lists); list numbers stay with their item."""
+    out: list[str] = []
+    carry = ""
+    for part in _SENTENCE_END.split(text.strip()):
+        part = (part or "").strip(" \t-•*")
+        if not part:
+            continue
+        if _LIST_NUMBER.match(part):
+            carry = part + " "
+            continue
+        out.append(carry + part)
+        carry = ""
+    return out
 
 
 def strip_markers(text: str) -> tuple[str, list[int]]:
@@ -52,11 +65,17 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def lexical_support(sentence: str, passage: str) -> float:
-    """Share of the sentence's content words that the passage contains, halved for foreign numbers."""
+def lexical_support(sentence: str, passage: str, question: str = "") -> float:
+    """Share of the sentence's content words that the passage contains, halved for foreign numbers.
+
+    Words the sentence merely repeats from the question are not evidence (a model echoing "the outage was
+    caused by ..." would otherwise look half supported by any passage about the outage).
+    """
     words = set(terms(sentence))
+    if question:
+        words -= set(terms(question))
     if not words:
-        return 0.0
+        return 0.0  # nothing beyond the question's own words: it answers nothing
     have = set(re.findall(r"\w+", fold(passage)))
     score = len(words & have) / len(words)
     missing_numbers = _numbers(sentence) - _numbers(passage)
@@ -64,21 +83,25 @@ def lexical_support(sentence: str, passage: str) -> float:
 
 
 def support_matrix(sentences: Sequence[str], passages: Sequence[str], embedder: Embedder,
-                   passage_vectors: np.ndarray | None = None) -> np.ndarray:
+                   passage_vectors: np.ndarray | None = None, question: str = "") -> np.ndarray:
     """support[i, j] of sentence i by passage j (0..1)."""
     if not sentences or not passages:
         return np.zeros((len(sentences), len(passages)), dtype=np.float32)
     svec = embedder.embed_batch(list(sentences))
     pvec = passage_vectors if passage_vectors is not None else embedder.embed_batch(list(passages))
     cos = np.clip(svec @ pvec.T, 0.0, 1.0)
-    lex = np.array([[lexical_support(s, p) for p in passages] for s in sentences], dtype=np.float32)
+    if question:  # an echo of the question is not an answer, however similar it is to the passage
+        qterms = set(terms(question))
+        echo = np.array([not (set(terms(s)) - qterms) for s in sentences])
+        cos[echo] = 0.0
+    lex = np.array([[lexical_support(s, p, question) for p in passages] for s in sentences], dtype=np.float32)
     penalty = np.array([[0.5 if _numbers(s) - _numbers(p) else 1.0 for p in passages] for s in sentences],
                        dtype=np.float32)
     return (0.5 * cos * penalty + 0.5 * lex).astype(np.float32)
 
 
 def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_support: float,
-           passage_vectors: np.ndarray | None = None) -> tuple[list[Sentence], list[int]]:
+           passage_vectors: np.ndarray | None = None, question: str = "") -> tuple[list[Sentence], list[int]]:
     """Score each sentence of ``answer`` against ``passages``.
 
     Returns:
@@ -91,9 +114,9 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
     for sentence in raw:
         text, cited = strip_markers(sentence)
         invented += [n for n in cited if not 1 <= n <= len(passages)]
-        if text:
+        if text and text not in clean:  # small models loop: a repeated sentence is said once
             clean.append(text)
-    scores = support_matrix(clean, passages, embedder, passage_vectors)
+    scores = support_matrix(clean, passages, embedder, passage_vectors, question)
     out: list[Sentence] = []
     for i, text in enumerate(clean):
         j = int(np.argmax(scores[i])) if len(passages) else -1

@@ -56,6 +56,8 @@ def build_prompt(question: str, hits: list[Hit], generator: Generator, *, contex
         used.append(hit)
         blocks.append(block)
         spent += cost
-    user = "Passages:\n" + "\n".join(blocks) + f"\nQuestion: {question}"
+    # Passages, then the bare question: measured on the sample questions, SmolLM2-135M echoed "Question:" or
+    # the instruction back when either was spelled out after the passages, and answered best like this.
+    user = "\n".join(blocks) + f"\n\n{question}"
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
     return Prompt(messages, used, overhead + spent)

@@ -115,6 +115,11 @@ class Answerer:
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)
+            # Stop once the answer has max_sentences complete sentences: analysts want it short, and small
+            # models otherwise run on into repetition until max_answer_tokens.
+            if piece.rstrip().endswith((".", "!", "?")) and \
+                    len(split_sentences("".join(pieces))) >= s.answer.max_sentences:
+                break
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         raw = "".join(pieces).strip()
 
@@ -123,7 +128,7 @@ class Answerer:
         vectors = self.retriever.store.vectors([h.chunk.id for h in given])
         pvec = np.stack([vectors[h.chunk.id] for h in given]) if len(vectors) == len(given) else None
         sentences, invented = ground(raw, [h.chunk.text for h in given], self.retriever.embedder,
-                                     min_support=s.answer.min_support, passage_vectors=pvec)
+                                     min_support=s.answer.min_support, passage_vectors=pvec, question=question)
         timings["ground_ms"] = (time.perf_counter() - t) * 1000
         if not sentences or _MODEL_NOT_FOUND.search(strip_markers(raw)[0]) and not any(x.supported for x in sentences):
             return self._abstain(question, given, result.evidence, timings, started,

@@ -47,7 +47,7 @@ MIGRATIONS: dict[int, list[str]] = {
         # Keywords: an external-content FTS5 index kept in step by triggers.
         """CREATE VIRTUAL TABLE chunks_fts USING fts5(
                prefix, text, content='chunks', content_rowid='id',
-               tokenize='unicode61 remove_diacritics 2')""",
+               tokenize='porter unicode61 remove_diacritics 2')""",
         """CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
                INSERT INTO chunks_fts(rowid, prefix, text) VALUES (new.id, new.prefix, new.text);
            END""",

@@ -84,6 +84,14 @@ def supported_suffixes() -> set[str]:
     return set(_REGISTRY)
 
 
+def _size(n_bytes: int) -> str:
+    """``20.4 MB``, ``20 MB``, ``512 KB``: whole-MB rounding printed "20 MB is above the 20 MB limit"."""
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n_bytes} bytes"
+
+
 def extract(path: Path, *, max_bytes: int | None = None) -> Document:
     """Extract ``path`` with the extractor for its format.
 
@@ -100,7 +108,7 @@ def extract(path: Path, *, max_bytes: int | None = None) -> Document:
             raise SkipFile(f"{path.name}: empty file (0 bytes).")
         if max_bytes is not None and size > max_bytes:
             raise SkipFile(
-                f"{path.name}: {size / 1e6:.0f} MB is above the {max_bytes / 1e6:.0f} MB limit.",
+                f"{path.name}: {_size(size)} is above the {_size(max_bytes)} limit.",
                 hint="Raise index.max_file_mb in config.toml to index it.",
             )
         doc = ex.extract(path)

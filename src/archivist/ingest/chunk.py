@@ -43,6 +43,8 @@ class _Line:
     number: int | None
     text: str
     tokens: int
+    continues: bool = False
+    """A later piece of a cut source line: rejoined to the piece before it with a space, not a newline."""
 
 
 def _prefix(name: str, title: str, heading: tuple[str, ...]) -> str:
@@ -88,8 +90,13 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
             if n <= budget:
                 lines.append(_Line(number, text, n))
             else:
-                for piece in counter.split(text, budget):
-                    lines.append(_Line(number, piece, counter.count([piece])[0]))
+                # A line past the budget (a soft-wrapped paragraph, minified code) gets cut mid-sentence.
+                # Cut it in pieces no longer than the overlap so that, as with short lines, the last
+                # pieces of one chunk are repeated at the start of the next (before: no overlap at all).
+                step = min(budget, overlap_tokens) if overlap_tokens > 0 else budget
+                pieces = counter.split(text, step)
+                for i, (piece, n_piece) in enumerate(zip(pieces, counter.count(pieces))):
+                    lines.append(_Line(number, piece, n_piece, continues=i > 0))
         chunks.extend(_pack(lines, budget, overlap_tokens, page, heading, prefix))
     return chunks
 
@@ -102,8 +109,11 @@ def _pack(lines: list[_Line], budget: int, overlap: int, page: int | None, headi
 
     def emit() -> None:
         numbers = [ln.number for ln in current if ln.number is not None]
+        text = current[0].text
+        for ln in current[1:]:
+            text += (" " if ln.continues else "\n") + ln.text
         out.append(Chunk(
-            text="\n".join(ln.text for ln in current), page=page,
+            text=text, page=page,
             line_start=min(numbers) if numbers else None, line_end=max(numbers) if numbers else None,
             heading=heading, prefix=prefix, n_tokens=sum(ln.tokens for ln in current),
         ))

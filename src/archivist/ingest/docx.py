@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -18,10 +19,14 @@ class DocxExtractor:
         import docx
         from docx.table import Table
         from docx.text.paragraph import Paragraph
+        from lxml.etree import XMLSyntaxError
 
+        # Read the bytes ourselves: given a path, python-docx turns a vanished or unreadable file (and any
+        # non-zip) into its own PackageNotFoundError, so the user was never told "permission denied".
+        data = path.read_bytes()
         try:
-            document = docx.Document(str(path))
-        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            document = docx.Document(io.BytesIO(data))
+        except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
             raise ExtractionError(
                 f"{path.name}: not a readable DOCX ({exc}).", hint="Re-save it from a word processor."
             ) from None

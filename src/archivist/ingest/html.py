@@ -49,6 +49,7 @@ class HtmlExtractor:
                 level = _HEADINGS[name]
                 trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, text)]
                 title = title or text
-            lines = tuple(line for line in text.splitlines() if line.strip()) or (text,)
+            # Blank lines are kept (the chunker skips them) so line_start + offset stays the source line.
+            lines = tuple(text.splitlines()) or (text,)
             blocks.append(Block(lines, line_start=tag.sourceline, heading=tuple(t for _, t in trail)))
         return Document(path, self.kind, blocks, title=title or path.stem)

@@ -22,9 +22,18 @@ def decode(data: bytes, name: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise SkipFile(f"{name}: binary content (no text encoding fits).")
+    # Short Western text fits several legacy code pages equally well, and charset-normalizer's own
+    # pick among them is arbitrary: latin-1 "Café crème brûlée" came back as cp1250 "Café crčme
+    # brűlée", and cp1252 curly quotes as cp775 "ōfinalö" (chaos 0.0 vs 0.037). So among candidates
+    # within 0.05 chaos of the cleanest, take the most coherent, and on a tie the commonest legacy
+    # encoding, cp1252. Cyrillic, Greek, Polish, Czech, Arabic and Shift-JIS samples still come out
+    # in their own encodings.
+    cleanest = min(m.chaos for m in matches)
+    near = [m for m in matches if m.chaos <= cleanest + 0.05]
+    best = max(near, key=lambda m: (round(m.coherence, 2), "cp1252" in m.could_be_from_charset))
     text = str(best)
     # Control characters other than whitespace mean the "text" is really binary.
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
