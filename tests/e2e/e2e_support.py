@@ -1,0 +1,47 @@
+"""End-to-end helpers: the installed ``archivist`` command in a throw-away HOME/XDG sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ARCHIVIST = Path(sys.executable).parent / "archivist"
+
+
+class Sandbox:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.docs = root / "docs"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVIST_", "XDG_"))}
+        self.env.update(HOME=str(root / "home"), XDG_CONFIG_HOME=str(root / "config"),
+                        XDG_DATA_HOME=str(root / "data"), XDG_CACHE_HOME=str(root / "cache"),
+                        XDG_STATE_HOME=str(root / "state"), XDG_RUNTIME_DIR=str(root / "run"),
+                        ARCHIVIST_PASSPHRASE="e2e-passphrase-3317", COLUMNS="200")
+        for d in ("home", "run", "docs"):
+            (root / d).mkdir(mode=0o700, exist_ok=True)
+
+    def run(self, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run([str(ARCHIVIST), *args], env={**self.env, **(env or {})}, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    @property
+    def stored_dirs(self) -> list[Path]:
+        return [self.root / d for d in ("home", "config", "data", "cache", "state", "run")]
+
+
+def make_corpus(docs: Path) -> None:
+    """The facts and canary words the end-to-end checks look for."""
+    (docs / "ops").mkdir(parents=True, exist_ok=True)
+    (docs / "legal").mkdir(exist_ok=True)
+    (docs / "ops" / "zephyr-runbook.md").write_text(
+        "# Zephyr backup service runbook\n\nThe Zephyr backup service listens on port 7431 and writes snapshots "
+        "to the vault every six hours.\nIf a snapshot fails twice in a row, page the storage on-call engineer. "
+        "Canary: quokkafrost.\n")
+    (docs / "legal" / "retention.txt").write_text(
+        "Record retention policy.\nClient contracts are retained for eleven years after termination.\n"
+        "Draft memos are deleted after ninety days. Canary: marmotglaze.\n")
+    (docs / "ops" / "status.html").write_text(
+        "<html><head><title>Status</title><script>var x='scriptnoise';</script></head><body><nav>Home | Menu</nav>"
+        "<h1>Service status</h1><p>The Heron ingest cluster has 14 nodes in the Frankfurt region.</p></body></html>")
