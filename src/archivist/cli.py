@@ -212,7 +212,7 @@ def prepare(force: bool) -> None:
 
 
 @cli.command()
-@click.option("--question", default="How long are daily restore points kept?", show_default=True)
+@click.option("--question", default="What caused the warehouse outage in April?", show_default=True)
 def demo(question: str) -> None:
     """Index the bundled sample folder into a demo index and answer a sample question."""
     from archivist.shell import run_demo

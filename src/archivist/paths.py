@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,9 @@ class Paths:
             config = Path(platformdirs.user_config_dir(APP))
             data = Path(platformdirs.user_data_dir(APP))
             cache = Path(platformdirs.user_cache_dir(APP))
-            runtime = Path(platformdirs.user_runtime_dir(APP))
+            with warnings.catch_warnings():  # no XDG_RUNTIME_DIR (ssh, cron): platformdirs falls back, fine
+                warnings.simplefilter("ignore")
+                runtime = Path(platformdirs.user_runtime_dir(APP))
         models = _env_path("ARCHIVIST_MODELS_DIR") or checkout_models_dir() or (data / "models")
         return cls(config, data, cache, runtime, models)
 

@@ -116,10 +116,11 @@ def print_answer(answer: Answer) -> None:
             out.print("Closest passages:")
     else:
         for s in answer.sentences:
+            body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, "")
             if s.supported:
-                out.print(f"{escape(s.text)} [bold cyan]\\[{s.passage}][/]", end=" ")
+                out.print(f"{escape(body)} [bold cyan]\\[{s.passage}][/]{end}", end=" ")
             else:
-                out.print(f"[yellow]{escape(s.text)} \\[unsupported][/]", end=" ")
+                out.print(f"[yellow]{escape(body)}{end} \\[unsupported][/]", end=" ")
         out.print()
         if answer.note:
             out.print(f"[dim]{escape(answer.note)}[/]")
