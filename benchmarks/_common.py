@@ -182,6 +182,25 @@ def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def parallel_scaling(seconds: float = 2.0) -> float:
+    """Work done by two concurrent single-threaded processes relative to one (2.0 = two independent cores).
+
+    A fixed pure-Python loop, timed alone and then twice at once, in fresh interpreters.
+    """
+    code = ("import time\nt = time.perf_counter()\nx = 0\nfor i in range({n}): x += i\n"
+            "print(time.perf_counter() - t)")
+    n = 12_000_000
+    alone = float(subprocess.run([sys.executable, "-c", code.format(n=n)], capture_output=True, text=True,
+                                 check=True).stdout)
+    n = int(n * seconds / max(alone, 1e-3))
+    alone = float(subprocess.run([sys.executable, "-c", code.format(n=n)], capture_output=True, text=True,
+                                 check=True).stdout)
+    procs = [subprocess.Popen([sys.executable, "-c", code.format(n=n)], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    together = [float(p.communicate()[0]) for p in procs]
+    return 2 * alone / max(together)
+
+
 def progress_line(msg: str) -> None:
     print(msg, flush=True)
 

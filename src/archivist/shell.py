@@ -115,12 +115,14 @@ def print_answer(answer: Answer) -> None:
         if answer.citations:
             out.print("Closest passages:")
     else:
-        for s in answer.sentences:
+        for k, s in enumerate(answer.sentences):
+            if k:
+                out.print("," if s.continues else "", end=" ")
             body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, "")
             if s.supported:
-                out.print(f"{escape(body)} [bold cyan]\\[{s.passage}][/]{end}", end=" ")
+                out.print(f"{escape(body)} [bold cyan]\\[{s.passage}][/]{end}", end="")
             else:
-                out.print(f"[yellow]{escape(body)}{end} \\[unsupported][/]", end=" ")
+                out.print(f"[yellow]{escape(body)}{end} \\[unsupported][/]", end="")
         out.print()
         if answer.note:
             out.print(f"[dim]{escape(answer.note)}[/]")

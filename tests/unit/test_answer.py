@@ -135,3 +135,19 @@ def test_sentence_splitting_and_marker_parsing() -> None:
     assert split_sentences("Port 7431 is used [1]. Snapshots run every 6 hours [2].\n- A bullet") == [
         "Port 7431 is used [1].", "Snapshots run every 6 hours [2].", "A bullet"]
     assert strip_markers("It is 7431 [1, 3].") == ("It is 7431.", [1, 3])
+
+
+def test_an_invented_clause_makes_the_sentence_unsupported(services_factory, docs: Path) -> None:
+    reply = ("The Zephyr backup service listens on port 7431, which was chosen by the Berlin architecture "
+             "board in 1997.")
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    assert [(s.supported, s.continues) for s in answer.sentences] == [(True, False), (False, True)]
+    assert answer.answer.startswith("The Zephyr backup service listens on port 7431 [1], which was chosen")
+    assert answer.answer.endswith("[unsupported]")
+
+
+def test_clause_splitting() -> None:
+    from archivist.answer.grounding import clauses
+
+    assert clauses("The pump failed, which had run for 10 years.") == ["The pump failed", "which had run for 10 years."]
+    assert clauses("Port 7431, which is open.") == ["Port 7431, which is open."]

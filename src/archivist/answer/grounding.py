@@ -15,11 +15,12 @@ from typing import Sequence
 import numpy as np
 
 from archivist.embed.base import Embedder
-from archivist.retrieve.text import fold, terms
+from archivist.retrieve.text import fold, stem, terms
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")  # 07:10 and 1,184.5 are one number each
+_CLAUSE = re.compile(r",\s+(?=(?:which|who|whose|where|while|but|although|because|after|before|and then)\b)|;\s+")
 
 
 @dataclass
@@ -31,9 +32,19 @@ class Sentence:
     """1-based number of the best supporting passage, None when nothing supports it."""
     support: float
     supported: bool
+    continues: bool = False
+    """This is a clause continuing the previous unit's sentence (joined with a comma)."""
 
 
 _LIST_NUMBER = re.compile(r"^(?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})[.)]$")
+
+
+_WRAPPED = re.compile(r"(?<=[^\n.!?:])\n(?![-*•#|>]|\d+[.)]\s|[A-Z][A-Za-z ]{0,40}\n)")
+
+
+def unwrap(text: str) -> str:
+    """Join lines a PDF or editor wrapped mid-sentence; keep list items, headings and table rows apart."""
+    return _WRAPPED.sub(" ", text)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -71,12 +82,12 @@ def lexical_support(sentence: str, passage: str, question: str = "") -> float:
     Words the sentence merely repeats from the question are not evidence (a model echoing "the outage was
     caused by ..." would otherwise look half supported by any passage about the outage).
     """
-    words = set(terms(sentence))
+    words = {stem(w) for w in terms(sentence)}
     if question:
-        words -= set(terms(question))
+        words -= {stem(w) for w in terms(question)}
     if not words:
         return 0.0  # nothing beyond the question's own words: it answers nothing
-    have = set(re.findall(r"\w+", fold(passage)))
+    have = {stem(w) for w in re.findall(r"\w+", fold(passage))}
     score = len(words & have) / len(words)
     missing_numbers = _numbers(sentence) - _numbers(passage)
     return score * 0.5 if missing_numbers else score
@@ -92,12 +103,25 @@ def support_matrix(sentences: Sequence[str], passages: Sequence[str], embedder: 
     cos = np.clip(svec @ pvec.T, 0.0, 1.0)
     if question:  # an echo of the question is not an answer, however similar it is to the passage
         qterms = set(terms(question))
-        echo = np.array([not (set(terms(s)) - qterms) for s in sentences])
+        echo = np.array([not ({stem(w) for w in terms(s)} - {stem(w) for w in qterms}) for s in sentences])
         cos[echo] = 0.0
     lex = np.array([[lexical_support(s, p, question) for p in passages] for s in sentences], dtype=np.float32)
     penalty = np.array([[0.5 if _numbers(s) - _numbers(p) else 1.0 for p in passages] for s in sentences],
                        dtype=np.float32)
     return (0.5 * cos * penalty + 0.5 * lex).astype(np.float32)
+
+
+def clauses(sentence: str, question: str = "") -> list[str]:
+    """Split a sentence at relative/adverbial clause boundaries; pieces with fewer than two new content
+    words stay with the previous piece. A model often appends an invented clause to a true one."""
+    qterms = set(terms(question))
+    out: list[str] = []
+    for piece in _CLAUSE.split(sentence):
+        if out and len(set(terms(piece)) - qterms) < 2:
+            out[-1] += ", " + piece
+        else:
+            out.append(piece)
+    return out
 
 
 def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_support: float,
@@ -110,29 +134,37 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
     """
     raw = split_sentences(answer)
     clean: list[str] = []
+    seen: set[str] = set()
+    continuing: set[int] = set()
     invented: list[int] = []
     for sentence in raw:
         text, cited = strip_markers(sentence)
         invented += [n for n in cited if not 1 <= n <= len(passages)]
-        if text and text not in clean:  # small models loop: a repeated sentence is said once
-            clean.append(text)
+        if text and text not in seen:  # small models loop: a repeated sentence is said once
+            seen.add(text)
+            # Each clause is grounded on its own: a model often appends an invented clause to a true one.
+            for k, part in enumerate(clauses(text, question)):
+                if k:
+                    continuing.add(len(clean))
+                clean.append(part)
     scores = support_matrix(clean, passages, embedder, passage_vectors, question)
     out: list[Sentence] = []
     for i, text in enumerate(clean):
         j = int(np.argmax(scores[i])) if len(passages) else -1
         best = float(scores[i, j]) if j >= 0 else 0.0
         ok = best >= min_support
-        out.append(Sentence(text, j + 1 if ok else None, round(best, 3), ok))
+        out.append(Sentence(text, j + 1 if ok else None, round(best, 3), ok, continues=i in continuing))
     return out, sorted(set(invented))
 
 
 def render(sentences: Sequence[Sentence]) -> str:
     """The checked answer as text: supported sentences end with [n], unsupported ones are marked."""
-    parts = []
+    out = ""
     for s in sentences:
         body = s.text.rstrip()
         end = ""
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
-        parts.append(f"{body} [{s.passage}]{end}" if s.supported else f"{body}{end} [unsupported]")
-    return " ".join(parts)
+        piece = f"{body} [{s.passage}]{end}" if s.supported else f"{body}{end} [unsupported]"
+        out += (", " if s.continues else " ") + piece if out else piece
+    return out

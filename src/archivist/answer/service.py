@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from archivist.answer.generator import Generator
-from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers
+from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers, unwrap
 from archivist.answer.prompt import build_prompt
 from archivist.retrieve.hybrid import Hit, Retriever
 from archivist.retrieve.text import coverage, terms
@@ -167,7 +167,7 @@ class Answerer:
         qterms = terms(question)
         candidates: list[tuple[int, str]] = []
         for i, hit in enumerate(hits[:4]):
-            for sentence in split_sentences(hit.chunk.text):
+            for sentence in split_sentences(unwrap(hit.chunk.text)):
                 if len(terms(sentence)) >= 2:
                     candidates.append((i, sentence))
         embedder = self.retriever.embedder

@@ -49,10 +49,23 @@ def fts_query(text: str) -> str | None:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique[:64])
 
 
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper so ``caused``/``cause`` and ``retained``/``retain`` meet (FTS5 uses Porter)."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.isdigit():
+            return word[: -len(suffix)]
+    if word.endswith("e") and len(word) > 4:
+        return word[:-1]
+    return word
+
+
 def coverage(query_terms: list[str], passage: str) -> float:
-    """Share of distinct query terms found in ``passage`` (0..1)."""
-    wanted = set(query_terms)
+    """Share of distinct query terms found in ``passage`` (0..1), compared after light stemming."""
+    wanted = {stem(t) for t in query_terms}
     if not wanted:
         return 0.0
-    have = set(_WORD.findall(fold(passage)))
+    have = {stem(w) for w in _WORD.findall(fold(passage))}
     return len(wanted & have) / len(wanted)
