@@ -21,9 +21,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -150,7 +151,7 @@ def questions(quick: bool) -> list[dict]:
 class Stopwatch:
     """``with Stopwatch() as sw: ...`` then ``sw.s``."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self._t = time.perf_counter()
         return self
 

@@ -18,12 +18,11 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
-
-import numpy as np
 
 import _common as c
+import numpy as np
 
 NAME = "financebench"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Archivist set-up: one script, two uses (the README's two commands).
 #   packaging/bootstrap.sh demo   install everything into .venv, then index examples/sample-docs and ask
-#   packaging/bootstrap.sh test   install everything into .venv, then run the full test suite
+#   packaging/bootstrap.sh test   install everything into .venv, then lint and run the full test suite
 # Idempotent: a second run reuses .venv (and pip's wheel cache keeps the llama-cpp-python build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,7 @@ case "${1:-demo}" in
     ;;
   test)
     shift || true
-    export CI=${CI:-}
+    "$VENV/bin/ruff" check src tests benchmarks
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)

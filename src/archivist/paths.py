@@ -46,7 +46,7 @@ class Paths:
         return self.cache_dir / "tmp"
 
     @classmethod
-    def resolve(cls) -> "Paths":
+    def resolve(cls) -> Paths:
         home = _env_path("ARCHIVIST_HOME")
         if home is not None:
             config, data, cache, runtime = home / "config", home / "data", home / "cache", home / "run"

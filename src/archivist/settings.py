@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 
 class ChunkSettings(BaseModel):
@@ -104,7 +109,7 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @classmethod
-    def load(cls, config_file: Path | None) -> "Settings":
+    def load(cls, config_file: Path | None) -> Settings:
         """Read settings from ``config_file`` (if it exists) and the environment.
 
         Raises:

@@ -35,7 +35,8 @@ def folder_id(services: Services, folder: Path | None) -> int | None:
     for f in services.store.folders():
         if f.path == path:
             return f.id
-    raise FolderNotFound(f"{path} is not an added folder.", hint="`archivist status` lists them; `archivist add` adds one.")
+    raise FolderNotFound(f"{path} is not an added folder.",
+                         hint="`archivist status` lists them; `archivist add` adds one.")
 
 
 def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[IndexReport, list[Path]]:

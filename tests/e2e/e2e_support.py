@@ -24,7 +24,7 @@ class Sandbox:
 
     def run(self, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
         return subprocess.run([str(ARCHIVIST), *args], env={**self.env, **(env or {})}, capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
     @property
     def stored_dirs(self) -> list[Path]:

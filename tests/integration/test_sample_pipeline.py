@@ -9,15 +9,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import SAMPLE_DOCS
 
 
 @pytest.fixture(scope="module")
 def sample_services(tmp_path_factory: pytest.TempPathFactory, real_embedder, real_generator):  # noqa: ANN201
     from archivist.index.store import Store
-    from archivist.services import Services
     from archivist.paths import Paths
+    from archivist.services import Services
     from archivist.settings import Settings
 
     root = tmp_path_factory.mktemp("sample-home")

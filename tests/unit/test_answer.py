@@ -8,15 +8,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import FakeGenerator
 
 from archivist.answer.grounding import split_sentences, strip_markers
 from archivist.answer.service import NOT_FOUND
 
-from conftest import FakeGenerator
-
 RUNBOOK = ("# Zephyr backup runbook\n\nThe Zephyr backup service listens on port 7431 and writes snapshots "
            "to the vault every six hours.\n\nIf a snapshot fails twice in a row, page the storage on-call engineer.\n")
-RETENTION = "Client contracts are retained for eleven years after termination.\nDraft memos are deleted after ninety days.\n"
+RETENTION = ("Client contracts are retained for eleven years after termination.\n"
+             "Draft memos are deleted after ninety days.\n")
 
 
 @pytest.fixture

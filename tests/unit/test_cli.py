@@ -9,10 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from conftest import FakeEmbedder, FakeGenerator
 
 from archivist.cli import cli
-
-from conftest import FakeEmbedder, FakeGenerator
 
 
 @pytest.fixture

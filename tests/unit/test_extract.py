@@ -136,7 +136,7 @@ def test_pdf_blocks_carry_one_based_page_numbers(tmp_path: Path) -> None:
     assert doc.kind == "pdf"
     assert doc.pages == 3
     assert [b.page for b in doc.blocks] == [1, 2, 3]
-    for block, word in zip(doc.blocks, ["alpha", "bravo", "charlie"]):
+    for block, word in zip(doc.blocks, ["alpha", "bravo", "charlie"], strict=True):
         assert word in block.text
     # No page's text leaks into another page's block.
     assert "bravo" not in doc.blocks[0].text and "alpha" not in doc.blocks[2].text

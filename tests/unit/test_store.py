@@ -7,12 +7,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import PASSPHRASE, FakeGenerator
 
 from archivist.errors import StoreError, WrongPassphrase
 from archivist.index.migrations import LATEST
 from archivist.index.store import Store
-
-from conftest import PASSPHRASE, FakeGenerator
 
 
 def _digest(path: Path) -> str:
@@ -78,8 +77,8 @@ def test_an_index_from_a_newer_archivist_is_refused_clearly(tmp_path: Path) -> N
 
 def test_an_old_index_is_migrated_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database at schema 1 gains a later migration on open, keeping its rows."""
-    import archivist.index.migrations as migrations
     import archivist.index.store as store_mod
+    from archivist.index import migrations
 
     db = tmp_path / "index.db"
     old = Store.open(db, PASSPHRASE)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 from archivist.errors import ModelError
 
@@ -56,7 +57,8 @@ def check_gguf(path: Path) -> None:
             magic = fh.read(4)
     except FileNotFoundError:
         raise ModelError(f"Model file {path} does not exist.",
-                         hint="Check --model / answer.model_path (`archivist locate` shows the models folder).") from None
+                         hint="Check --model or answer.model_path (`archivist locate` shows the models folder).",
+                         ) from None
     except (IsADirectoryError, PermissionError) as exc:
         raise ModelError(f"Cannot read model file {path}: {exc.strerror}.", hint="Pass a .gguf file.") from None
     if magic != b"GGUF":

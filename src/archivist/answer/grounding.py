@@ -9,8 +9,8 @@ model wrote for passages it was not given are removed; sentences below ``min_sup
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -51,8 +51,8 @@ def split_sentences(text: str) -> list[str]:
     """Split prose into sentences (also at line breaks: bullet lists); list numbers stay with their item."""
     out: list[str] = []
     carry = ""
-    for part in _SENTENCE_END.split(text.strip()):
-        part = (part or "").strip(" \t-•*")
+    for raw in _SENTENCE_END.split(text.strip()):
+        part = (raw or "").strip(" \t-•*")
         if not part:
             continue
         if _LIST_NUMBER.match(part):

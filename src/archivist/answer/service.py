@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -17,8 +17,8 @@ from archivist.retrieve.text import coverage, terms
 from archivist.settings import Settings
 
 NOT_FOUND = "Not found in your documents."
-_MODEL_NOT_FOUND = re.compile(r"\bnot (?:found|mentioned|provided|stated|available)\b|\bdo(?:es)? not (?:contain|say|mention)",
-                              re.IGNORECASE)
+_MODEL_NOT_FOUND = re.compile(
+    r"\bnot (?:found|mentioned|provided|stated|available)\b|\bdo(?:es)? not (?:contain|say|mention)", re.IGNORECASE)
 
 
 @dataclass
@@ -95,8 +95,9 @@ class Answerer:
         hits = result.hits
         if not hits or result.evidence < s.answer.min_evidence:
             return self._abstain(question, hits, result.evidence, timings, started,
-                                 "The best passage scored {:.2f}, below the evidence threshold {:.2f}."
-                                 .format(result.evidence, s.answer.min_evidence))
+                                 f"The best passage scored {result.evidence:.2f}, "
+                                 f"below the evidence threshold {s.answer.min_evidence:.2f}."
+                                 )
         if extractive:
             answer = self._extractive(question, hits, result.evidence, timings)
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000

@@ -70,7 +70,8 @@ def export_onnx(models_dir: Path, threads: int = 2) -> Path:
         quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
         if not int8.is_file():
             raise ModelError("ONNX quantisation produced no file.", hint="Re-run `archivist models prepare`.")
-        meta = {"source": str(model_dir), "weights_sha256": weights_sha256(model_dir), "quantisation": "int8 per-channel"}
+        meta = {"source": str(model_dir), "weights_sha256": weights_sha256(model_dir),
+                "quantisation": "int8 per-channel"}
         meta_tmp = Path(tmp) / "meta.json"
         meta_tmp.write_text(json.dumps(meta, indent=2))
         target = models_dir / ONNX_FILE

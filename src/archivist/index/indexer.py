@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class IndexReport:
     chunks_reused: int = 0
     problems: list[tuple[Path, str]] = field(default_factory=list)
 
-    def merge(self, other: "IndexReport") -> None:
+    def merge(self, other: IndexReport) -> None:
         for name in ("added", "updated", "unchanged", "moved", "removed", "skipped", "failed", "unsupported",
                      "chunks_embedded", "chunks_reused"):
             setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -111,7 +111,7 @@ class Store:
     # -- opening -------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, passphrase: str, *, cache_mb: int = 256) -> "Store":
+    def open(cls, path: Path, passphrase: str, *, cache_mb: int = 256) -> Store:
         """Open the index at ``path``, creating it (atomically, 0600) when it does not exist.
 
         Raises:

@@ -86,7 +86,7 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
                     raw.append((number, text.strip()))
         counts = counter.count([t for _, t in raw])
         lines: list[_Line] = []
-        for (number, text), n in zip(raw, counts):
+        for (number, text), n in zip(raw, counts, strict=True):
             if n <= budget:
                 lines.append(_Line(number, text, n))
             else:
@@ -95,7 +95,7 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
                 # pieces of one chunk are repeated at the start of the next (before: no overlap at all).
                 step = min(budget, overlap_tokens) if overlap_tokens > 0 else budget
                 pieces = counter.split(text, step)
-                for i, (piece, n_piece) in enumerate(zip(pieces, counter.count(pieces))):
+                for i, (piece, n_piece) in enumerate(zip(pieces, counter.count(pieces), strict=True)):
                     lines.append(_Line(number, piece, n_piece, continues=i > 0))
         chunks.extend(_pack(lines, budget, overlap_tokens, page, heading, prefix))
     return chunks

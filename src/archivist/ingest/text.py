@@ -14,7 +14,7 @@ def decode(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     head = data[:8192]
-    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SkipFile(f"{name}: binary content (NUL bytes) in a text file.")
     try:
         return data.decode("utf-8")
@@ -146,7 +146,8 @@ class RstExtractor:
         for i in range(1, len(lines)):
             m = self._underline.match(lines[i])
             title_line = lines[i - 1].strip()
-            if m and title_line and len(lines[i].strip()) >= len(title_line) and not self._underline.match(lines[i - 1]):
+            underlined = m and len(lines[i].strip()) >= len(title_line)
+            if underlined and title_line and not self._underline.match(lines[i - 1]):
                 blocks.extend(_paragraph_blocks(lines[seg_start:i - 1], seg_start + 1, tuple(t for _, t in trail)))
                 char = m.group(1)
                 if char not in levels:

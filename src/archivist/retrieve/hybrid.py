@@ -8,8 +8,9 @@ contains. The answer layer abstains when the best evidence is below ``answer.min
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 
