@@ -130,3 +130,27 @@ def test_whole_pipeline_runs_with_the_network_cut(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 0, result.output
     assert "backup-restore.md" in result.stdout
     assert attempts == [], f"network connections attempted: {attempts}"
+
+
+def test_no_sample_sentence_is_readable_in_the_data_directory(sample_services) -> None:
+    """Every sentence of every sample document is absent from the raw bytes of every stored file."""
+    from archivist.answer.grounding import split_sentences, unwrap
+    from archivist.ingest import extract
+
+    sample_services.answerer().ask("How long are daily restore points kept?")
+    stored = [p for p in sample_services.paths.data_dir.rglob("*") if p.is_file()]
+    assert stored
+    blobs = [p.read_bytes() for p in stored]
+    checked = 0
+    for path in sorted(SAMPLE_DOCS.rglob("*")):
+        if not path.is_file():
+            continue
+        doc = extract(path)
+        for block in doc.blocks:
+            for sentence in split_sentences(unwrap(block.text)):
+                if len(sentence) < 24:
+                    continue
+                needle = sentence.encode("utf-8")
+                checked += 1
+                assert not any(needle in blob for blob in blobs), f"{sentence!r} of {path.name} stored readable"
+    assert checked > 100
