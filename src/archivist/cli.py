@@ -27,14 +27,14 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-def _context(model: Path | None = None):  # noqa: ANN202
+def _context(model: Path | None = None, prompt=None):  # noqa: ANN001, ANN202
     from archivist.paths import Paths
     from archivist.services import open_services
     from archivist.settings import Settings
 
     paths = Paths.resolve()
     settings = Settings.load(paths.config_file)
-    return open_services(paths, settings, model=model)
+    return open_services(paths, settings, model=model, prompt=prompt)
 
 
 def _emit_json(data: Any) -> None:
@@ -94,11 +94,15 @@ def index(as_json: bool) -> None:
     from archivist.index.indexer import IndexReport
     from archivist.shell import index_with_progress
 
+    from archivist.index.lock import WriterLock
+
     services = _context()
     try:
         if not services.store.folders():
             raise FolderNotFound("No folders to index.", hint="Add one first: archivist add PATH")
-        report, missing = index_with_progress(services, quiet=as_json)
+        with WriterLock(services.paths.writer_lock) as lock:
+            lock.acquire("archivist index")
+            report, missing = index_with_progress(services, quiet=as_json)
     finally:
         services.close()
     if as_json:
@@ -179,13 +183,47 @@ def status(as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--daemon", is_flag=True, help="Run in the background (stop with --stop).")
+@click.option("--stop", is_flag=True, help="Stop the background watcher.")
+@click.option("--serve", is_flag=True, hidden=True)
+def watch(daemon: bool, stop: bool, serve: bool) -> None:
+    """Keep the index fresh: index changes in added folders as they happen (Ctrl-C stops)."""
+    from archivist.paths import Paths
+    from archivist.watch import daemon as d
+
+    paths = Paths.resolve()
+    if serve:
+        d.serve_daemon(paths, lambda prompt: _context(prompt=prompt))
+        return
+    if stop:
+        pid = d.stop_daemon(paths)
+        click.echo(f"Stopped the watch daemon (pid {pid})." if pid else "No watch daemon is running.")
+        return
+    if daemon:
+        from archivist.security.passphrase import get_passphrase
+
+        services = _context()  # checks the passphrase (and creates the index) before detaching
+        services.close()
+        pid = d.spawn_daemon(paths, get_passphrase(creating=False))
+        click.echo(f"Watch daemon started (pid {pid}). Log: {paths.watch_log}. Stop: archivist watch --stop")
+        return
+    from archivist.shell import watch_foreground
+
+    services = _context()
+    try:
+        watch_foreground(services)
+    finally:
+        services.close()
+
+
+@cli.command()
 def locate() -> None:
     """Print where Archivist keeps its config, data, cache and models."""
     from archivist.paths import Paths
 
     paths = Paths.resolve()
     for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", paths.database),
-                        ("cache", paths.cache_dir), ("models", paths.models_dir)):
+                        ("cache", paths.cache_dir), ("models", paths.models_dir), ("log", paths.watch_log)):
         click.echo(f"{name:<7} {value}")
 
 

@@ -36,6 +36,16 @@ class StoreError(ArchivistError):
     title = "Index error"
 
 
+class IndexBusy(ArchivistError):
+    """Another process is already writing to the index (one writer at a time)."""
+
+    title = "Index busy"
+
+
+class DiskFull(ArchivistError):
+    title = "Disk full"
+
+
 class FolderNotFound(ArchivistError):
     title = "Folder not found"
 

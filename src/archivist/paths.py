@@ -42,6 +42,15 @@ class Paths:
         return self.data_dir / "index.db"
 
     @property
+    def writer_lock(self) -> Path:
+        return self.data_dir / "index.lock"
+
+    @property
+    def watch_log(self) -> Path:
+        """The watch daemon's log: counts and file ids only, never document text or names."""
+        return self.data_dir / "watch.log"
+
+    @property
     def temp_dir(self) -> Path:
         return self.cache_dir / "tmp"
 

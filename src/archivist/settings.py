@@ -38,6 +38,13 @@ class IndexSettings(BaseModel):
     """Folder names never descended into."""
 
 
+class WatchSettings(BaseModel):
+    """The folder watcher."""
+
+    debounce_seconds: float = Field(1.0, ge=0.05, le=60)
+    """A file is read once it has had no events for this long (editors write in bursts)."""
+
+
 class EmbedSettings(BaseModel):
     """The embedding backend."""
 
@@ -86,6 +93,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARCHIVIST_", env_nested_delimiter="__", extra="ignore")
 
     index: IndexSettings = IndexSettings()
+    watch: WatchSettings = WatchSettings()
     chunk: ChunkSettings = ChunkSettings()
     embed: EmbedSettings = EmbedSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

@@ -154,9 +154,35 @@ def run_ask(services: Services, question: str, *, folder_id: int | None, extract
     return answer
 
 
+def watch_foreground(services: Services) -> None:
+    """``archivist watch``: the watcher with a live status line until Ctrl-C."""
+    import threading
+
+    from rich.live import Live
+    from rich.text import Text
+
+    from archivist.watch.daemon import run_watch
+
+    stop = threading.Event()
+    line = Text("starting…")
+    with Live(line, console=err, refresh_per_second=4, transient=False) as live:
+        def show(status) -> None:  # noqa: ANN001
+            last = Path(status.last_file).name if status.last_file else "-"
+            live.update(Text(f"{status.state}: {status.queued} queued, {status.done} done, "
+                             f"{status.errors} errors, last: {last}  (Ctrl-C stops)"))
+
+        try:
+            run_watch(services, role="archivist watch", stop=stop, on_status=show)
+        except KeyboardInterrupt:
+            stop.set()
+
+
 def status_json(services: Services) -> dict:
+    from archivist.watch.daemon import daemon_state
+
     store = services.store
     return {
+        "watch_daemon": daemon_state(services),
         "index": str(services.paths.database),
         "schema_version": store.schema_version(),
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
@@ -173,6 +199,18 @@ def print_status(data: dict) -> None:
     for f in data["folders"]:
         flag = "" if f["exists"] else " [red](missing)[/]"
         out.print(f"  {escape(f['path'])}{flag}")
+    daemon = data.get("watch_daemon")
+    if daemon is None:
+        out.print("Watch daemon: not running (`archivist watch --daemon` keeps the index fresh).")
+    else:
+        import datetime as dt
+
+        since = dt.datetime.fromtimestamp(daemon.get("since") or 0).strftime("%Y-%m-%d %H:%M:%S")
+        out.print(f"Watch daemon: running (pid {daemon.get('pid')}) since {since}, {daemon.get('state', '?')}, "
+                  f"{daemon.get('queued', 0)} queued, {daemon.get('done', 0)} handled, last: "
+                  f"{escape(str(daemon.get('last_file') or '-'))}")
+        for e in daemon.get("recent_errors", [])[-5:]:
+            out.print(f"  [yellow]error[/] {escape(e['reason'])}")
     if data["problems"]:
         out.print("[yellow]Not indexed:[/]")
         for p in data["problems"]:

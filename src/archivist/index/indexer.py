@@ -85,13 +85,16 @@ class Indexer:
 
     # -- scanning --------------------------------------------------------------------------------------------
 
-    def walk(self, root: Path) -> Iterator[Path]:
-        """Files under ``root`` worth looking at (hidden and tool folders skipped, symlinks not followed)."""
+    def walk(self, root: Path, problems: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+        """Files under ``root`` worth looking at (hidden and tool folders skipped, symlinks not followed:
+        no loops). An unreadable sub-folder is added to ``problems`` and the walk goes on."""
         skip_dirs = set(self.settings.index.skip_dirs)
         hidden = self.settings.index.skip_hidden
 
-        def on_error(exc: OSError) -> None:  # an unreadable sub-folder must not stop the run
-            pass
+        def on_error(exc: OSError) -> None:
+            if problems is not None:
+                where = Path(exc.filename) if exc.filename else root
+                problems.append((where, f"{where.name}: folder could not be read ({exc.strerror})."))
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
             dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith(".")))
@@ -122,7 +125,7 @@ class Indexer:
         report = IndexReport()
         known = {row.path: row for row in self.store.files(folder.id)}
         on_disk: list[Path] = []
-        for path in self.walk(folder.path):
+        for path in self.walk(folder.path, report.problems):
             if extractor_for(path) is None:
                 report.unsupported += 1
             else:
@@ -154,11 +157,35 @@ class Indexer:
                 self.store.delete_file(row.id)
                 report.removed += 1
             return report
-        if extractor_for(path) is None:
+        if extractor_for(path) is None or not self.wanted(folder.path, path):
             report.unsupported += 1
             return report
-        self._index_path(folder, path, row, {}, {}, report)
+        # A file that appears with the content of an indexed file whose path is gone was moved or renamed.
+        by_sha: dict[str, FileRow] = {}
+        vanished: dict[Path, FileRow] = {}
+        if row is None:
+            try:
+                sha = sha256_file(path)
+            except OSError:
+                sha = None
+            for other in self.store.files_by_sha(sha) if sha else []:
+                if not other.path.exists():
+                    by_sha[sha] = other
+                    vanished[other.path] = other
+                    break
+        self._index_path(folder, path, row, by_sha, vanished, report)
         return report
+
+    def wanted(self, root: Path, path: Path) -> bool:
+        """Whether ``path`` under ``root`` passes the hidden/skip-folder rules that ``walk`` applies."""
+        try:
+            parts = path.relative_to(root).parts
+        except ValueError:
+            return False
+        skip_dirs = set(self.settings.index.skip_dirs)
+        if any(p in skip_dirs for p in parts[:-1]):
+            return False
+        return not (self.settings.index.skip_hidden and any(p.startswith(".") for p in parts))
 
     # -- one file --------------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archivist.errors import StoreError, WrongPassphrase
+from archivist.errors import DiskFull, StoreError, WrongPassphrase
 from archivist.index.migrations import LATEST, MIGRATIONS
 
 VECTOR_BYTES = 384 * 4
@@ -181,14 +181,31 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+        Raises:
+            DiskFull: the disk filled up; the transaction was rolled back, the index is as before it.
+        """
+        import sqlcipher3
+
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("COMMIT")
+        except sqlcipher3.OperationalError as exc:
+            self._rollback()
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc):
+                raise DiskFull(f"The disk holding the index ({self.path.parent}) is full.",
+                               hint="Free some space and run the command again; the index is consistent "
+                                    "and keeps every file finished so far.") from None
             raise
-        self._conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     # -- meta ------------------------------------------------------------------------------------------------
 
@@ -240,6 +257,10 @@ class Store:
     def file_by_path(self, path: Path) -> FileRow | None:
         row = self._conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE path = ?", (str(path),)).fetchone()
         return self._file(row) if row else None
+
+    def files_by_sha(self, sha256: str) -> list[FileRow]:
+        rows = self._conn.execute(f"SELECT {self._FILE_COLS} FROM files WHERE sha256 = ?", (sha256,))
+        return [self._file(r) for r in rows]
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
         """Same content, new stat (e.g. ``touch``): remember the stat so the next scan skips hashing."""

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from collections.abc import Callable
 
 from archivist.errors import PassphraseMissing
 
 ENV = "ARCHIVIST_PASSPHRASE"
+FILE_ENV = "ARCHIVIST_PASSPHRASE_FILE"
+CREDENTIAL = "archivist-passphrase"
+
+
+def _systemd_credential() -> str | None:
+    """systemd's ``LoadCredential=archivist-passphrase:...`` (the unit in packaging/systemd)."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if folder and (Path(folder) / CREDENTIAL).is_file():
+        return str(Path(folder) / CREDENTIAL)
+    return None
 
 
 def get_passphrase(*, creating: bool, prompt: Callable[[str, bool], str] | None = None) -> str:
@@ -27,6 +38,15 @@ def get_passphrase(*, creating: bool, prompt: Callable[[str, bool], str] | None 
     value = os.environ.get(ENV)
     if value:
         return value
+    file = os.environ.get(FILE_ENV) or _systemd_credential()
+    if file:
+        try:
+            value = Path(file).read_text().rstrip("\n")
+        except OSError as exc:
+            raise PassphraseMissing(f"Cannot read the passphrase file {file}: {exc.strerror}.",
+                                    hint=f"Fix {FILE_ENV} or the file's permissions.") from None
+        if value:
+            return value
     if prompt is None:
         if not sys.stdin.isatty():
             raise PassphraseMissing(

@@ -1,0 +1,160 @@
+"""Running the watcher: in the foreground, or as a detached daemon that owns the writer lock.
+
+The daemon's passphrase reaches it through a pipe (never its command line or environment, unless the user
+chose ``ARCHIVIST_PASSPHRASE``/``ARCHIVIST_PASSPHRASE_FILE``). Its log holds counts and states only: never
+document text or file names. Its live state is kept in the encrypted index (``archivist status`` reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from archivist.errors import ArchivistError
+from archivist.index.lock import WriterLock
+from archivist.paths import Paths
+from archivist.services import Services
+from archivist.watch.watcher import Watcher, WatchStatus
+
+STATE_KEY = "watch.state"
+DAEMON_ROLE = "watch daemon"
+
+
+def status_json(status: WatchStatus, pid: int) -> str:
+    return json.dumps({
+        "pid": pid, "started": status.started, "state": status.state, "queued": status.queued,
+        "done": status.done, "errors": status.errors, "last_file": status.last_file,
+        "last_indexed_at": status.last_indexed_at,
+        "recent_errors": [{"at": t, "reason": r} for t, r in status.recent_errors],
+    })
+
+
+def daemon_state(services: Services) -> dict | None:
+    """The running daemon's state (None when no daemon holds the writer lock)."""
+    holder = WriterLock(services.paths.writer_lock).holder()
+    if not holder or holder.get("role") != DAEMON_ROLE:
+        return None
+    raw = services.store.get_meta(STATE_KEY)
+    state = json.loads(raw) if raw else {}
+    if state.get("pid") != holder.get("pid"):
+        state = {}
+    state.update(pid=holder.get("pid"), since=holder.get("since"))
+    return state
+
+
+def run_watch(services: Services, *, role: str, stop: threading.Event,
+              on_status=None, persist_every: float = 1.0) -> WatchStatus:  # noqa: ANN001
+    """Hold the writer lock and watch until ``stop`` is set. Raises IndexBusy if another writer runs."""
+    lock = WriterLock(services.paths.writer_lock)
+    lock.acquire(role)
+    last_persist = 0.0
+    log = logging.getLogger("archivist.watch")
+
+    def status_changed(status: WatchStatus) -> None:
+        nonlocal last_persist
+        now = time.monotonic()
+        if role == DAEMON_ROLE and (now - last_persist >= persist_every or status.state != "indexing"):
+            last_persist = now
+            services.store.set_meta(STATE_KEY, status_json(status, os.getpid()))
+            log.info("state=%s queued=%d done=%d errors=%d", status.state, status.queued, status.done,
+                     status.errors)
+        if on_status is not None:
+            on_status(status)
+
+    watcher = Watcher(services.indexer(), on_status=status_changed,
+                      debounce=services.settings.watch.debounce_seconds)
+    try:
+        watcher.start()
+        while not stop.is_set():
+            stop.wait(0.5)
+    finally:
+        watcher.stop()
+        lock.release()
+    return watcher.status
+
+
+def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
+    """Body of the detached daemon process: passphrase from stdin, log to ``paths.watch_log``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    log = logging.getLogger("archivist.watch")
+    piped = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else ""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        services = open_services_fn(prompt=(lambda text, confirm: piped) if piped else None)
+    except ArchivistError as exc:
+        log.error("could not open the index: %s", exc.title)
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    log.info("daemon started pid=%d", os.getpid())
+    try:
+        status = run_watch(services, role=DAEMON_ROLE, stop=stop)
+        log.info("daemon stopped: %d changes handled, %d errors", status.done, status.errors)
+    except ArchivistError as exc:
+        log.error("%s", exc.title)
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        services.close()
+
+
+def spawn_daemon(paths: Paths, passphrase: str, timeout: float = 60.0) -> int:
+    """Start the daemon detached; return its pid once it holds the writer lock.
+
+    Raises:
+        ArchivistError: it exited early (the reason from its log is in the message).
+    """
+    paths.ensure_private(paths.data_dir)
+    fd = os.open(paths.watch_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    env = {k: v for k, v in os.environ.items() if k != "ARCHIVIST_PASSPHRASE"}
+    with os.fdopen(fd, "ab") as logfile:
+        child = subprocess.Popen([sys.executable, "-m", "archivist", "watch", "--serve"], stdin=subprocess.PIPE,
+                                 stdout=logfile, stderr=logfile, start_new_session=True, env=env, close_fds=True)
+    assert child.stdin is not None
+    child.stdin.write(passphrase.encode() + b"\n")
+    child.stdin.close()
+    lock = WriterLock(paths.writer_lock)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        holder = lock.holder()
+        if holder and holder.get("pid") == child.pid:
+            return child.pid
+        if child.poll() is not None:
+            tail = paths.watch_log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no log)"]
+            raise ArchivistError(f"The watch daemon stopped at start: {tail[0]}",
+                                 hint=f"See {paths.watch_log}.")
+        time.sleep(0.1)
+    child.terminate()
+    raise ArchivistError("The watch daemon did not start in time.", hint=f"See {paths.watch_log}.")
+
+
+def stop_daemon(paths: Paths, timeout: float = 30.0) -> int | None:
+    """SIGTERM the daemon and wait until it has released the lock; its pid, or None if none ran."""
+    lock = WriterLock(paths.writer_lock)
+    holder = lock.holder()
+    if not holder or holder.get("role") != DAEMON_ROLE:
+        return None
+    pid = int(holder["pid"])
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return pid
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and lock.holder():
+        time.sleep(0.1)
+    if lock.holder():
+        raise ArchivistError(f"The watch daemon (pid {pid}) did not stop within {timeout:.0f} s.",
+                             hint=f"It may be finishing a large file; try again, or kill {pid}.")
+    return pid
+
+
+def log_path(paths: Paths) -> Path:
+    return paths.watch_log

@@ -1,0 +1,59 @@
+"""Per-path debounce: a path is handed out only after it has been quiet for ``delay`` seconds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+
+class Debouncer:
+    """Collects touched paths (and whole-folder rescans) and releases them once quiet. Thread-safe."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self._paths: dict[Path, float] = {}
+        self._rescans: dict[Path, float] = {}
+        self._cond = threading.Condition()
+
+    def touch(self, path: Path, now: float | None = None) -> None:
+        with self._cond:
+            self._paths[path] = time.monotonic() if now is None else now
+            self._cond.notify()
+
+    def rescan(self, folder: Path, now: float | None = None) -> None:
+        """A directory-level change (a folder moved or deleted): rescan ``folder`` once things settle."""
+        with self._cond:
+            self._rescans[folder] = time.monotonic() if now is None else now
+            self._cond.notify()
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._paths) + len(self._rescans)
+
+    def take_due(self, now: float | None = None) -> tuple[list[Path], list[Path]]:
+        """Paths and rescans quiet for ``delay``; they leave the queue. Existing paths come first, so a
+        move's new path is seen (and recognised by its hash) before its old path is dropped."""
+        now = time.monotonic() if now is None else now
+        with self._cond:
+            paths = [p for p, t in self._paths.items() if now - t >= self.delay]
+            rescans = [f for f, t in self._rescans.items() if now - t >= self.delay]
+            for p in paths:
+                del self._paths[p]
+            for f in rescans:
+                del self._rescans[f]
+        paths.sort(key=lambda p: (not p.exists(), str(p)))
+        return paths, rescans
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until something is touched or ``timeout`` passes."""
+        with self._cond:
+            self._cond.wait(timeout)
+
+    def next_due_in(self, now: float | None = None) -> float | None:
+        now = time.monotonic() if now is None else now
+        with self._cond:
+            times = list(self._paths.values()) + list(self._rescans.values())
+        if not times:
+            return None
+        return max(0.0, min(times) + self.delay - now)

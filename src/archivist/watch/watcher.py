@@ -1,0 +1,171 @@
+"""A watchdog (inotify) watcher over the registered folders that keeps the index fresh.
+
+No UI here: progress is reported through a callback with a ``WatchStatus``. Events only say *where* to
+look; after a per-path debounce the file is stat-ed and hashed, so duplicated, reordered or missed events
+cannot duplicate or stale the index. A directory moved or deleted triggers a rescan of its folder.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from archivist.errors import ArchivistError
+from archivist.index.indexer import IndexReport, Indexer
+from archivist.watch.debounce import Debouncer
+from archivist.watch.filters import is_temporary
+
+
+@dataclass
+class WatchStatus:
+    """What the watcher is doing (shown live by ``archivist watch`` and stored for ``archivist status``)."""
+
+    started: float = field(default_factory=time.time)
+    state: str = "starting"
+    """``catching up``, ``watching``, ``indexing`` or ``stopped``."""
+    queued: int = 0
+    done: int = 0
+    errors: int = 0
+    last_file: str | None = None
+    last_indexed_at: float | None = None
+    recent_errors: deque = field(default_factory=lambda: deque(maxlen=10))
+
+
+class Watcher:
+    """Watches every registered folder and indexes what changes, on one worker thread (the only writer).
+
+    Args:
+        indexer: the indexer (its store must only be used from the worker thread while running).
+        on_status: called from the worker thread after each change of status.
+        on_indexed: called with each path handled and its report (tests count these).
+        debounce: seconds a path must stay quiet before it is read.
+    """
+
+    def __init__(self, indexer: Indexer, *, on_status: Callable[[WatchStatus], None] | None = None,
+                 on_indexed: Callable[[Path, IndexReport], None] | None = None, debounce: float = 1.0) -> None:
+        self.indexer = indexer
+        self.status = WatchStatus()
+        self.queue = Debouncer(debounce)
+        self._on_status = on_status
+        self._on_indexed = on_indexed
+        self._stop = threading.Event()
+        self._observer = None
+        self._thread: threading.Thread | None = None
+        self.folders = [f.path for f in indexer.store.folders()]
+
+    # -- events ----------------------------------------------------------------------------------------------
+
+    def _folder_of(self, path: Path) -> Path | None:
+        best = None
+        for folder in self.folders:
+            if (path == folder or folder in path.parents) and (best is None or len(str(folder)) > len(str(best))):
+                best = folder
+        return best
+
+    def on_event(self, kind: str, src: str, dest: str | None = None, is_dir: bool = False) -> None:
+        """Feed one file-system event (watchdog's ``event_type``); public so tests can drive it directly."""
+        if kind in ("opened", "closed_no_write"):
+            return  # reads, including the indexer's own
+        paths = [Path(src)] + ([Path(dest)] if dest else [])
+        if is_dir:
+            if kind in ("moved", "deleted"):
+                for p in paths:
+                    folder = self._folder_of(p)
+                    if folder is not None:
+                        self.queue.rescan(folder)
+            return  # created/modified directories announce nothing their files' events won't
+        for p in paths:
+            if not is_temporary(p) and self._folder_of(p) is not None:
+                self.queue.touch(p)
+        self.status.queued = len(self.queue)
+
+    # -- running ---------------------------------------------------------------------------------------------
+
+    def start(self, catch_up: bool = True) -> None:
+        """Start observing, then (on the worker thread) catch up on changes made while nobody watched."""
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:  # noqa: ANN001
+                watcher.on_event(event.event_type, str(event.src_path),
+                                 str(event.dest_path) if getattr(event, "dest_path", "") else None,
+                                 event.is_directory)
+
+        self._observer = Observer()
+        for folder in self.folders:
+            if folder.is_dir():
+                self._observer.schedule(Handler(), str(folder), recursive=True)
+        self._observer.start()
+        self._thread = threading.Thread(target=self._run, args=(catch_up,), name="archivist-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop observing; the file being indexed is finished (or rolled back), nothing is half-written."""
+        self._stop.set()
+        with self.queue._cond:
+            self.queue._cond.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.status.state = "stopped"
+        self._emit()
+
+    def _emit(self) -> None:
+        self.status.queued = len(self.queue)
+        if self._on_status is not None:
+            self._on_status(self.status)
+
+    def _run(self, catch_up: bool) -> None:
+        if catch_up:
+            self.status.state = "catching up"
+            self._emit()
+            for folder in list(self.indexer.store.folders()):
+                self._handle(folder.path, lambda f=folder: self.indexer.index_folder(f))
+        self.status.state = "watching"
+        self._emit()
+        while not self._stop.is_set():
+            wait = self.queue.next_due_in()
+            if wait is None or wait > 0:
+                self.queue.wait(0.5 if wait is None else min(wait, 0.5))
+                continue
+            paths, rescans = self.queue.take_due()
+            self.status.state = "indexing"
+            self._emit()
+            for folder_path in rescans:
+                folder = next((f for f in self.indexer.store.folders() if f.path == folder_path), None)
+                if folder is not None:
+                    self._handle(folder_path, lambda f=folder: self.indexer.index_folder(f))
+            for path in paths:
+                if self._stop.is_set():
+                    break
+                self._handle(path, lambda p=path: self.indexer.index_file(p))
+            self.status.state = "watching"
+            self._emit()
+
+    def _handle(self, path: Path, work: Callable[[], IndexReport]) -> None:
+        try:
+            report = work()
+        except ArchivistError as exc:
+            self.status.errors += 1
+            self.status.recent_errors.append((time.time(), str(exc)))
+            self._emit()
+            return
+        self.status.done += 1
+        self.status.last_file = str(path)
+        self.status.last_indexed_at = time.time()
+        if report.problems:
+            self.status.errors += len(report.problems)
+            for _, reason in report.problems:
+                self.status.recent_errors.append((time.time(), reason))
+        if self._on_indexed is not None:
+            self._on_indexed(path, report)
+        self._emit()
