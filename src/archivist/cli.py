@@ -92,9 +92,8 @@ def remove(folder: Path) -> None:
 def index(as_json: bool) -> None:
     """Read new and changed files of every added folder; drop deleted ones."""
     from archivist.index.indexer import IndexReport
-    from archivist.shell import index_with_progress
-
     from archivist.index.lock import WriterLock
+    from archivist.shell import index_with_progress
 
     services = _context()
     try:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from archivist.errors import ArchivistError
-from archivist.index.indexer import IndexReport, Indexer
+from archivist.index.indexer import Indexer, IndexReport
 from archivist.watch.debounce import Debouncer
 from archivist.watch.filters import is_temporary
 
