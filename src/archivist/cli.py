@@ -41,15 +41,22 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, invoke_without_command=True)
 @click.version_option(package_name="archivist")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Archivist: ask your folders questions, offline, with cited passages.
 
     \b
     Start with:  archivist add ~/reports && archivist index && archivist ask "..."
     The index is encrypted: set ARCHIVIST_PASSPHRASE or type it when asked.
+    With no command, opens the terminal UI (in a terminal; elsewhere prints this help).
     """
+    if ctx.invoked_subcommand is None:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(tui)
 
 
 @cli.command()
@@ -181,6 +188,36 @@ def status(as_json: bool) -> None:
         print_status(data)
 
 
+@cli.command(name="eval")
+@click.argument("questions", required=False, type=click.Path(path_type=Path))
+@click.option("--compare", "compare_runs", nargs=2, type=click.Path(path_type=Path),
+              help="Compare two saved runs (A.json B.json); exit 1 when a quality metric regresses.")
+@click.option("--tolerance", default=0.02, show_default=True, help="Allowed absolute drop before a regression.")
+@click.option("--no-answer", is_flag=True, help="Measure retrieval only (no model).")
+@click.option("--extractive", is_flag=True, help="Answer extractively (no model).")
+@click.option("-k", "k", default=20, show_default=True, type=click.IntRange(1, 100), help="Retrieval depth.")
+@click.option("--folder", type=click.Path(path_type=Path), help="Only this added folder.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write the run as JSON (for --compare).")
+@click.option("--report", type=click.Path(path_type=Path), help="Write a Markdown report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+def eval_(questions: Path | None, compare_runs: tuple[Path, Path] | None, tolerance: float, no_answer: bool,
+          extractive: bool, k: int, folder: Path | None, output: Path | None, report: Path | None,
+          as_json: bool) -> None:
+    """Measure retrieval and answers on QUESTIONS (JSON Lines; format in the README)."""
+    from archivist.shell import eval_compare, eval_run
+
+    if compare_runs:
+        sys.exit(eval_compare(*compare_runs, tolerance=tolerance))
+    if questions is None:
+        raise click.UsageError("Give a QUESTIONS.jsonl file, or --compare A.json B.json.")
+    services = _context()
+    try:
+        eval_run(services, questions, k=k, answer=not no_answer, extractive=extractive, folder=folder,
+                 output=output, report=report, as_json=as_json)
+    finally:
+        services.close()
+
+
 @cli.command()
 @click.option("--daemon", is_flag=True, help="Run in the background (stop with --stop).")
 @click.option("--stop", is_flag=True, help="Stop the background watcher.")
@@ -213,6 +250,16 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
         watch_foreground(services)
     finally:
         services.close()
+
+
+@cli.command()
+def tui() -> None:
+    """Open the terminal UI (what `archivist` with no command does)."""
+    from archivist.tui.app import run
+
+    code = run()
+    if code:
+        sys.exit(code)
 
 
 @cli.command()

@@ -21,7 +21,7 @@ def default_embedder(paths: Paths, settings: Settings) -> Embedder:
     """The bundled MiniLM on the configured backend (ONNX int8 by default)."""
     from archivist.embed.minilm import OnnxMiniLM, TorchMiniLM
 
-    threads = settings.answer.threads
+    threads = settings.embed.threads
     if settings.embed.backend == "torch":
         return TorchMiniLM(threads=threads, batch_size=settings.embed.batch_size)
     return OnnxMiniLM(paths.models_dir, threads=threads, batch_size=settings.embed.batch_size)

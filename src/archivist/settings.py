@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +51,8 @@ class EmbedSettings(BaseModel):
     backend: Literal["onnx", "torch"] = "onnx"
     """``onnx`` (int8, per-channel; measured 1.8-2.3x faster) or ``torch`` (sentence-transformers)."""
     batch_size: int = Field(32, ge=1, le=512)
+    threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    """ONNX Runtime intra-op threads."""
 
 
 class RetrievalSettings(BaseModel):
@@ -78,13 +80,60 @@ class AnswerSettings(BaseModel):
     """Generation stops after this many complete sentences."""
     repeat_penalty: float = Field(1.3, ge=1.0, le=2.0)
     """llama.cpp repetition penalty (small models loop without one)."""
-    threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    threads: int | None = Field(None, ge=1, le=64)
+    """Generation threads. Empty: all cores when the machine is idle, fewer when other processes are busy
+    (decided per answer from the load average)."""
     temperature: float = Field(0.1, ge=0.0, le=2.0)
     min_evidence: float = Field(0.34, ge=0.0, le=1.0)
     """Abstain when the best evidence score is below this (calibrated: see benchmarks/RESULTS.md)."""
     min_support: float = Field(0.6, ge=0.0, le=1.0)
     """An answer sentence with support below this is marked unsupported. On the sample questions SmolLM2's
     correct sentences scored 0.84, its wrong ones 0.20-0.56 (benchmarks/RESULTS.md)."""
+
+
+class TuiKeys(BaseModel):
+    """Key bindings of the terminal UI, by binding id; each value is a comma-separated list of Textual key
+    names (``ctrl+s``, ``f5``, ``escape``). Example: ``[tui.keys]`` then ``search_only = "f9"``."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    quit: str = "ctrl+q"
+    """Leave the terminal UI."""
+    cancel: str = "escape"
+    """Stop the answer being generated (the text so far stays on screen)."""
+    copy_answer: str = "ctrl+y"
+    """Copy the last answer with its citations as plain text."""
+    search_only: str = "ctrl+s"
+    """Toggle search-only mode: list the matching passages, no model call."""
+    extractive: str = "ctrl+t"
+    """Toggle extractive mode: quote the best supporting sentences, no model call."""
+    add_folder: str = "ctrl+n"
+    """Add a folder to the index."""
+    reindex: str = "ctrl+r"
+    """Index new and changed files of every folder (refused while a watch daemon writes the index)."""
+    feedback: str = "ctrl+g"
+    """Rate the last answer good or bad, with an optional correction (stored encrypted)."""
+    history: str = "ctrl+l"
+    """Browse the questions asked in this session."""
+    passages: str = "f2"
+    """Show and focus the passages of the answer."""
+    sources: str = "f3"
+    """Show the sources: folders, counts, failed and pending files, the watcher."""
+    question: str = "f4"
+    """Put the cursor back in the question box."""
+    open_source: str = "e"
+    """In the passage viewer: open the file in $EDITOR (at the line) or $PAGER (at the page)."""
+    next_passage: str = "n"
+    """In the passage viewer: the next passage."""
+    previous_passage: str = "p"
+    """In the passage viewer: the previous passage."""
+
+
+class TuiSettings(BaseModel):
+    """The terminal UI (``archivist`` with no command)."""
+
+    keys: TuiKeys = TuiKeys()
+    """Remapped key bindings (see ``TuiKeys``); the command palette (ctrl+p) lists every command."""
 
 
 class Settings(BaseSettings):
@@ -98,6 +147,7 @@ class Settings(BaseSettings):
     embed: EmbedSettings = EmbedSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    tui: TuiSettings = TuiSettings()
     cache_mb: int = Field(256, ge=8)
     """SQLite page cache. Keep it above the vector index size or every KNN query re-decrypts it."""
 

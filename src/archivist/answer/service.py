@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,10 @@ from archivist.settings import Settings
 NOT_FOUND = "Not found in your documents."
 _MODEL_NOT_FOUND = re.compile(
     r"\bnot (?:found|mentioned|provided|stated|available)\b|\bdo(?:es)? not (?:contain|say|mention)", re.IGNORECASE)
+
+
+class AnswerCancelled(Exception):
+    """``Answerer.ask`` stopped because its ``cancel`` event was set (the user pressed Esc)."""
 
 
 @dataclass
@@ -63,6 +68,11 @@ class Answer:
         return data
 
 
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise AnswerCancelled
+
+
 def _citation(n: int, hit: Hit, support: float) -> Citation:
     c = hit.chunk
     return Citation(n, str(c.path), c.page, c.line_start, c.line_end, c.heading, c.text,
@@ -85,8 +95,13 @@ class Answerer:
         return self._generator
 
     def ask(self, question: str, *, folder_id: int | None = None, extractive: bool = False,
-            on_token: Callable[[str], None] | None = None) -> Answer:
-        """Answer ``question``; ``on_token`` receives the model's raw text as it streams."""
+            on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> Answer:
+        """Answer ``question``; ``on_token`` receives the model's raw text as it streams.
+
+        Raises:
+            AnswerCancelled: ``cancel`` was set; it is checked before generation and between tokens, so a
+                cancelled answer stops within one token.
+        """
         s = self.settings
         started = time.perf_counter()
         result = self.retriever.search(question, s.retrieval.top_k, folder_id=folder_id)
@@ -103,9 +118,11 @@ class Answerer:
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
 
+        _check(cancel)
         t = time.perf_counter()
         generator = self.generator
         timings["model_load_ms"] = (time.perf_counter() - t) * 1000
+        _check(cancel)
         prompt = build_prompt(question, hits, generator, context_tokens=s.answer.context_tokens,
                               answer_tokens=s.answer.max_answer_tokens)
         t = time.perf_counter()
@@ -113,6 +130,7 @@ class Answerer:
         for piece in generator.stream(prompt.messages, s.answer.max_answer_tokens, s.answer.temperature):
             if not pieces:
                 timings["first_token_ms"] = (time.perf_counter() - t) * 1000
+            _check(cancel)
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)

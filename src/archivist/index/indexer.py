@@ -22,6 +22,7 @@ from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import extract, extractor_for
 from archivist.ingest.chunk import chunk_document
 from archivist.settings import Settings
+from archivist.watch.filters import is_temporary
 
 Progress = Callable[[int, int, Path | None], None]
 """progress(done, total, current_path)"""
@@ -99,8 +100,8 @@ class Indexer:
         for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
             dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith(".")))
             for name in sorted(filenames):
-                if hidden and name.startswith("."):
-                    continue
+                if (hidden and name.startswith(".")) or is_temporary(Path(name)):
+                    continue  # the watcher ignores temporaries too: a scan must not index what it skips
                 path = Path(dirpath) / name
                 if path.is_symlink() or not path.is_file():
                     continue
@@ -131,7 +132,10 @@ class Indexer:
             else:
                 on_disk.append(path)
         present = set(on_disk)
-        vanished = {p: row for p, row in known.items() if p not in present}
+        # So far ``problems`` only holds folders the walk could not list: their files are not gone, keep them.
+        unlisted = [where for where, _ in report.problems]
+        vanished = {p: row for p, row in known.items()
+                    if p not in present and not any(d == p or d in p.parents for d in unlisted)}
         by_sha: dict[str, FileRow] = {row.sha256: row for row in vanished.values() if row.sha256}
         total = len(on_disk)
         for done, path in enumerate(on_disk):
@@ -184,6 +188,8 @@ class Indexer:
             return False
         skip_dirs = set(self.settings.index.skip_dirs)
         if any(p in skip_dirs for p in parts[:-1]):
+            return False
+        if is_temporary(path):
             return False
         return not (self.settings.index.skip_hidden and any(p.startswith(".") for p in parts))
 

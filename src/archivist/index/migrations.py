@@ -61,6 +61,16 @@ MIGRATIONS: dict[int, list[str]] = {
                embedding float[{EMBED_DIM}],
                folder_id integer)""",
     ],
+    # Feedback on answers (terminal UI), kept inside the encrypted index for the adapter data set (issue 6).
+    2: [
+        """CREATE TABLE feedback (
+               id INTEGER PRIMARY KEY,
+               created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+               question TEXT NOT NULL,
+               answer_json TEXT NOT NULL,
+               rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')),
+               correction TEXT)""",
+    ],
 }
 
 LATEST = max(MIGRATIONS)

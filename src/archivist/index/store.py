@@ -60,6 +60,31 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
+class FolderStats:
+    """Per-folder counts for the sources view."""
+
+    files: int = 0
+    """Files indexed (status ``indexed``)."""
+    chunks: int = 0
+    skipped: int = 0
+    failed: int = 0
+    last_indexed_at: str | None = None
+    """UTC ISO time of the most recent change written for this folder (None: nothing indexed yet)."""
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A rating of one answer, with an optional correction (stored encrypted, for the adapter data set)."""
+
+    id: int
+    created_at: str
+    question: str
+    answer_json: str
+    rating: str
+    correction: str | None
+
+
+@dataclass(frozen=True)
 class NewChunk:
     """A passage ready to be written (see ``Store.replace_file``)."""
 
@@ -193,8 +218,14 @@ class Store:
             yield
             self._conn.execute("COMMIT")
         except sqlcipher3.OperationalError as exc:
+            # sqlite-vec reports a full disk as a plain SQLITE_ERROR ("Could not insert a new vector chunk",
+            # "Error inserting rowid into rowids shadow table: out of memory"). SQLite never aborts a
+            # transaction on its own for SQLITE_ERROR, only for FULL/IOERR/NOMEM/BUSY: an error that ended
+            # our transaction is the wrapped storage failure.
+            name = getattr(exc, "sqlite_errorname", "")
+            full = name == "SQLITE_FULL" or (name == "SQLITE_ERROR" and not self._conn.in_transaction)
             self._rollback()
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc):
+            if full:
                 raise DiskFull(f"The disk holding the index ({self.path.parent}) is full.",
                                hint="Free some space and run the command again; the index is consistent "
                                     "and keeps every file finished so far.") from None
@@ -392,6 +423,33 @@ class Store:
         for status in ("indexed", "skipped", "failed"):
             out[status] = c.execute("SELECT count(*) FROM files WHERE status = ?", (status,)).fetchone()[0]
         return out
+
+    def folder_stats(self) -> dict[int, FolderStats]:
+        """Counts and the time of the last indexed change, per folder id (folders with no files are absent)."""
+        rows = self._conn.execute(
+            "SELECT f.folder_id, sum(f.status = 'indexed'), sum(f.status = 'skipped'), sum(f.status = 'failed'), "
+            "max(f.indexed_at), (SELECT count(*) FROM chunks c JOIN files g ON g.id = c.file_id "
+            "WHERE g.folder_id = f.folder_id) FROM files f GROUP BY f.folder_id")
+        return {r[0]: FolderStats(r[1] or 0, r[5] or 0, r[2] or 0, r[3] or 0, r[4]) for r in rows}
+
+    # -- feedback --------------------------------------------------------------------------------------------
+
+    def add_feedback(self, question: str, answer_json: str, rating: str, correction: str | None = None) -> int:
+        """Store a rating (``good`` or ``bad``) of an answer; returns its id.
+
+        Raises:
+            ValueError: ``rating`` is neither ``good`` nor ``bad``.
+        """
+        if rating not in ("good", "bad"):
+            raise ValueError(f"rating must be 'good' or 'bad', not {rating!r}")
+        cur = self._conn.execute("INSERT INTO feedback(question, answer_json, rating, correction) VALUES (?,?,?,?)",
+                                 (question, answer_json, rating, correction))
+        return cur.lastrowid
+
+    def feedback(self) -> list[FeedbackRow]:
+        """Every stored rating, oldest first."""
+        return [FeedbackRow(*r) for r in self._conn.execute(
+            "SELECT id, created_at, question, answer_json, rating, correction FROM feedback ORDER BY id")]
 
     def problems(self) -> list[tuple[Path, str, str]]:
         """Files that were skipped or failed: (path, status, reason)."""

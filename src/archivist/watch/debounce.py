@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -42,7 +43,9 @@ class Debouncer:
                 del self._paths[p]
             for f in rescans:
                 del self._rescans[f]
-        paths.sort(key=lambda p: (not p.exists(), str(p)))
+        # os.path.exists, not Path.exists: the latter raises PermissionError (a folder without +x), which
+        # would end the watcher's worker thread.
+        paths.sort(key=lambda p: (not os.path.exists(p), str(p)))
         return paths, rescans
 
     def wait(self, timeout: float) -> None:

@@ -154,9 +154,13 @@ class Watcher:
     def _handle(self, path: Path, work: Callable[[], IndexReport]) -> None:
         try:
             report = work()
-        except ArchivistError as exc:
+        except (ArchivistError, OSError) as exc:
+            # An OSError here is a path that cannot be stat-ed or read (a folder without permission): report
+            # it and go on; uncaught, it would end the worker thread while the status still said "watching".
+            reason = str(exc) if isinstance(exc, ArchivistError) else \
+                f"{path.name}: could not be read ({exc.strerror or exc})."
             self.status.errors += 1
-            self.status.recent_errors.append((time.time(), str(exc)))
+            self.status.recent_errors.append((time.time(), reason))
             self._emit()
             return
         self.status.done += 1

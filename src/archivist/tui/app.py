@@ -1,0 +1,179 @@
+"""The Textual application: opens (or unlocks) the index after the first paint, then hands it to the main screen.
+
+``archivist`` with no command (or ``archivist tui``) runs ``run()``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from archivist.errors import ArchivistError, PassphraseMissing, WrongPassphrase
+from archivist.services import Services
+from archivist.settings import Settings
+from archivist.tui.keys import bind, keymap
+from archivist.tui.opener import OpenPlan, plan_open
+from archivist.tui.screens.dialogs import ErrorScreen
+from archivist.tui.screens.main import MainScreen
+from archivist.tui.screens.passage import PassageScreen
+from archivist.tui.screens.unlock import UnlockScreen
+from archivist.tui.session import Session
+from archivist.tui.widgets.conversation import Conversation
+
+Prompt = Callable[[str, bool], str]
+Opener = Callable[[Prompt], Services]
+"""Opens the services, asking ``prompt(text, confirm)`` for the passphrase when the environment has none."""
+
+
+class _NeedPassphrase(Exception):  # noqa: N818 - a signal, not an error
+    """No passphrase in the environment: the unlock screen has to ask."""
+
+    def __init__(self, creating: bool) -> None:
+        super().__init__()
+        self.creating = creating
+
+
+class ArchivistApp(App[int]):
+    """Archivist's terminal UI.
+
+    Args:
+        settings: the loaded settings (key remaps come from ``settings.tui.keys``).
+        opener: opens the services; tests pass one with fake models.
+    """
+
+    TITLE = "Archivist"
+    BINDINGS = [bind("quit", "quit", "Quit", priority=True)]
+
+    def __init__(self, settings: Settings, opener: Opener) -> None:
+        super().__init__()
+        self.settings = settings
+        self._opener = opener
+        self.session: Session | None = None
+
+    def get_default_screen(self) -> Screen:
+        self._main = MainScreen()
+        return self._main
+
+    @property
+    def main(self) -> MainScreen:
+        """The workspace (the bottom of the screen stack)."""
+        return self._main
+
+    def on_mount(self) -> None:
+        self.set_keymap(keymap(self.settings.tui.keys))
+        self._open(None)
+
+    # -- opening and unlocking ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open(self, typed: str | None) -> None:
+        """Open the index (the key derivation takes a moment, so off the UI thread)."""
+
+        def prompt(text: str, confirm: bool) -> str:
+            if typed is None:
+                raise _NeedPassphrase(confirm)
+            return typed
+
+        try:
+            services = self._opener(prompt)
+        except _NeedPassphrase as need:
+            self.call_from_thread(self._ask_passphrase, need.creating)
+            return
+        except (WrongPassphrase, PassphraseMissing) as exc:
+            if typed is None:  # the environment's passphrase is wrong: the user must fix it there
+                self.call_from_thread(self._fatal, exc)
+            else:
+                self.call_from_thread(self._ask_passphrase, False, exc.message)
+            return
+        except ArchivistError as exc:
+            self.call_from_thread(self._fatal, exc)
+            return
+        from archivist.security.passphrase import get_passphrase
+
+        def passphrase() -> str:
+            return typed if typed is not None else get_passphrase(creating=False)
+
+        self.session = Session(services, passphrase)
+        self.call_from_thread(self.main.attach, self.session)
+
+    def _ask_passphrase(self, creating: bool, error: str = "") -> None:
+        def unlocked(passphrase: str | None) -> None:
+            if passphrase:
+                self.main.query_one(Conversation).set_welcome("Unlocking the index…")
+                self._open(passphrase)
+
+        self.push_screen(UnlockScreen(creating=creating, error=error), unlocked)
+
+    def _fatal(self, exc: ArchivistError) -> None:
+        self.push_screen(ErrorScreen(exc), lambda _: self.exit(2))
+
+    # -- opening a source file -------------------------------------------------------------------------------
+
+    def on_passage_screen_open_source(self, message: PassageScreen.OpenSource) -> None:
+        c = message.citation
+        self._plan_open(c.path, c.line_start, c.page, c.text)
+
+    @work(thread=True, group="open-source")
+    def _plan_open(self, path: str, line: int | None, page: int | None, passage: str) -> None:
+        from pathlib import Path
+
+        try:
+            plan = plan_open(Path(path), line=line, page=page, passage=passage)
+        except ArchivistError as exc:
+            self.call_from_thread(self.notify, str(exc), title=exc.title, severity="error", timeout=8)
+            return
+        self.call_from_thread(self.run_external, plan)
+
+    def run_external(self, plan: OpenPlan) -> None:
+        """Hand the terminal to the editor or pager, and take it back when it exits."""
+        with self.suspend():
+            subprocess.run(plan.argv, input=plan.stdin_text, text=True, check=False)
+
+    # -- commands --------------------------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        run: Callable[[str], Callable[[], Any]] = lambda action: lambda: screen.run_action(action)  # noqa: E731
+        yield SystemCommand("Switch adapter", "Hot-swap the answer adapter (not available yet)",
+                            lambda: self._not_yet("Adapters", 6))
+        yield SystemCommand("Switch profile", "Use another team profile (not available yet)",
+                            lambda: self._not_yet("Profiles", 4))
+        yield SystemCommand("Search-only mode", "Toggle: list matching passages, no model call",
+                            run("toggle_mode('search')"))
+        yield SystemCommand("Extractive mode", "Toggle: quote supporting sentences, no model call",
+                            run("toggle_mode('extractive')"))
+        yield SystemCommand("Add folder", "Add a folder to the index and index it", run("add_folder"))
+        yield SystemCommand("Re-index", "Index new and changed files of every folder", run("reindex"))
+        yield SystemCommand("Feedback", "Rate the last answer good or bad, with a correction", run("feedback"))
+        yield SystemCommand("History", "Browse this session's questions and answers", run("history"))
+        yield SystemCommand("Copy answer", "Copy the answer and its citations as plain text", run("copy_answer"))
+        yield SystemCommand("Cancel generation", "Stop the answer being generated", run("cancel"))
+
+    def _not_yet(self, what: str, issue: int) -> None:
+        # TODO(issue 6): hot-swap adapters here (show the swap time); TODO(issue 4): switch profiles here.
+        self.notify(f"{what} are not available yet (issue {issue}).", title="Not available yet",
+                    severity="warning")
+
+    def on_unmount(self) -> None:
+        self.main.stop_work()
+        if self.session is not None:
+            self.session.close()
+
+
+def run() -> int:
+    """Open the terminal UI on the configured index; returns the exit code (2 after a fatal error)."""
+    from archivist.paths import Paths
+    from archivist.services import open_services
+
+    paths = Paths.resolve()
+    settings = Settings.load(paths.config_file)
+    app = ArchivistApp(settings, lambda prompt: open_services(paths, settings, prompt=prompt))
+    app.run()
+    return app.return_code or 0

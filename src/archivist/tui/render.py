@@ -1,0 +1,116 @@
+"""Text the terminal UI shows or copies, built from core results. Plain Python and Rich: no Textual here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.text import Text
+
+from archivist.answer.grounding import strip_markers
+from archivist.answer.service import Answer, Citation
+from archivist.answer.spans import supporting_spans
+from archivist.retrieve.hybrid import Hit
+
+HIGHLIGHT = "bold reverse"
+"""Style of a supporting span: reverse video stays visible with NO_COLOR and on monochrome terminals."""
+
+
+def where(page: int | None, line_start: int | None, line_end: int | None) -> str:
+    """``page 3, lines 12-20`` (empty when the passage has neither)."""
+    parts = []
+    if page is not None:
+        parts.append(f"page {page}")
+    if line_start is not None:
+        parts.append(f"lines {line_start}-{line_end}" if line_end not in (None, line_start) else f"line {line_start}")
+    return ", ".join(parts)
+
+
+def display_path(path: str | Path, folders: Sequence[Path]) -> str:
+    """``folder-name/relative/path`` for a file under an added folder (short, and the same on every machine);
+    the full path otherwise."""
+    p = Path(path)
+    best = max((f for f in folders if f in p.parents), key=lambda f: len(f.parts), default=None)
+    return str(p.relative_to(best.parent)) if best is not None else str(p)
+
+
+def citations_from_hits(hits: Sequence[Hit]) -> list[Citation]:
+    """Search-only results shaped as citations (numbered by rank; no sentence rests on them)."""
+    return [Citation(n, str(h.chunk.path), h.chunk.page, h.chunk.line_start, h.chunk.line_end, h.chunk.heading,
+                     h.chunk.text, round(h.evidence, 4), 0.0) for n, h in enumerate(hits, start=1)]
+
+
+def citing_sentences(answer: Answer | None, n: int) -> list[str]:
+    """The answer sentences that rest on citation ``n``."""
+    if answer is None or answer.abstained:
+        return []
+    return [s.text for s in answer.sentences if s.supported and s.passage == n]
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The checked answer as Markdown: supported sentences end with a bold ``[n]``, unsupported ones are
+    marked in words (not only by colour)."""
+    if answer.abstained:
+        return f"**{answer.answer}**"
+    out = ""
+    for s in answer.sentences:
+        body = s.text.rstrip()
+        end = ""
+        if body and body[-1] in ".!?":
+            body, end = body[:-1], body[-1]
+        piece = f"{body} **[{s.passage}]**{end}" if s.supported else f"{body}{end} *(unsupported)*"
+        out += (", " if s.continues else " ") + piece if out else piece
+    return out or answer.answer
+
+
+def answer_plain_text(answer: Answer) -> str:
+    """The answer with its citations (full paths) as plain text, for the clipboard."""
+    lines = [f"Q: {answer.question}", f"A: {answer.answer}"]
+    if answer.note:
+        lines.append(f"({answer.note})")
+    if answer.citations:
+        lines += ["", "Closest passages:" if answer.abstained else "Sources:"]
+        for c in answer.citations:
+            loc = where(c.page, c.line_start, c.line_end)
+            lines.append(f"[{c.n}] {c.path}" + (f", {loc}" if loc else ""))
+            text = " ".join(c.text.split())
+            lines.append("    " + text[:300] + ("…" if len(text) > 300 else ""))
+    return "\n".join(lines)
+
+
+def citation_label(c: Citation, answer: Answer | None, folders: Sequence[Path]) -> Text:
+    """Two lines for the passages list: number and file; location, score and whether the answer rests on it."""
+    rests = len(citing_sentences(answer, c.n))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"[{c.n}] ", style="bold")
+    text.append(display_path(c.path, folders))
+    loc = where(c.page, c.line_start, c.line_end).replace("page ", "p.").replace("lines ", "l.").replace("line ", "l.")
+    text.append(f"\n    {loc + ' · ' if loc else ''}score {c.score:.2f} · ", style="dim")
+    if rests:
+        text.append(f"✓ {rests} sentence{'s' if rests > 1 else ''}", style="bold green")
+    else:
+        text.append("not cited", style="dim")
+    return text
+
+
+def highlighted_passage(c: Citation, answer: Answer | None, question: str) -> tuple[Text, int]:
+    """The passage with its supporting span(s) highlighted, and how many spans there are.
+
+    The claims are the answer sentences resting on the passage; for a passage nothing rests on (abstained,
+    search-only, not cited) the question's words are highlighted instead.
+    """
+    claims = citing_sentences(answer, c.n) or [question]
+    text = Text(c.text)
+    spans = supporting_spans(c.text, [strip_markers(x)[0] for x in claims])
+    for start, end in spans:
+        text.stylize(HIGHLIGHT, start, end)
+    return text, len(spans)
+
+
+def local_time(utc_iso: str | None) -> str:
+    """``2026-05-01T10:22:03Z`` -> local ``2026-05-01 12:22`` (``never`` for None)."""
+    if not utc_iso:
+        return "never"
+    when = dt.datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,396 @@
+"""The main workspace: conversation and question box, the passages and sources panes, the status bar.
+
+The screen orchestrates: every model, index or disk call runs in a thread worker through ``Session`` and
+comes back with ``call_from_thread``; the widgets only render what comes back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from archivist.answer.service import Answer, AnswerCancelled, Citation
+from archivist.errors import ArchivistError, IndexBusy
+from archivist.tui.keys import bind
+from archivist.tui.render import answer_plain_text, where
+from archivist.tui.screens.dialogs import AddFolderScreen, FeedbackScreen, HistoryScreen
+from archivist.tui.screens.passage import PassageScreen
+from archivist.tui.session import SearchView, Session, SourcesView
+from archivist.tui.widgets.citations import CitationsPane
+from archivist.tui.widgets.conversation import Conversation, Exchange
+from archivist.tui.widgets.question import QuestionInput
+from archivist.tui.widgets.sources import SourcesPane
+from archivist.tui.widgets.status_bar import MODES, StatusBar
+
+REFRESH_SECONDS = 3.0
+"""How often the sources pane re-reads counts and the watcher's state (cheap: no folder walk)."""
+
+
+@dataclass
+class Entry:
+    """One question of this session and what it produced."""
+
+    question: str
+    exchange: Exchange
+    answer: Answer | None = None
+    """None for search-only results."""
+    citations: list[Citation] = field(default_factory=list)
+
+
+class MainScreen(Screen[None]):
+    """Ask, read the streamed answer, check its passages, watch the sources."""
+
+    DEFAULT_CSS = """
+    MainScreen #body { height: 1fr; }
+    MainScreen #chat { width: 1fr; }
+    MainScreen QuestionInput { margin: 0 1; }
+    MainScreen #side { width: 40%; min-width: 30; max-width: 64; border-left: vkey $panel-lighten-2; }
+    MainScreen #side TabPane { padding: 0; }
+    """
+
+    BINDINGS = [
+        bind("cancel", "cancel", "Cancel"),
+        bind("copy_answer", "copy_answer", "Copy"),
+        bind("search_only", "toggle_mode('search')", "Search only"),
+        bind("extractive", "toggle_mode('extractive')", "Extractive"),
+        bind("feedback", "feedback", "Feedback"),
+        bind("history", "history", "History"),
+        bind("add_folder", "add_folder", "Add folder"),
+        bind("reindex", "reindex", "Re-index"),
+        bind("passages", "show_tab('passages')", "Passages", show=False),
+        bind("sources", "show_tab('sources')", "Sources", show=False),
+        bind("question", "focus_question", "Question", show=False),
+    ]
+
+    mode: reactive[str] = reactive("answer")
+    generating: reactive[bool] = reactive(False)
+    indexing: reactive[bool] = reactive(False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: Session | None = None
+        self.entries: list[Entry] = []
+        self.current: Entry | None = None
+        self.sources_view: SourcesView | None = None
+        self._cancel = threading.Event()
+        self._stop_indexing = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="chat"):
+                yield Conversation(id="conversation")
+                yield QuestionInput(id="question")
+            with TabbedContent(id="side", initial="passages"):
+                with TabPane("Passages", id="passages"):
+                    yield CitationsPane(id="citations")
+                with TabPane("Sources", id="sources"):
+                    yield SourcesPane(id="sources-pane")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(QuestionInput).focus()
+
+    @property
+    def folders(self) -> list[Path]:
+        return [f.path for f in self.sources_view.folders] if self.sources_view else []
+
+    # -- plumbing ----------------------------------------------------------------------------------------------
+
+    def _ui(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` on the UI thread from a worker; once the app has closed, stop the workers' work."""
+        try:
+            return self.app.call_from_thread(fn, *args)
+        except RuntimeError:  # the app is no longer running
+            self.stop_work()
+            return None
+
+    def stop_work(self) -> None:
+        """Stop generating and indexing (the app is closing): each stops within one token or one file."""
+        self._cancel.set()
+        self._stop_indexing.set()
+
+    def _error(self, exc: ArchivistError) -> None:
+        self.notify(f"{exc}", title=exc.title, severity="error", timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.generating  # hidden from the footer unless an answer is being generated
+        if action in ("copy_answer", "feedback"):
+            return self.current is not None and (action == "copy_answer" or self.current.answer is not None)
+        if action in ("reindex", "add_folder"):
+            return (self.session is not None and not self.indexing) or None
+        return True
+
+    def watch_mode(self, mode: str) -> None:
+        self.query_one(StatusBar).mode = mode
+
+    def watch_generating(self) -> None:
+        self.refresh_bindings()
+
+    def watch_indexing(self, indexing: bool) -> None:
+        self.refresh_bindings()
+        self._show_watch()
+
+    # -- opening ---------------------------------------------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        """The index is open: show its state, then load the models in the background."""
+        self.session = session
+        self.query_one(StatusBar).encryption = "encrypted"
+        self.refresh_bindings()
+        self.refresh_sources(scan=True)
+        self.set_interval(REFRESH_SECONDS, self.refresh_sources)
+        self._warm_up()
+
+    @work(thread=True, exclusive=True, group="models")
+    def _warm_up(self) -> None:
+        assert self.session is not None
+        try:
+            name = self.session.warm_up()
+        except ArchivistError as exc:
+            self._ui(self._error, exc)
+            self._ui(setattr, self.query_one(StatusBar), "model", "unavailable")
+            return
+        self._ui(setattr, self.query_one(StatusBar), "model", name)
+
+    # -- asking ------------------------------------------------------------------------------------------------
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not isinstance(event.input, QuestionInput):
+            return
+        event.stop()
+        question = event.value.strip()
+        if not question:
+            return
+        if self.session is None:
+            self.notify("The index is still opening.", severity="warning")
+            return
+        event.input.remember(question)
+        event.input.value = ""
+        self._cancel.set()  # a new question replaces one still being answered
+        self._cancel = threading.Event()
+        exchange = await self.query_one(Conversation).start(question, self.mode)
+        entry = Entry(question, exchange)
+        self.entries.append(entry)
+        self.generating = True
+        self._ask(entry, self.mode, self._cancel)
+
+    @work(thread=True, group="ask")
+    def _ask(self, entry: Entry, mode: str, cancel: threading.Event) -> None:
+        assert self.session is not None
+        exchange = entry.exchange
+        try:
+            if mode == "search":
+                view = self.session.search(entry.question)
+                self._ui(self._show_search, entry, view)
+                return
+            answer = self.session.ask(entry.question, extractive=mode == "extractive", cancel=cancel,
+                                      on_token=lambda piece: self._ui(exchange.add_token, piece))
+            self._ui(self._show_answer, entry, answer)
+        except AnswerCancelled:
+            self._ui(exchange.show_cancelled)
+        except ArchivistError as exc:
+            self._ui(exchange.show_error, exc.title, str(exc))
+            self._ui(self._error, exc)
+        finally:
+            if cancel is self._cancel:
+                self._ui(setattr, self, "generating", False)
+
+    async def _show_answer(self, entry: Entry, answer: Answer) -> None:
+        entry.answer, entry.citations = answer, answer.citations
+        await entry.exchange.show_answer(answer)
+        self._select(entry)
+
+    async def _show_search(self, entry: Entry, view: SearchView) -> None:
+        entry.citations = view.citations
+        await entry.exchange.show_search(len(view.citations))
+        self._select(entry)
+
+    def _select(self, entry: Entry) -> None:
+        """Show ``entry``'s passages (copy and feedback act on it)."""
+        self.current = entry
+        self.query_one(CitationsPane).show(entry.citations, entry.answer, entry.question, self.folders)
+        self.query_one(TabbedContent).active = "passages"
+        self.refresh_bindings()
+
+    def action_cancel(self) -> None:
+        if self.generating:
+            self._cancel.set()
+
+    def action_toggle_mode(self, mode: str) -> None:
+        self.mode = "answer" if self.mode == mode else mode
+        self.notify(f"Mode: {MODES[self.mode]}", timeout=2)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "passages":
+            self.query_one(CitationsPane).focus()
+        else:
+            self.query_one(SourcesPane).focus()
+
+    def action_focus_question(self) -> None:
+        self.query_one(QuestionInput).focus()
+
+    def on_citations_pane_open(self, message: CitationsPane.Open) -> None:
+        pane = self.query_one(CitationsPane)
+        self.app.push_screen(PassageScreen(pane.citations, message.index, pane.answer, pane.question, self.folders))
+
+    def action_copy_answer(self) -> None:
+        entry = self.current
+        if entry is None:
+            return
+        if entry.answer is not None:
+            text = answer_plain_text(entry.answer)
+        else:
+            text = "\n".join([f"Q: {entry.question}", "Passages:"] + [
+                f"[{c.n}] {c.path}" + (f", {where(c.page, c.line_start, c.line_end)}" if c.line_start else "")
+                for c in entry.citations])
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the answer and {len(entry.citations)} passage(s) as plain text.", timeout=3)
+
+    def action_history(self) -> None:
+        def chosen(index: int | None) -> None:
+            if index is not None and 0 <= index < len(self.entries):
+                entry = self.entries[index]
+                self._select(entry)
+                entry.exchange.scroll_visible(animate=False)
+
+        self.app.push_screen(HistoryScreen([(e.question, e.answer) for e in self.entries]), chosen)
+
+    # -- feedback --------------------------------------------------------------------------------------------
+
+    def action_feedback(self) -> None:
+        entry = self.current
+        if entry is None or entry.answer is None:
+            self.notify("Ask a question first: feedback rates an answer.", severity="warning")
+            return
+        answer = entry.answer
+
+        def rated(result: tuple[str, str | None] | None) -> None:
+            if result is not None:
+                self._save_feedback(answer, result[0], result[1])
+
+        self.app.push_screen(FeedbackScreen(answer), rated)
+
+    @work(thread=True, group="feedback")
+    def _save_feedback(self, answer: Answer, rating: str, correction: str | None) -> None:
+        assert self.session is not None
+        try:
+            self.session.feedback(answer, rating, correction)  # type: ignore[arg-type]
+        except ArchivistError as exc:
+            self._ui(self._error, exc)
+            return
+        self._ui(self.notify, f"Feedback saved ({rating}) in the encrypted index.")
+
+    # -- sources ---------------------------------------------------------------------------------------------
+
+    def refresh_sources(self, scan: bool = False) -> None:
+        if self.session is not None:
+            self._read_sources(scan)
+
+    @work(thread=True, exclusive=True, group="sources")
+    def _read_sources(self, scan: bool) -> None:
+        assert self.session is not None
+        try:
+            view = self.session.sources(scan=scan)
+        except ArchivistError as exc:
+            self._ui(self._error, exc)
+            return
+        self._ui(self._show_sources, view)
+
+    def _show_sources(self, view: SourcesView) -> None:
+        if self.sources_view is not None:  # keep the last folder scan until the next one
+            before = {f.path: f.pending for f in self.sources_view.folders}
+            for f in view.folders:
+                if f.pending is None:
+                    f.pending = before.get(f.path)
+        first = self.sources_view is None
+        self.sources_view = view
+        self.query_one(SourcesPane).show(view)
+        self._show_watch()
+        if first:
+            self._welcome()
+
+    def _welcome(self) -> None:
+        view = self.sources_view
+        keys = self.app.settings.tui.keys  # type: ignore[attr-defined]
+        if view is None or not view.folders:
+            text = f"No folders yet: press {keys.add_folder} to add one, then ask away."
+        else:
+            names = ", ".join(f.path.name for f in view.folders[:3])
+            text = (f"Ask about {view.counts.get('indexed', 0)} files in {names}"
+                    f"{' and more' if len(view.folders) > 3 else ''}. Answers cite numbered passages: open "
+                    f"one under Passages ({keys.passages}) to read it. ctrl+p lists every command.")
+        self.query_one(Conversation).set_welcome(text)
+
+    def _show_watch(self) -> None:
+        view = self.sources_view
+        bar = self.query_one(StatusBar)
+        if self.indexing:
+            bar.watch = "indexing (here)"
+        elif view is not None and view.daemon is not None:
+            bar.watch = f"daemon {view.daemon.get('state', 'running')}"
+        elif view is not None and view.writer is not None:
+            bar.watch = f"{view.writer.get('role', 'another process')} writing"
+        else:
+            bar.watch = "off"
+
+    def action_add_folder(self) -> None:
+        def typed(text: str | None) -> None:
+            if text:
+                self._add_folder(text)
+
+        self.app.push_screen(AddFolderScreen(), typed)
+
+    @work(thread=True, group="index")
+    def _add_folder(self, text: str) -> None:
+        assert self.session is not None
+        try:
+            folder, new = self.session.add_folder(text)
+        except ArchivistError as exc:
+            self._ui(self._error, exc)
+            return
+        self._ui(self.notify, f"{'Added' if new else 'Already added'}: {folder.path}", timeout=3)
+        self._ui(self.action_reindex)
+
+    def action_reindex(self) -> None:
+        if self.session is None or self.indexing:
+            return
+        self.indexing = True
+        self.query_one(TabbedContent).active = "sources"
+        self._reindex()
+
+    @work(thread=True, exclusive=True, group="index")
+    def _reindex(self) -> None:
+        assert self.session is not None
+        pane = self.query_one(SourcesPane)
+        try:
+            report, missing = self.session.reindex(lambda *args: self._ui(pane.progress, *args),
+                                                   self._stop_indexing)
+        except IndexBusy as exc:
+            self._ui(self.notify, f"{exc} Its state is under Sources.", title=exc.title, severity="warning",
+                     timeout=8)
+            return
+        except ArchivistError as exc:
+            self._ui(self._error, exc)
+            return
+        finally:
+            self._ui(pane.finished)
+            self._ui(setattr, self, "indexing", False)
+            self._ui(self.refresh_sources, True)
+        summary = (f"Indexed: {report.added} added, {report.updated} updated, {report.removed} removed, "
+                   f"{report.unchanged} unchanged, {len(report.problems)} not indexed.")
+        if missing:
+            summary += f" {len(missing)} folder(s) missing (index kept)."
+        self._ui(self.notify, summary, timeout=6)

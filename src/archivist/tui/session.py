@@ -1,0 +1,213 @@
+"""The terminal UI's bridge to the core: plain Python, no Textual.
+
+Every method may block (model loading, retrieval, generation, indexing) and is called from a worker thread;
+the screens only render what comes back. One ``Answerer`` lives for the whole session so the model is
+loaded once; indexing writes through its own connection so the UI's reads keep a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archivist.answer.feedback import Rating, record_feedback
+from archivist.answer.service import Answer, Citation
+from archivist.embed.base import Embedder
+from archivist.errors import FolderNotFound
+from archivist.index.freshness import Pending, pending_files
+from archivist.index.indexer import Indexer, IndexReport
+from archivist.index.lock import WriterLock
+from archivist.index.store import Folder, FolderStats, Store
+from archivist.services import Services
+from archivist.tui.render import citations_from_hits
+
+WRITER_ROLE = "archivist tui"
+
+
+class _Stop(Exception):  # noqa: N818 - a signal, not an error
+    """Raised from the progress callback to stop indexing between two files."""
+
+
+@dataclass
+class FolderView:
+    """One added folder as the sources pane shows it."""
+
+    path: Path
+    exists: bool
+    stats: FolderStats
+    pending: Pending | None = None
+    """None when not scanned this time (the scan walks the folder)."""
+
+
+@dataclass
+class SourcesView:
+    """Everything the sources pane shows, gathered in one go."""
+
+    folders: list[FolderView]
+    counts: dict[str, int]
+    problems: list[dict]
+    """``{"path", "status", "reason"}`` for each skipped or failed file."""
+    daemon: dict | None
+    """The watch daemon's state (``archivist.watch.daemon.daemon_state``), None when none runs."""
+    writer: dict | None = None
+    """Another process holding the writer lock (``archivist index``, a foreground watch), if any."""
+    last_indexed_at: str | None = None
+
+
+@dataclass
+class SearchView:
+    """Search-only results."""
+
+    question: str
+    citations: list[Citation] = field(default_factory=list)
+
+
+class Session:
+    """What the UI can do with an open index.
+
+    Args:
+        services: the open services (their model factories are lazy).
+        passphrase: returns the index passphrase, for the indexing run's own connection.
+    """
+
+    def __init__(self, services: Services, passphrase: Callable[[], str]) -> None:
+        self.services = services
+        self.answerer = services.answerer()
+        self._passphrase = passphrase
+        self._load_lock = threading.Lock()
+        self._ask_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def folders(self) -> list[Path]:
+        return [f.path for f in self.services.store.folders()]
+
+    # -- models ------------------------------------------------------------------------------------------------
+
+    def _embedder(self) -> Embedder:
+        with self._load_lock:
+            return self.services.embedder()
+
+    def warm_up(self) -> str:
+        """Load the embedder and the generator (after the first paint); returns the model's name.
+
+        Raises:
+            ModelError: the configured model cannot be loaded.
+        """
+        with self._load_lock:
+            self.answerer.retriever.embedder  # noqa: B018 - builds and caches it
+            return self.answerer.generator.id
+
+    # -- asking ------------------------------------------------------------------------------------------------
+
+    def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None) -> Answer:
+        """Answer ``question`` (see ``Answerer.ask``); one answer at a time.
+
+        Raises:
+            AnswerCancelled: ``cancel`` was set.
+        """
+        with self._ask_lock:
+            with self._load_lock:
+                self.answerer.retriever.embedder  # noqa: B018
+                if not extractive:
+                    self.answerer.generator  # noqa: B018
+            return self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel)
+
+    def search(self, question: str) -> SearchView:
+        """The best passages for ``question``, no model call."""
+        with self._ask_lock:
+            self._embedder()
+            result = self.answerer.retriever.search(question, self.services.settings.retrieval.top_k)
+        return SearchView(question, citations_from_hits(result.hits))
+
+    def feedback(self, answer: Answer, rating: Rating, correction: str | None) -> int:
+        """Store a rating of ``answer`` in the encrypted index."""
+        return record_feedback(self.services.store, answer, rating, correction)
+
+    # -- sources -----------------------------------------------------------------------------------------------
+
+    def sources(self, *, scan: bool = False) -> SourcesView:
+        """Folders, counts, problems and the watcher's state; ``scan`` also lists pending files."""
+        from archivist.shell import status_json
+
+        data = status_json(self.services)
+        store = self.services.store
+        stats = store.folder_stats()
+        folders = []
+        for f in store.folders():
+            exists = f.path.is_dir()
+            pending = pending_files(store, self.services.settings, f) if scan else None
+            folders.append(FolderView(f.path, exists, stats.get(f.id, FolderStats()), pending))
+        holder = WriterLock(self.services.paths.writer_lock).holder()
+        writer = holder if holder and data["watch_daemon"] is None else None
+        last = max((s.last_indexed_at for s in stats.values() if s.last_indexed_at), default=None)
+        return SourcesView(folders, data["counts"], data["problems"], data["watch_daemon"], writer, last)
+
+    def add_folder(self, text: str) -> tuple[Folder, bool]:
+        """Register the folder typed by the user; returns it and whether it was new.
+
+        Raises:
+            FolderNotFound: it does not exist or is not a folder.
+        """
+        path = Path(text.strip()).expanduser().resolve()
+        if not path.is_dir():
+            what = "is not a folder" if path.exists() else "does not exist"
+            raise FolderNotFound(f"{path} {what}.", hint="Type the path of an existing folder.")
+        return self.services.store.add_folder(path)
+
+    def reindex(self, progress: Callable[[Path, int, int, Path | None], None] | None = None,
+                cancel: threading.Event | None = None) -> tuple[IndexReport, list[Path]]:
+        """Index every folder under the writer lock, through a connection of its own.
+
+        Args:
+            progress: ``progress(folder, done, total, current_file)``.
+            cancel: when set, the run stops before the next file (each file is one transaction, so the
+                index stays consistent and keeps every file finished).
+
+        Returns:
+            The report (of the files done when cancelled) and the folders that no longer exist.
+
+        Raises:
+            IndexBusy: another writer (typically the watch daemon) holds the lock; nothing was done.
+        """
+        report = IndexReport()
+        missing: list[Path] = []
+        paths, settings = self.services.paths, self.services.settings
+        lock = WriterLock(paths.writer_lock)
+        lock.acquire(WRITER_ROLE)
+        try:
+            store = Store.open(paths.database, self._passphrase(), cache_mb=settings.cache_mb)
+            try:
+                indexer = Indexer(store, self._embedder, settings)
+                for folder in store.folders():
+                    def step(done: int, total: int, current: Path | None, root: Path = folder.path) -> None:
+                        if cancel is not None and cancel.is_set():
+                            raise _Stop
+                        if progress is not None:
+                            progress(root, done, total, current)
+                    try:
+                        report.merge(indexer.index_folder(folder, step))
+                    except FolderNotFound:
+                        missing.append(folder.path)
+                    except _Stop:
+                        break
+            finally:
+                store.close()
+        finally:
+            lock.release()
+        return report, missing
+
+    def close(self, wait: float = 10.0) -> None:
+        """Close the index once the answer being generated (if any) has stopped, waiting up to ``wait`` s."""
+        if self._closed:
+            return
+        got = self._ask_lock.acquire(timeout=wait)
+        try:
+            self._closed = True
+            self.services.close()
+        finally:
+            if got:
+                self._ask_lock.release()
