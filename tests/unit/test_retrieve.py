@@ -58,3 +58,31 @@ def test_unrelated_question_has_low_evidence(indexed) -> None:
     unrelated = services.retriever().search("airspeed of the lunar ferry between Oslo and Titan", 3)
     assert related.evidence > 0.5
     assert unrelated.evidence < 0.2
+
+
+def test_scope_filters_from_the_query(indexed) -> None:
+    services, a, b = indexed
+    hits = services.retriever().search("service listens on port in:beta", 5).hits
+    assert hits and all(h.chunk.path.parent == b for h in hits)
+    only = services.retriever().search("port file:ports.md in:alpha", 5).hits
+    assert [h.chunk.path for h in only] == [a / "ports.md"]
+    incident = services.retriever().search("warehouse file:incident*", 5).hits
+    assert incident and all(h.chunk.path.name == "incident.txt" for h in incident)
+    assert services.retriever().search("port file:nothing-matches-*.pdf", 5).hits == []
+
+
+def test_unknown_scope_folder_is_a_clear_error(indexed) -> None:
+    from archivist.errors import FolderNotFound
+
+    services, _, _ = indexed
+    with pytest.raises(FolderNotFound, match="gamma") as info:
+        services.retriever().search("port in:gamma", 5)
+    assert "alpha" in str(info.value) and "beta" in str(info.value)
+
+
+def test_parse_scope() -> None:
+    from archivist.retrieve.scope import parse_scope
+
+    text, scope = parse_scope('capex 2019 in:"Board packs" file:*10K*.pdf')
+    assert text == "capex 2019" and scope.folder == "Board packs" and scope.file_glob == "*10K*.pdf"
+    assert parse_scope("no scope here")[1].folder is None

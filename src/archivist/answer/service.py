@@ -14,6 +14,7 @@ from archivist.answer.generator import Generator
 from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers, unwrap
 from archivist.answer.prompt import build_prompt
 from archivist.retrieve.hybrid import Hit, Retriever
+from archivist.retrieve.scope import parse_scope
 from archivist.retrieve.text import coverage, terms
 from archivist.settings import Settings
 
@@ -105,6 +106,7 @@ class Answerer:
         s = self.settings
         started = time.perf_counter()
         result = self.retriever.search(question, s.retrieval.top_k, folder_id=folder_id)
+        question = parse_scope(question)[0] or question  # the model sees the question without in:/file:
         timings = dict(result.timings_ms)
         timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
         hits = result.hits

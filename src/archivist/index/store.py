@@ -369,19 +369,28 @@ class Store:
 
     # -- search ----------------------------------------------------------------------------------------------
 
-    def keyword_search(self, match: str, limit: int, folder_id: int | None = None) -> list[tuple[int, float]]:
-        """FTS5 BM25 hits for an already-sanitised MATCH expression: (chunk id, bm25) best first."""
-        sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f")
+    def keyword_search(self, match: str, limit: int, folder_id: int | None = None,
+                       file_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 hits for an already-sanitised MATCH expression: (chunk id, bm25) best first.
+
+        ``folder_id`` and ``file_ids`` restrict the hits inside the query (scoping)."""
+        sql = "SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f"
         args: list = [match]
+        where = ["chunks_fts MATCH ?"]
+        if folder_id is not None or file_ids is not None:
+            sql += " JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id"
         if folder_id is not None:
-            sql += (" JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id"
-                    " WHERE chunks_fts MATCH ? AND fi.folder_id = ?")
+            where.append("fi.folder_id = ?")
             args.append(folder_id)
-        else:
-            sql += " WHERE chunks_fts MATCH ?"
-        sql += " ORDER BY score LIMIT ?"
+        if file_ids is not None:
+            where.append(f"fi.id IN ({','.join(str(int(i)) for i in file_ids) or 'NULL'})")
+        sql += " WHERE " + " AND ".join(where) + " ORDER BY score LIMIT ?"
         args.append(limit)
         return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
+
+    def chunk_ids_of_files(self, file_ids: Sequence[int]) -> list[int]:
+        marks = ",".join(str(int(i)) for i in file_ids) or "NULL"
+        return [r[0] for r in self._conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})")]
 
     def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
         """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from archivist.embed.base import Embedder
 from archivist.index.store import ChunkRow, Store
+from archivist.retrieve.scope import file_matches, parse_scope, resolve_folder
 from archivist.retrieve.text import coverage, fts_query, terms
 
 Mode = Literal["hybrid", "bm25", "vector"]
@@ -70,7 +71,20 @@ class Retriever:
         return self._embedder
 
     def search(self, query: str, k: int = 6, *, folder_id: int | None = None, mode: Mode = "hybrid") -> SearchResult:
-        """The ``k`` best passages for ``query``. Never raises on odd query text."""
+        """The ``k`` best passages for ``query``. Never raises on odd query text.
+
+        ``in:FOLDER`` and ``file:GLOB`` in the query scope the search (see ``retrieve.scope``).
+
+        Raises:
+            FolderNotFound: ``in:`` names no added folder.
+        """
+        query, scope = parse_scope(query)
+        file_ids: list[int] | None = None
+        if scope.folder:
+            folder_id = resolve_folder(scope.folder, self.store.folders())
+        if scope.file_glob:
+            file_ids = [f.id for f in self.store.files(folder_id) if f.status == "indexed"
+                        and file_matches(scope.file_glob, f.path)]
         timings: dict[str, float] = {}
         bm25: list[tuple[int, float]] = []
         knn: list[tuple[int, float]] = []
@@ -78,7 +92,7 @@ class Retriever:
         t = time.perf_counter()
         match = fts_query(query)
         if mode in ("hybrid", "bm25") and match is not None:
-            bm25 = self.store.keyword_search(match, self.candidates, folder_id)
+            bm25 = self.store.keyword_search(match, self.candidates, folder_id, file_ids)
         timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         if query.strip():
             t = time.perf_counter()
@@ -86,7 +100,15 @@ class Retriever:
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             if mode in ("hybrid", "vector"):
                 t = time.perf_counter()
-                knn = self.store.vector_search(qvec, self.candidates, folder_id)
+                if file_ids is None:
+                    knn = self.store.vector_search(qvec, self.candidates, folder_id)
+                else:  # scoped to some files: exact search over their vectors (the scope is small)
+                    vecs = self.store.vectors(self.store.chunk_ids_of_files(file_ids))
+                    ids = list(vecs)
+                    if ids:
+                        sims = np.stack([vecs[i] for i in ids]) @ qvec
+                        order = np.argsort(-sims)[: self.candidates]
+                        knn = [(ids[j], float(np.sqrt(max(0.0, 2 - 2 * sims[j])))) for j in order]
                 timings["vector_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         fused: dict[int, float] = {}
