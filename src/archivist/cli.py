@@ -236,8 +236,15 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
         click.echo(f"Stopped the watch daemon (pid {pid})." if pid else "No watch daemon is running.")
         return
     if daemon:
+        from archivist.errors import IndexBusy
+        from archivist.index.lock import WriterLock
         from archivist.security.passphrase import get_passphrase
 
+        holder = WriterLock(paths.writer_lock).holder()
+        if holder:
+            raise IndexBusy(f"{holder.get('role', 'Another writer')} (pid {holder.get('pid', '?')}) is already "
+                            "writing to the index.", hint="`archivist status` shows it; `archivist watch --stop` "
+                            "stops a daemon.")
         services = _context()  # checks the passphrase (and creates the index) before detaching
         services.close()
         pid = d.spawn_daemon(paths, get_passphrase(creating=False))
