@@ -106,7 +106,8 @@ def _snapshot(db: Path) -> tuple[dict, dict]:
         files = {r[0]: (r[1], r[2]) for r in c.execute("SELECT path, status, sha256 FROM files")}
         rows = c.execute("SELECT f.path, c.seq, c.prefix, c.text, v.embedding FROM chunks c "
                          "JOIN files f ON f.id = c.file_id JOIN chunk_vec v ON v.rowid = c.id").fetchall()
-        chunks = {(p, seq): (prefix, text, np.frombuffer(blob, dtype=np.float32)) for p, seq, prefix, text, blob in rows}
+        chunks = {(p, seq): (prefix, text, np.frombuffer(blob, dtype=np.float32))
+                  for p, seq, prefix, text, blob in rows}
         assert len(chunks) == len(rows) == len(chunk_ids), "duplicate passages"
         return files, chunks
     finally:
@@ -142,13 +143,14 @@ def test_sigkill_at_any_point_then_restart_equals_a_clean_build(tmp_path: Path) 
     try:
         # 1. Holding the writer lock, before or while loading the model.
         _kill_when(crashed, lambda proc: (lock.holder() or {}).get("pid") == proc.pid)
-        # 2. Right after the first file is committed (likely in the middle of the second).
-        _kill_when(crashed, lambda proc: indexed() >= 1)
+        # 2. Right after this run commits its first file (likely in the middle of the next one).
+        before = indexed()
+        _kill_when(crashed, lambda proc: indexed() > before)
         # 3. About 40 % in.
         _kill_when(crashed, lambda proc: indexed() >= 0.4 * N_FILES)
         # The user works on while nothing runs: these are caught by the restarts.
         os.rename(docs / "team0", docs / "archive-team0")  # indexed files, now at new paths
-        edited = sorted((docs / "team1").rglob("*.txt"))[0]
+        edited = sorted((docs / "team2").rglob("*.txt"))[0]
         edited.write_text(edited.read_text() + "\nAmended after the crash: otterlimestone.\n")
         sorted((docs / "team1").rglob("*.md"))[0].unlink()
         (docs / "team5" / "notes" / "late.md").write_text("# Late\n\nAdded between two crashes: ibisgranite.\n")

@@ -1,0 +1,101 @@
+"""The watch daemon through the installed ``archivist`` command: start, status, freshness, one writer, stop, log."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import ARCHIVIST, Sandbox, make_corpus
+
+TIMEOUT = 60.0  # each poll runs the command (~1-2 s); CI machines are noisy
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, interval: float = 0.3) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    if not ARCHIVIST.exists():
+        pytest.fail(f"{ARCHIVIST} is not installed: run packaging/bootstrap.sh first")
+    box = Sandbox(tmp_path)
+    yield box
+    # Never leave a daemon behind, even when the test failed half-way.
+    box.run("watch", "--stop", timeout=60)
+    for pid in getattr(box, "daemon_pids", []):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _found(sandbox: Sandbox, query: str) -> list[str]:
+    out = sandbox.run("search", "--json", "--mode", "bm25", query)
+    return [r["path"] for r in json.loads(out.stdout)["results"]] if out.returncode == 0 else []
+
+
+def test_daemon_start_status_freshness_one_writer_stop(sandbox: Sandbox) -> None:
+    make_corpus(sandbox.docs)
+    assert sandbox.run("add", str(sandbox.docs)).returncode == 0
+    assert sandbox.run("index").returncode == 0
+    assert "Watch daemon: not running" in sandbox.run("status").stdout
+
+    started = sandbox.run("watch", "--daemon")
+    assert started.returncode == 0, started.stderr
+    match = re.search(r"Watch daemon started \(pid (\d+)\)", started.stdout)
+    assert match, started.stdout
+    pid = int(match.group(1))
+    sandbox.daemon_pids = [pid]  # type: ignore[attr-defined]
+    status = sandbox.run("status")
+    assert status.returncode == 0 and f"Watch daemon: running (pid {pid})" in status.stdout, status.stdout
+
+    # A new file and a broken one, while the daemon watches.
+    memo = sandbox.docs / "ops" / "pelican-memo.md"
+    memo.write_text("# Pelican memo\n\nThe Pelican relay was moved to rack 12. Canary: lemurbasalt.\n")
+    (sandbox.docs / "legal" / "scan-0042.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage")
+    assert wait_until(lambda: _found(sandbox, "lemurbasalt") == [str(memo)]), "the new file never became findable"
+    assert wait_until(lambda: "scan-0042.pdf" in sandbox.run("status").stdout), "the failed file is not reported"
+    running = sandbox.run("status", "--json")
+    daemon = json.loads(running.stdout)["watch_daemon"]
+    assert daemon["pid"] == pid and daemon["errors"] >= 1
+
+    # One writer: a manual index, a foreground watcher and a second daemon are all refused, by name.
+    second = sandbox.run("index")
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "watch daemon" in second.stderr and f"pid {pid}" in second.stderr
+    assert "archivist watch --stop" in second.stderr
+    assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
+    foreground = sandbox.run("watch", timeout=120)
+    assert foreground.returncode == 2 and "watch daemon" in foreground.stderr, foreground.stderr
+    again = sandbox.run("watch", "--daemon", timeout=120)
+    assert again.returncode == 2 and "watch daemon" in again.stderr, again.stderr
+    assert f"Watch daemon: running (pid {pid})" in sandbox.run("status").stdout  # the first one is unharmed
+
+    stopped = sandbox.run("watch", "--stop")
+    assert stopped.returncode == 0 and f"Stopped the watch daemon (pid {pid})" in stopped.stdout, stopped.stdout
+    assert "Watch daemon: not running" in sandbox.run("status").stdout
+    assert "No watch daemon is running" in sandbox.run("watch", "--stop").stdout
+    after = sandbox.run("index")  # the writer lock is free again
+    assert after.returncode == 0, after.stderr
+    assert "unchanged" in after.stdout
+
+    # The log has counts and states, never document text or names.
+    located = dict(line.split(None, 1) for line in sandbox.run("locate").stdout.splitlines())
+    log = Path(located["log"].strip()).read_text()
+    assert "daemon started" in log and "daemon stopped" in log
+    for secret in ("lemurbasalt", "Pelican", "pelican-memo", "scan-0042", "quokkafrost", "marmotglaze", "Zephyr",
+                   "zephyr-runbook", "retention", "status.html", "Heron", str(sandbox.docs)):
+        assert secret not in log, f"{secret!r} is in the daemon log {located['log']}"
