@@ -43,7 +43,8 @@ class Paths:
 
     @property
     def writer_lock(self) -> Path:
-        return self.data_dir / "index.lock"
+        """One writer per index: the lock (and the pid of its holder) lives in the runtime folder."""
+        return self.runtime_dir / "index.lock"
 
     @property
     def watch_log(self) -> Path:

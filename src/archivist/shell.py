@@ -161,8 +161,14 @@ def watch_foreground(services: Services) -> None:
     from rich.live import Live
     from rich.text import Text
 
+    from archivist.errors import IndexBusy
+    from archivist.index.lock import WriterLock
     from archivist.watch.daemon import run_watch
 
+    holder = WriterLock(services.paths.writer_lock).holder()
+    if holder:  # say so before drawing a status line (run_watch would refuse too)
+        raise IndexBusy(f"The index is already being written by {holder.get('role')} (pid {holder.get('pid')}).",
+                        hint="A running watch daemon keeps it fresh; `archivist watch --stop` stops it.")
     stop = threading.Event()
     line = Text("starting…")
     with Live(line, console=err, refresh_per_second=4, transient=False) as live:

@@ -56,6 +56,7 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
     lock.acquire(role)
     last_persist = 0.0
     log = logging.getLogger("archivist.watch")
+    log.info("%s started pid=%d", role, os.getpid())
 
     def status_changed(status: WatchStatus) -> None:
         nonlocal last_persist
@@ -72,11 +73,14 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
                       debounce=services.settings.watch.debounce_seconds)
     try:
         watcher.start()
-        while not stop.is_set():
+        while not stop.is_set() and watcher.failure is None:
             stop.wait(0.5)
     finally:
         watcher.stop()
         lock.release()
+    if watcher.failure is not None:
+        raise ArchivistError(f"The watcher stopped after an unexpected error: {type(watcher.failure).__name__}: "
+                             f"{watcher.failure}", hint="Run `archivist index` to see it again; please report it.")
     return watcher.status
 
 
@@ -94,7 +98,6 @@ def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
         log.error("could not open the index: %s", exc.title)
         print(f"{exc.title}: {exc}", file=sys.stderr)
         sys.exit(2)
-    log.info("daemon started pid=%d", os.getpid())
     try:
         status = run_watch(services, role=DAEMON_ROLE, stop=stop)
         log.info("daemon stopped: %d changes handled, %d errors", status.done, status.errors)

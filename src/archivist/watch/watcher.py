@@ -7,6 +7,7 @@ cannot duplicate or stale the index. A directory moved or deleted triggers a res
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections import deque
@@ -53,6 +54,7 @@ class Watcher:
         self._on_status = on_status
         self._on_indexed = on_indexed
         self._stop = threading.Event()
+        self._failure: BaseException | None = None
         self._observer = None
         self._thread: threading.Thread | None = None
         self.folders = [f.path for f in indexer.store.folders()]
@@ -99,10 +101,18 @@ class Watcher:
                                  event.is_directory)
 
         self._observer = Observer()
-        for folder in self.folders:
-            if folder.is_dir():
-                self._observer.schedule(Handler(), str(folder), recursive=True)
-        self._observer.start()
+        try:
+            for folder in self.folders:
+                if folder.is_dir():
+                    self._observer.schedule(Handler(), str(folder), recursive=True)
+            self._observer.start()
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EMFILE):
+                raise ArchivistError(
+                    "The system's limit on watched folders (inotify) is reached.",
+                    hint="Raise it: sudo sysctl fs.inotify.max_user_watches=524288 (and max_user_instances), "
+                         "or add fewer or smaller folders.") from None
+            raise
         self._thread = threading.Thread(target=self._run, args=(catch_up,), name="archivist-watch", daemon=True)
         self._thread.start()
 
@@ -124,7 +134,21 @@ class Watcher:
         if self._on_status is not None:
             self._on_status(self.status)
 
+    @property
+    def failure(self) -> BaseException | None:
+        """The unexpected error that ended the worker thread, if one did (the caller must stop then)."""
+        return self._failure
+
     def _run(self, catch_up: bool) -> None:
+        try:
+            self._work(catch_up)
+        except Exception as exc:  # surfaced, not swallowed: the owner sees `failure` and stops the watcher
+            self._failure = exc
+            self.status.state = "failed"
+            self.status.recent_errors.append((time.time(), f"watcher stopped: {type(exc).__name__}: {exc}"))
+            self._emit()
+
+    def _work(self, catch_up: bool) -> None:
         if catch_up:
             self.status.state = "catching up"
             self._emit()
