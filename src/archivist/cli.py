@@ -53,10 +53,15 @@ def cli(ctx: click.Context) -> None:
     With no command, opens the terminal UI (in a terminal; elsewhere prints this help).
     """
     if ctx.invoked_subcommand is None:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if not _interactive():
             click.echo(ctx.get_help())
             return
         ctx.invoke(tui)
+
+
+def _interactive() -> bool:
+    """Both ends are a terminal (a pipe or a script gets the help text instead of a full-screen UI)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 @cli.command()

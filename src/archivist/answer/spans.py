@@ -13,23 +13,46 @@ from collections.abc import Sequence
 from archivist.answer.grounding import strip_markers
 from archivist.retrieve.text import stem, terms
 
-# A sentence ends at . ! ? followed by space, or at a blank line, a bullet or a heading on the next line.
-_BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n|\n(?=\s*(?:[-*•#]|\d+[.)]\s))")
+# Inside a paragraph a sentence ends at . ! ? followed by space, or before a bullet on the next line.
+_BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n(?=\s*(?:[-*•]|\d+[.)]\s))")
+_LINE = re.compile(r"[^\n]*\n?")
 _QUOTES = "“”\"'"
 
 
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraphs (split at blank lines) and heading lines (``#``), as ranges of ``text``."""
+    blocks: list[tuple[int, int]] = []
+    start: int | None = None
+    for m in _LINE.finditer(text):
+        if not m.group():
+            break
+        line = m.group().strip()
+        if not line or line.startswith("#"):
+            if start is not None:
+                blocks.append((start, m.start()))
+                start = None
+            if line:
+                blocks.append((m.start(), m.end()))
+        elif start is None:
+            start = m.start()
+    if start is not None:
+        blocks.append((start, len(text)))
+    return blocks
+
+
 def passage_sentences(text: str) -> list[tuple[int, int]]:
-    """Character ranges ``(start, end)`` of the sentences of ``text``, without surrounding white space."""
+    """Character ranges ``(start, end)`` of the sentences (and heading lines) of ``text``, trimmed."""
     spans: list[tuple[int, int]] = []
-    start = 0
-    for m in [*_BREAK.finditer(text), None]:
-        end = m.start() if m is not None else len(text)
-        piece = text[start:end]
-        lead = len(piece) - len(piece.lstrip())
-        if piece.strip():
-            spans.append((start + lead, start + len(piece.rstrip())))
-        if m is not None:
-            start = m.end()
+    for a, b in _blocks(text):
+        start = a
+        for m in [*_BREAK.finditer(text, a, b), None]:
+            end = m.start() if m is not None else b
+            piece = text[start:end]
+            if piece.strip():
+                lead = len(piece) - len(piece.lstrip())
+                spans.append((start + lead, start + len(piece.rstrip())))
+            if m is not None:
+                start = m.end()
     return spans
 
 

@@ -38,7 +38,7 @@ class _NeedPassphrase(Exception):  # noqa: N818 - a signal, not an error
         self.creating = creating
 
 
-class ArchivistApp(App[int]):
+class ArchivistApp(App[None]):
     """Archivist's terminal UI.
 
     Args:
@@ -66,7 +66,8 @@ class ArchivistApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_keymap(keymap(self.settings.tui.keys))
-        self._open(None)
+        # After the first frame: opening derives the key (a moment), then the models load in the background.
+        self.call_after_refresh(self._open, None)
 
     # -- opening and unlocking ------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class ArchivistApp(App[int]):
         self.push_screen(UnlockScreen(creating=creating, error=error), unlocked)
 
     def _fatal(self, exc: ArchivistError) -> None:
-        self.push_screen(ErrorScreen(exc), lambda _: self.exit(2))
+        self.push_screen(ErrorScreen(exc), lambda _: self.exit(return_code=2))
 
     # -- opening a source file -------------------------------------------------------------------------------
 

@@ -79,18 +79,27 @@ def answer_plain_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def citation_label(c: Citation, answer: Answer | None, folders: Sequence[Path]) -> Text:
-    """Two lines for the passages list: number and file; location, score and whether the answer rests on it."""
+def shorten(path: str, width: int) -> str:
+    """``path`` in at most ``width`` characters, keeping its end (the file name matters most)."""
+    if len(path) <= width:
+        return path
+    return "…" + path[len(path) - max(width - 1, 1):]
+
+
+def citation_label(c: Citation, answer: Answer | None, folders: Sequence[Path], width: int = 80) -> Text:
+    """Three short lines for the passages list: number and file (shortened from the left to fit ``width``);
+    page, lines and score; whether answer sentences rest on it (in words, not only colour)."""
     rests = len(citing_sentences(answer, c.n))
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"[{c.n}] ", style="bold")
-    text.append(display_path(c.path, folders))
+    number = f"[{c.n}] "
+    text.append(number, style="bold")
+    text.append(shorten(display_path(c.path, folders), width - len(number)))
     loc = where(c.page, c.line_start, c.line_end).replace("page ", "p.").replace("lines ", "l.").replace("line ", "l.")
-    text.append(f"\n    {loc + ' · ' if loc else ''}score {c.score:.2f} · ", style="dim")
+    text.append(f"\n    {loc + ' · ' if loc else ''}score {c.score:.2f}\n    ", style="dim")
     if rests:
-        text.append(f"✓ {rests} sentence{'s' if rests > 1 else ''}", style="bold green")
+        text.append(f"✓ supports {rests} sentence{'s' if rests > 1 else ''}", style="bold green")
     else:
-        text.append("not cited", style="dim")
+        text.append("not cited by the answer", style="dim")
     return text
 
 

@@ -78,6 +78,8 @@ class Session:
         self._passphrase = passphrase
         self._load_lock = threading.Lock()
         self._ask_lock = threading.Lock()
+        self._store_lock = threading.Lock()
+        """Held by the short reads and writes of the UI's connection, so ``close`` never cuts one off."""
         self._closed = False
 
     @property
@@ -125,7 +127,8 @@ class Session:
 
     def feedback(self, answer: Answer, rating: Rating, correction: str | None) -> int:
         """Store a rating of ``answer`` in the encrypted index."""
-        return record_feedback(self.services.store, answer, rating, correction)
+        with self._store_lock:
+            return record_feedback(self.services.store, answer, rating, correction)
 
     # -- sources -----------------------------------------------------------------------------------------------
 
@@ -133,14 +136,14 @@ class Session:
         """Folders, counts, problems and the watcher's state; ``scan`` also lists pending files."""
         from archivist.shell import status_json
 
-        data = status_json(self.services)
         store = self.services.store
-        stats = store.folder_stats()
-        folders = []
-        for f in store.folders():
-            exists = f.path.is_dir()
-            pending = pending_files(store, self.services.settings, f) if scan else None
-            folders.append(FolderView(f.path, exists, stats.get(f.id, FolderStats()), pending))
+        with self._store_lock:
+            data = status_json(self.services)
+            stats = store.folder_stats()
+            folders = []
+            for f in store.folders():
+                pending = pending_files(store, self.services.settings, f) if scan else None
+                folders.append(FolderView(f.path, f.path.is_dir(), stats.get(f.id, FolderStats()), pending))
         holder = WriterLock(self.services.paths.writer_lock).holder()
         writer = holder if holder and data["watch_daemon"] is None else None
         last = max((s.last_indexed_at for s in stats.values() if s.last_indexed_at), default=None)
@@ -156,7 +159,8 @@ class Session:
         if not path.is_dir():
             what = "is not a folder" if path.exists() else "does not exist"
             raise FolderNotFound(f"{path} {what}.", hint="Type the path of an existing folder.")
-        return self.services.store.add_folder(path)
+        with self._store_lock:
+            return self.services.store.add_folder(path)
 
     def reindex(self, progress: Callable[[Path, int, int, Path | None], None] | None = None,
                 cancel: threading.Event | None = None) -> tuple[IndexReport, list[Path]]:
@@ -204,10 +208,10 @@ class Session:
         """Close the index once the answer being generated (if any) has stopped, waiting up to ``wait`` s."""
         if self._closed:
             return
-        got = self._ask_lock.acquire(timeout=wait)
+        held = [lock for lock in (self._ask_lock, self._store_lock) if lock.acquire(timeout=wait)]
         try:
             self._closed = True
             self.services.close()
         finally:
-            if got:
-                self._ask_lock.release()
+            for lock in held:
+                lock.release()

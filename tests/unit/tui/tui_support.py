@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 from conftest import FakeEmbedder, FakeGenerator
@@ -63,14 +64,18 @@ class SlowGenerator(FakeGenerator):
 
 
 class CountingFactory:
-    """A model factory that records whether (and how often) it was called."""
+    """A model factory that counts its calls and records ``probe()`` at each (e.g. what the screen showed)."""
 
-    def __init__(self, model: object) -> None:
+    def __init__(self, model: object, probe: Callable[[], object] | None = None) -> None:
         self.model = model
         self.calls = 0
+        self.probe = probe
+        self.probes: list[object] = []
 
     def __call__(self) -> object:
         self.calls += 1
+        if self.probe is not None:
+            self.probes.append(self.probe())
         return self.model
 
 
@@ -122,3 +127,32 @@ async def ask(pilot: Pilot, question: str, *, final: bool = True) -> Entry:
         await wait_until(pilot, lambda: entry.exchange.state in FINAL_STATES and not main.generating,
                          what=f"an answer to {question!r}")
     return entry
+
+
+def drive(app: ArchivistApp, scenario: Callable[[Pilot], Awaitable[None]], size: tuple[int, int] = (100, 32)) -> None:
+    """Run ``scenario(pilot)`` against ``app`` headless (a fresh event loop per test)."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await scenario(pilot)
+
+    asyncio.run(main())
+
+
+def record_notifications(app: ArchivistApp) -> list[dict]:
+    """Capture ``app.notify`` calls (message, title, severity) while still showing them."""
+    seen: list[dict] = []
+    original = app.notify
+
+    def notify(message: str, *, title: str = "", severity: str = "information", **kwargs: object) -> None:
+        seen.append({"message": str(message), "title": title, "severity": severity})
+        original(message, title=title, severity=severity, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen
+
+
+def screen_text(app: ArchivistApp) -> str:
+    """What the terminal shows now, as plain text (one line per row)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips).replace("\xa0", " ")

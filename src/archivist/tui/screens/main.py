@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from archivist.tui.session import SearchView, Session, SourcesView
 from archivist.tui.widgets.citations import CitationsPane
 from archivist.tui.widgets.conversation import Conversation, Exchange
 from archivist.tui.widgets.question import QuestionInput
-from archivist.tui.widgets.sources import SourcesPane
+from archivist.tui.widgets.sources import SourcesPane, watch_label, welcome_text
 from archivist.tui.widgets.status_bar import MODES, StatusBar
 
 REFRESH_SECONDS = 3.0
@@ -107,12 +108,14 @@ class MainScreen(Screen[None]):
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
-    def _ui(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _ui(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the UI thread from a worker; once the app has closed, stop the workers' work."""
         try:
-            return self.app.call_from_thread(fn, *args)
-        except RuntimeError:  # the app is no longer running
-            self.stop_work()
+            return self.app.call_from_thread(fn, *args, **kwargs)
+        except (RuntimeError, CancelledError):  # CancelledError: the loop closed with the call still queued
+            if self.app.is_running:
+                raise
+            self.stop_work()  # the app has closed under the worker: nothing left to show
             return None
 
     def stop_work(self) -> None:
@@ -209,13 +212,13 @@ class MainScreen(Screen[None]):
 
     async def _show_answer(self, entry: Entry, answer: Answer) -> None:
         entry.answer, entry.citations = answer, answer.citations
-        await entry.exchange.show_answer(answer)
         self._select(entry)
+        await entry.exchange.show_answer(answer)
 
     async def _show_search(self, entry: Entry, view: SearchView) -> None:
         entry.citations = view.citations
-        await entry.exchange.show_search(len(view.citations))
         self._select(entry)
+        await entry.exchange.show_search(len(view.citations))
 
     def _select(self, entry: Entry) -> None:
         """Show ``entry``'s passages (copy and feedback act on it)."""
@@ -323,28 +326,11 @@ class MainScreen(Screen[None]):
             self._welcome()
 
     def _welcome(self) -> None:
-        view = self.sources_view
         keys = self.app.settings.tui.keys  # type: ignore[attr-defined]
-        if view is None or not view.folders:
-            text = f"No folders yet: press {keys.add_folder} to add one, then ask away."
-        else:
-            names = ", ".join(f.path.name for f in view.folders[:3])
-            text = (f"Ask about {view.counts.get('indexed', 0)} files in {names}"
-                    f"{' and more' if len(view.folders) > 3 else ''}. Answers cite numbered passages: open "
-                    f"one under Passages ({keys.passages}) to read it. ctrl+p lists every command.")
-        self.query_one(Conversation).set_welcome(text)
+        self.query_one(Conversation).set_welcome(welcome_text(self.sources_view, keys))
 
     def _show_watch(self) -> None:
-        view = self.sources_view
-        bar = self.query_one(StatusBar)
-        if self.indexing:
-            bar.watch = "indexing (here)"
-        elif view is not None and view.daemon is not None:
-            bar.watch = f"daemon {view.daemon.get('state', 'running')}"
-        elif view is not None and view.writer is not None:
-            bar.watch = f"{view.writer.get('role', 'another process')} writing"
-        else:
-            bar.watch = "off"
+        self.query_one(StatusBar).watch = watch_label(self.sources_view, self.indexing)
 
     def action_add_folder(self) -> None:
         def typed(text: str | None) -> None:

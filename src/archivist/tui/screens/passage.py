@@ -75,7 +75,7 @@ class PassageScreen(ModalScreen[None]):
         text, spans = highlighted_passage(c, self.answer, self.question)
         meta = f"Passage {self.index + 1} of {len(self.citations)} · score {c.score:.2f}"
         if rests:
-            meta += f" · {len(rests)} answer sentence{'s' if len(rests) > 1 else ''} rest on it (support " \
+            meta += f" · {len(rests)} answer sentence{'s rest' if len(rests) > 1 else ' rests'} on it (support " \
                     f"{c.support:.2f}); highlighted: the supporting text"
         elif spans:
             meta += " · no answer sentence rests on it; highlighted: the question's words"

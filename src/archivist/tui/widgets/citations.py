@@ -32,6 +32,7 @@ class CitationsPane(OptionList):
         self.citations: list[Citation] = []
         self.answer: Answer | None = None
         self.question = ""
+        self._folders: list[Path] = []
 
     def on_mount(self) -> None:
         self.show([], None, "", [])
@@ -46,9 +47,21 @@ class CitationsPane(OptionList):
         if not self.citations:
             self.add_option(Option("No passages yet: ask a question.", disabled=True))
             return
-        self.add_options([Option(citation_label(c, answer, folders), id=str(i))
-                          for i, c in enumerate(self.citations)])
+        self._folders = list(folders)
+        self._label()
         self.highlighted = 0
+
+    def _label(self) -> None:
+        width = max(self.size.width - 4, 20)  # the focus border and the scrollbar take up to 3 columns
+        self.clear_options()
+        self.add_options([Option(citation_label(c, self.answer, self._folders, width), id=str(i))
+                          for i, c in enumerate(self.citations)])
+
+    def on_resize(self) -> None:
+        if self.citations:
+            highlighted = self.highlighted
+            self._label()
+            self.highlighted = highlighted
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -72,7 +72,6 @@ class Exchange(Vertical):
         """Replace the streamed text with the checked answer (markers, unsupported flags, abstention)."""
         await self._end_stream()
         self.answer = answer
-        self._set_state("abstained" if answer.abstained else "answered")
         await self.query_one(Markdown).update(answer_markdown(answer))
         meta = []
         if answer.abstained:
@@ -83,13 +82,14 @@ class Exchange(Vertical):
         if answer.note:
             meta.append(answer.note)
         self.query_one(".meta", Static).update(" ".join(meta))
+        self._set_state("abstained" if answer.abstained else "answered")
         self._follow()
 
     async def show_search(self, count: int) -> None:
         """Search-only mode: say how many passages were found (they are listed under Passages)."""
-        self._set_state("answered")
         await self.query_one(Markdown).update(f"**{count} passage{'s' if count != 1 else ''}** found "
                                               "(search only, no answer). They are listed under Passages.")
+        self._set_state("answered")
 
     async def show_cancelled(self) -> None:
         await self._end_stream()

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
+from archivist.settings import TuiKeys
 from archivist.tui.render import display_path, local_time
 from archivist.tui.session import SourcesView
 
@@ -70,6 +71,27 @@ def sources_text(view: SourcesView) -> Text:
             text.append(f"  {p['status']}: ", style="yellow")
             text.append(f"{display_path(p['path'], folders)}: {p['reason']}\n")
     return text
+
+
+def welcome_text(view: SourcesView | None, keys: TuiKeys) -> str:
+    """The conversation's first line: what can be asked about, and how to read the citations."""
+    if view is None or not view.folders:
+        return f"No folders yet: press {keys.add_folder} to add one, then ask away."
+    names = ", ".join(f.path.name for f in view.folders[:3])
+    return (f"Ask about {view.counts.get('indexed', 0)} files in {names}{' and more' if len(view.folders) > 3 else ''}"
+            f". Answers cite numbered passages: open one under Passages ({keys.passages}) to read it. ctrl+p "
+            f"lists every command.")
+
+
+def watch_label(view: SourcesView | None, indexing_here: bool) -> str:
+    """The status bar's ``watch:`` part: who keeps the index fresh right now."""
+    if indexing_here:
+        return "indexing (here)"
+    if view is not None and view.daemon is not None:
+        return f"daemon {view.daemon.get('state', 'running')}"
+    if view is not None and view.writer is not None:
+        return f"{view.writer.get('role', 'another process')} writing"
+    return "off"
 
 
 class SourcesPane(VerticalScroll):

@@ -1,0 +1,65 @@
+"""The terminal UI as a user meets it: the installed ``archivist`` with no command, in tmux, real models."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from e2e_support import ARCHIVIST, Sandbox
+
+SAMPLE_DOCS = Path(__file__).resolve().parents[2] / "examples" / "sample-docs"
+QUESTION = "What caused the warehouse outage in April?"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Sandbox:
+    if not ARCHIVIST.exists():
+        pytest.fail(f"{ARCHIVIST} is not installed: run packaging/bootstrap.sh first")
+    return Sandbox(tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_ui_answers_a_question_with_a_cited_path(sandbox: Sandbox) -> None:
+    assert sandbox.run("add", str(SAMPLE_DOCS)).returncode == 0
+    indexed = sandbox.run("index")
+    assert indexed.returncode == 0, indexed.stderr
+    # A private tmux server (-L) starts with this sandbox's environment, whatever server the user runs; without
+    # the sandbox's COLUMNS, which would make the UI lay itself out wider than the tmux window.
+    socket = f"archivist-tui-e2e-{int(time.time() * 1000)}"
+    env = {k: v for k, v in sandbox.env.items() if k not in ("COLUMNS", "LINES")}
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, env=env,
+                              check=False).stdout
+
+    def wait_for(predicate, what: str, timeout: float = 300) -> str:  # noqa: ANN001
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-J", "-t", "tui")
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {what}; screen:\n{screen}")
+
+    # 160 columns: the passages pane is wide enough for the sample paths on one line.
+    tmux("new-session", "-d", "-s", "tui", "-x", "160", "-y", "45", f"{ARCHIVIST}; echo EXIT-$?; sleep 60")
+    try:
+        wait_for(lambda s: "Ask about 8 files in sample-docs" in s, "the opened index")
+        tmux("send-keys", "-t", "tui", QUESTION, "Enter")
+        screen = wait_for(lambda s: re.search(r"\[1\] sample-docs/\S+", s) is not None and "thinking…" not in s,
+                          "an answer with its passages")
+        answer_lines = [line.split("▏")[0] for line in screen.splitlines()]
+        answer = " ".join(" ".join(answer_lines).split()).split(QUESTION, 1)[1]
+        assert "Not found in your documents" not in answer
+        assert re.search(r"\[\d\]|“", answer), f"no cited sentence in {answer!r}"
+        cited = re.search(r"\[1\] (sample-docs/\S+)", screen)
+        assert cited is not None and (SAMPLE_DOCS.parent / cited.group(1)).is_file(), screen
+        tmux("send-keys", "-t", "tui", "C-q")
+        assert "EXIT-0" in wait_for(lambda s: "EXIT-" in s, "the UI to quit", timeout=30)
+    finally:
+        tmux("kill-server")
