@@ -58,6 +58,7 @@ class Home:
         for d in ("home", "run"):
             (root / d).mkdir(parents=True, mode=0o700, exist_ok=True)
         self.data = root / "data" / "archivist"
+        self.lock = root / "run" / "archivist" / "index.lock"  # the writer lock lives in the runtime folder
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(ARCHIVIST), *args], env=self.env, capture_output=True, text=True, timeout=600,
@@ -134,7 +135,7 @@ def test_sigkill_at_any_point_then_restart_equals_a_clean_build(tmp_path: Path) 
     crashed = Home(tmp_path / "crashed")
     assert crashed.run("add", str(docs)).returncode == 0
     db = crashed.data / "index.db"
-    lock = WriterLock(crashed.data / "index.lock")
+    lock = WriterLock(crashed.lock)
     reader = Store.open(db, PASSPHRASE)
 
     def indexed() -> int:
