@@ -57,7 +57,8 @@ class Services:
 
     def retriever(self) -> Retriever:
         r = self.settings.retrieval
-        return Retriever(self.store, self.embedder, candidates=r.candidates, rrf_k=r.rrf_k)
+        return Retriever(self.store, self.embedder, candidates=r.candidates, rrf_k=r.rrf_k,
+                         doc_name_weight=r.doc_name_weight)
 
     def answerer(self) -> Answerer:
         return Answerer(self.retriever(), self.generator_factory, self.settings)

@@ -60,8 +60,11 @@ class RetrievalSettings(BaseModel):
 
     top_k: int = Field(6, ge=1, le=50)
     """Passages handed to the model and shown as citations."""
-    candidates: int = Field(60, ge=5, le=1000)
-    """Hits taken from each of BM25 and vector search before fusion."""
+    candidates: int = Field(200, ge=5, le=1000)
+    """Hits taken from each of BM25 and vector search before fusion (200 vs 60: FinanceBench dev R@10
+    .513 -> .577 at the same latency)."""
+    doc_name_weight: float = Field(0.02, ge=0.0, le=1.0)
+    """Weight of the document-name signal (share of a file name's words the question mentions)."""
     rrf_k: int = Field(60, ge=1)
     """Reciprocal-rank-fusion constant."""
 

@@ -388,6 +388,17 @@ class Store:
         args.append(limit)
         return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
 
+    def chunk_paths(self, ids: Sequence[int]) -> dict[int, Path]:
+        """The file path of each chunk (no text: cheap enough for every fused candidate)."""
+        out: dict[int, Path] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})"
+            for cid, path in self._conn.execute(sql, part):
+                out[cid] = Path(path)
+        return out
+
     def chunk_ids_of_files(self, file_ids: Sequence[int]) -> list[int]:
         marks = ",".join(str(int(i)) for i in file_ids) or "NULL"
         return [r[0] for r in self._conn.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})")]
