@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import resource
@@ -36,7 +37,7 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 PASSPHRASE = "benchmark-passphrase-not-secret"
 """The benchmark indexes hold public filings and the sample folder only; the passphrase is not a secret."""
 
-ORDER = ["extract", "ingest", "retrieval", "abstain", "answer"]
+ORDER = ["extract", "ingest", "retrieval", "abstain", "answer", "tui"]
 """Section order in RESULTS.md (and the order ``run_all.py`` runs the scripts in)."""
 
 # Extraction subset of bench_extract (pypdf is too slow for all 44 filings): six companies, four document
@@ -113,6 +114,28 @@ def open_index(name: str, quick: bool) -> Index:
     paths.ensure_private(paths.data_dir)
     store = Store.open(paths.database, PASSPHRASE, cache_mb=settings.cache_mb)
     return Index(paths, settings, store)
+
+
+def build_index(name: str, folder: Path, quick: bool, *, rebuild: bool = False) -> tuple[Index, Any]:
+    """Open ``.work/[quick/]home-<name>``, registering and indexing ``folder`` when the index is new (or
+    ``rebuild``). Returns the open index and the indexing report (None when it was reused)."""
+    import shutil
+
+    home = work_dir(quick) / f"home-{name}"
+    if rebuild and home.exists():
+        shutil.rmtree(home)
+    fresh = not index_exists(name, quick)
+    index = open_index(name, quick)
+    report = None
+    if fresh:
+        from archivist.index.indexer import Indexer
+        from archivist.services import default_embedder
+
+        index.store.add_folder(folder.resolve())
+        report = Indexer(index.store, lambda: default_embedder(index.paths, index.settings), index.settings).index_all()
+        if report.failed:
+            raise SystemExit(f"Indexing {folder} failed for some files: {report.problems}")
+    return index, report
 
 
 def index_exists(name: str, quick: bool) -> bool:
@@ -266,7 +289,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def f(x: float | None, digits: int = 2) -> str:
-    if x is None or x != x:  # None or NaN
+    if x is None or math.isnan(x):
         return "-"
     return f"{x:,.{digits}f}"
 
@@ -357,7 +380,8 @@ def write_results_md() -> None:
     ]
     for r in records:
         lines += [r["markdown"].rstrip(), "",
-                  f"*Run {r['date']}, {r['duration_s']:.0f} s, load average at end {r['loadavg_at_end']}.*",
+                  f"*Run {r['date']}, {r['duration_s']:.0f} s, load average at end {r['loadavg_at_end']}, "
+                  f"git {r['versions'].get('git', '-')}.*",
                   f"Reproduce: `{r['command']}`", ""]
     tmp = RESULTS_MD.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
