@@ -50,7 +50,8 @@ class EmbedSettings(BaseModel):
 
     backend: Literal["onnx", "torch"] = "onnx"
     """``onnx`` (int8, per-channel; measured 1.8-2.3x faster) or ``torch`` (sentence-transformers)."""
-    batch_size: int = Field(32, ge=1, le=512)
+    batch_size: int = Field(8, ge=1, le=512)
+    """Chunks per ONNX run. 8 measured 1.36x faster than 32 with under half the peak memory (RESULTS.md)."""
     threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     """ONNX Runtime intra-op threads."""
 
@@ -93,7 +94,8 @@ class AnswerSettings(BaseModel):
     (max 0.364) questions (benchmarks/RESULTS.md, abstention)."""
     min_support: float = Field(0.6, ge=0.0, le=1.0)
     """An answer sentence with support below this is marked unsupported. On the sample questions SmolLM2's
-    correct sentences scored 0.84, its wrong ones 0.20-0.56 (benchmarks/RESULTS.md)."""
+    correct sentences scored 0.84, its wrong ones 0.20-0.56 (measured by hand in this session's notes on the
+    six sample questions; not yet a benchmark)."""
 
 
 class TuiKeys(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -74,6 +75,7 @@ class LlamaGenerator:
         check_gguf(model_path)
         self.repeat_penalty = repeat_penalty
         self.fixed_threads = threads
+        self._last_sample: tuple[float, float, float] | None = None
         threads = threads or max(1, os.cpu_count() or 1)
         try:
             from llama_cpp import Llama
@@ -98,17 +100,33 @@ class LlamaGenerator:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def threads_now(self) -> int:
-        """Threads for the next answer: the fixed setting, else all cores when the machine is idle and one
-        when another process holds a core (measured: two threads collapse to 1-24 tok/s then, while one
-        thread degrades gracefully)."""
+        """Threads for the next answer: the fixed setting, else all cores minus those other processes keep
+        busy (measured: two threads collapse to 1-24 tok/s when another process holds a core, while one
+        thread degrades gracefully). Our own CPU time is subtracted: the load average would count this
+        process's previous answer and pick one thread on an idle machine."""
         if self.fixed_threads:
             return self.fixed_threads
         cores = max(1, os.cpu_count() or 1)
-        try:
-            load = os.getloadavg()[0]
-        except OSError:
+        others = self._others_busy()
+        if others is None:
             return cores
-        return cores if load < cores - 0.5 else max(1, cores - int(load + 0.5))
+        return cores if others < 0.5 else max(1, cores - int(others + 0.5))
+
+    def _others_busy(self) -> float | None:
+        """Cores kept busy by other processes since the last answer (or over the next 0.1 s when that was
+        long ago); None where /proc/stat is unavailable."""
+        sample = _cpu_sample()
+        if sample is None:
+            return None
+        previous, self._last_sample = self._last_sample, sample
+        if previous is None or sample[0] - previous[0] > 10.0:
+            time.sleep(0.1)
+            previous, sample = sample, _cpu_sample() or sample
+            self._last_sample = sample
+        elapsed = sample[0] - previous[0]
+        if elapsed <= 0:
+            return None
+        return max(0.0, ((sample[1] - previous[1]) - (sample[2] - previous[2])) / elapsed)
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
         import llama_cpp
@@ -122,6 +140,18 @@ class LlamaGenerator:
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
+
+
+def _cpu_sample() -> tuple[float, float, float] | None:
+    """(monotonic time, CPU-seconds busy on the whole machine, CPU-seconds used by this process)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
+    own = os.times()
+    return time.monotonic(), busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
 
 
 def path_name(path: Path) -> str:

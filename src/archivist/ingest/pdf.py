@@ -1,4 +1,4 @@
-"""PDF: text per page with pypdfium2 (measured ~10x faster than pypdf here: benchmarks/RESULTS.md)."""
+"""PDF: text per page with pypdfium2 (measured ~19x faster than pypdf here: benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
