@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import _common as c
 
 CONFIGS: tuple[int | None, ...] = (1, 2, None)
-"""Fixed 1 and 2 threads, then Archivist's default (None: chosen per answer from the load average)."""
+"""Fixed 1 and 2 threads, then Archivist's default (None: chosen per answer from other processes' CPU use)."""
 QUESTION = "What was the total outage duration of INC-2291, and what caused it?"
 
 
@@ -63,7 +63,7 @@ def run_threads(model, hits: list, settings, threads: int | None, max_tokens: in
     """Alternating repetitions of both paths at one thread count; returns the runs and prompt facts.
 
     ``threads=None`` is Archivist's default (``answer.threads`` unset): LlamaGenerator picks the count per
-    answer from the load average; the raw side then uses every core, as llama.cpp users usually do.
+    answer from other processes' CPU use; the raw side then uses every core, as llama.cpp users usually do.
     """
     from llama_cpp import Llama
 
@@ -191,7 +191,7 @@ def render(d: dict, n_prompt: int, quick: bool) -> str:
         f"Output identical between the two paths: {'yes' if same else 'NO'} in every configuration.",
         "",
         "In the *auto* rows Archivist runs with `answer.threads` unset (its default: threads chosen per answer "
-        "from the load average) and the raw side with every core.",
+        "from other processes' CPU use) and the raw side with every core.",
         "",
         "**What this says.** "
         + (f"Archivist's wrapper adds no measurable cost: Archivist/raw is {ratio_dec[0]:.2f} (1 thread) and "
