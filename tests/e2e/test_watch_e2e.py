@@ -6,25 +6,18 @@ import json
 import os
 import re
 import signal
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import wait_until as _wait_until
 from e2e_support import ARCHIVIST, Sandbox, make_corpus
 
 TIMEOUT = 60.0  # each poll runs the command (~1-2 s); CI machines are noisy
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, interval: float = 0.3) -> bool:
-    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
+    return _wait_until(predicate, timeout, interval)
 
 
 @pytest.fixture

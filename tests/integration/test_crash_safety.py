@@ -13,12 +13,12 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until as _wait_until
 
 from archivist.index.lock import WriterLock
 from archivist.index.store import Store
@@ -36,13 +36,7 @@ WORDS = ("archive budget contract delivery engine forecast gateway harbor invoic
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 120.0, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
+    return _wait_until(predicate, timeout, interval)
 
 
 class Home:

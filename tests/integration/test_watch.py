@@ -8,13 +8,13 @@ assertion depends on how long anything took.
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, FakeEmbedder
+from conftest import wait_until as _wait_until
 
 from archivist.index.indexer import IndexReport
 from archivist.index.store import Store
@@ -25,14 +25,7 @@ TIMEOUT = 20.0
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
+    return _wait_until(predicate, timeout, interval)
 
 
 class Watched:
