@@ -128,10 +128,18 @@ def print_answer(answer: Answer) -> None:
         if answer.note:
             out.print(f"[dim]{escape(answer.note)}[/]")
         out.print("\n[bold]Sources[/]")
+    from archivist.answer.grounding import unwrap
+    from archivist.answer.spans import supporting_spans
+
     for c in answer.citations:
         out.print(f"  [bold]\\[{c.n}][/] [cyan]{escape(_where(c.path, c.page, c.line_start, c.line_end))}[/]")
-        text = " ".join(c.text.split())
-        out.print("      [dim]" + escape(text[:240] + ("…" if len(text) > 240 else "")) + "[/]")
+        # Quote what supports the answer (or, when abstaining, what comes closest to the question), not
+        # merely the passage's first lines.
+        claims = [s.text for s in answer.sentences if s.passage == c.n] or [answer.question]
+        flowing = unwrap(c.text)  # same length as the text: PDF line wraps become spaces
+        spans = supporting_spans(flowing, claims)
+        text = " … ".join(" ".join(flowing[a:b].split()) for a, b in spans) or " ".join(c.text.split())
+        out.print("      [dim]" + escape(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
 
 
 def run_ask(services: Services, question: str, *, folder_id: int | None, extractive: bool,
