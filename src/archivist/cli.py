@@ -275,6 +275,26 @@ def tui() -> None:
 
 
 @cli.command()
+def doctor() -> None:
+    """Check that this installation works offline (models, storage, permissions, disk, watch limits)."""
+    from archivist.doctor import FAIL, run_checks
+    from archivist.paths import Paths
+    from archivist.settings import Settings
+
+    paths = Paths.resolve()
+    checks = run_checks(paths, Settings.load(paths.config_file))
+    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skip": ("-", "white")}
+    for c in checks:
+        mark, colour = marks[c.status]
+        click.secho(f"{mark} {c.name:<12} {c.detail}", fg=colour)
+        if c.fix:
+            click.echo(f"  {'':<12} fix: {c.fix}")
+    failed = [c.name for c in checks if c.status == FAIL]
+    click.echo(f"{len(failed)} problem(s): {', '.join(failed)}." if failed else "Everything needed is in place.")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
 def locate() -> None:
     """Print where Archivist keeps its config, data, cache and models."""
     from archivist.paths import Paths
