@@ -213,9 +213,8 @@ def render(d: dict, n_prompt: int, quick: bool) -> str:
         f"({c.ratio(auto_a['decode_tok_s'], auto_r['decode_tok_s']):.2f}x) with a first token after "
         f"{auto_a['ttft_ms']:.0f} vs {auto_r['ttft_ms']:.0f} ms. "
         + (f"Auto chose fewer threads than cores in {fewer} of {len(per_run)} runs although the raw runs "
-           f"alternating with it got {auto_r['cores']:.2f} cores: the 1-minute load average it reads also counts "
-           "this process's own recent work (the previous answer), so back-to-back questions get one thread on an "
-           "otherwise idle machine. "
+           f"alternating with it got {auto_r['cores']:.2f} cores: its estimate of other processes' CPU use "
+           "(from /proc/stat, minus its own) saw another process busy. "
            if fewer * 2 >= len(per_run) and auto_r["cores"] > 1.5 else "")
         + ("Prompt evaluation dominates (the prompt is ~"
            f"{n_prompt} tokens), so a shorter context budget would cut latency most."
