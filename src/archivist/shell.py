@@ -116,14 +116,10 @@ def print_answer(answer: Answer) -> None:
         if answer.citations:
             out.print("Closest passages:")
     else:
-        for k, s in enumerate(answer.sentences):
-            if k:
-                out.print("," if s.continues else "", end=" ")
-            body, end = (s.text[:-1], s.text[-1]) if s.text[-1:] in ".!?" else (s.text, "")
-            if s.supported:
-                out.print(f"{escape(body)} [bold cyan]\\[{s.passage}][/]{end}", end="")
-            else:
-                out.print(f"[yellow]{escape(body)}{end} \\[unsupported][/]", end="")
+        from archivist.answer.grounding import render
+
+        out.print(render(answer.sentences, supported="{body} [bold cyan]\\[{n}][/]{end}",
+                         unsupported="[yellow]{body}{end} \\[unsupported][/]", quote=escape), end="")
         out.print()
         if answer.note:
             out.print(f"[dim]{escape(answer.note)}[/]")

@@ -9,7 +9,7 @@ model wrote for passages it was not given are removed; sentences below ``min_sup
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,14 +157,23 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
     return out, sorted(set(invented))
 
 
-def render(sentences: Sequence[Sentence]) -> str:
-    """The checked answer as text: supported sentences end with [n], unsupported ones are marked."""
+def render(sentences: Sequence[Sentence], *, supported: str = "{body} [{n}]{end}",
+           unsupported: str = "{body}{end} [unsupported]", quote: Callable[[str], str] = str) -> str:
+    """The checked answer as text: supported sentences end with their marker before the full stop,
+    unsupported ones are marked, clauses of one sentence are joined with commas.
+
+    Args:
+        supported, unsupported: formats with ``{body}``, ``{end}`` (the final . ! or ?) and ``{n}``; the
+            CLI and the UI pass their own markup.
+        quote: escapes the sentence text for that markup.
+    """
     out = ""
     for s in sentences:
         body = s.text.rstrip()
         end = ""
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
-        piece = f"{body} [{s.passage}]{end}" if s.supported else f"{body}{end} [unsupported]"
+        fmt = supported if s.supported else unsupported
+        piece = fmt.format(body=quote(body), end=end, n=s.passage)
         out += (", " if s.continues else " ") + piece if out else piece
     return out

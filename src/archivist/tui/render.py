@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from archivist.answer.grounding import strip_markers
+from archivist.answer.grounding import render, strip_markers
 from archivist.answer.service import Answer, Citation
 from archivist.answer.spans import supporting_spans
 from archivist.retrieve.hybrid import Hit
@@ -53,15 +53,8 @@ def answer_markdown(answer: Answer) -> str:
     marked in words (not only by colour)."""
     if answer.abstained:
         return f"**{answer.answer}**"
-    out = ""
-    for s in answer.sentences:
-        body = s.text.rstrip()
-        end = ""
-        if body and body[-1] in ".!?":
-            body, end = body[:-1], body[-1]
-        piece = f"{body} **[{s.passage}]**{end}" if s.supported else f"{body}{end} *(unsupported)*"
-        out += (", " if s.continues else " ") + piece if out else piece
-    return out or answer.answer
+    return render(answer.sentences, supported="{body} **[{n}]**{end}",
+                  unsupported="{body}{end} *(unsupported)*") or answer.answer
 
 
 def answer_plain_text(answer: Answer) -> str:
