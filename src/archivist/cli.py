@@ -337,8 +337,10 @@ def demo(question: str) -> None:
 
 def main() -> None:
     from archivist.offline import enforce_offline
+    from archivist.security import egress
 
     enforce_offline()
+    egress.install()
     cli(prog_name="archivist")
 
 

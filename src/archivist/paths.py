@@ -42,6 +42,11 @@ class Paths:
         return self.data_dir / "index.db"
 
     @property
+    def state_database(self) -> Path:
+        """Feedback, history, audit trail and forgotten paths: outlives index generations."""
+        return self.data_dir / "state.db"
+
+    @property
     def writer_lock(self) -> Path:
         """One writer per index: the lock (and the pid of its holder) lives in the runtime folder."""
         return self.runtime_dir / "index.lock"

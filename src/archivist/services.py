@@ -15,6 +15,7 @@ from archivist.paths import Paths
 from archivist.retrieve.hybrid import Retriever
 from archivist.security.passphrase import get_passphrase
 from archivist.settings import Settings
+from archivist.state import StateStore
 
 
 def default_embedder(paths: Paths, settings: Settings) -> Embedder:
@@ -43,6 +44,7 @@ class Services:
     paths: Paths
     settings: Settings
     store: Store
+    state: StateStore
     embedder_factory: Callable[[], Embedder]
     generator_factory: Callable[[], Generator]
     _embedder: Embedder | None = field(default=None, repr=False)
@@ -65,6 +67,7 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+        self.state.close()
 
 
 def open_services(paths: Paths, settings: Settings, *, model: Path | None = None,
@@ -80,6 +83,12 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
     creating = not paths.database.exists()
     passphrase = get_passphrase(creating=creating, prompt=prompt)
     store = Store.open(paths.database, passphrase, cache_mb=settings.cache_mb)
-    return Services(paths, settings, store,
+    try:
+        state = StateStore.open(paths.state_database, passphrase)
+        state.import_feedback(store)
+    except BaseException:
+        store.close()
+        raise
+    return Services(paths, settings, store, state,
                     embedder or (lambda: default_embedder(paths, settings)),
                     generator or (lambda: default_generator(settings, model)))

@@ -18,11 +18,13 @@ def sample_services(tmp_path_factory: pytest.TempPathFactory, real_embedder, rea
     from archivist.paths import Paths
     from archivist.services import Services
     from archivist.settings import Settings
+    from archivist.state import StateStore
 
     root = tmp_path_factory.mktemp("sample-home")
     paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)
     store = Store.open(paths.database, "integration-pass")
-    services = Services(paths, Settings.load(None), store, lambda: real_embedder, lambda: real_generator)
+    state = StateStore.open(paths.state_database, "integration-pass")
+    services = Services(paths, Settings.load(None), store, state, lambda: real_embedder, lambda: real_generator)
     store.add_folder(SAMPLE_DOCS)
     report = services.indexer().index_all()
     assert report.failed == 0 and report.added == 8, report

@@ -1,4 +1,4 @@
-"""Feedback on answers: stored encrypted, migrated onto older indexes, validated."""
+"""Feedback on answers: stored encrypted in the state file, moved out of older indexes, validated."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from conftest import PASSPHRASE
 from archivist.answer.feedback import record_feedback
 from archivist.answer.service import Answer
 from archivist.index.store import Store
+from archivist.state import StateStore
 
 
 def _answer() -> Answer:
@@ -18,11 +19,11 @@ def _answer() -> Answer:
 
 
 def test_feedback_is_stored_with_the_whole_answer(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "index.db", PASSPHRASE)
-    record_feedback(store, _answer(), "bad", "  Twelve years, since the 2025 amendment.  ")
-    record_feedback(store, _answer(), "good", "   ")
-    rows = store.feedback()
-    store.close()
+    state = StateStore.open(tmp_path / "state.db", PASSPHRASE)
+    record_feedback(state, _answer(), "bad", "  Twelve years, since the 2025 amendment.  ")
+    record_feedback(state, _answer(), "good", "   ")
+    rows = state.feedback()
+    state.close()
     assert [(r.rating, r.correction) for r in rows] == [("bad", "Twelve years, since the 2025 amendment."),
                                                        ("good", None)]
     assert rows[0].question == "How long are contracts kept?"
@@ -31,35 +32,29 @@ def test_feedback_is_stored_with_the_whole_answer(tmp_path: Path) -> None:
 
 
 def test_a_rating_must_be_good_or_bad(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "index.db", PASSPHRASE)
+    state = StateStore.open(tmp_path / "state.db", PASSPHRASE)
     with pytest.raises(ValueError, match="good"):
-        record_feedback(store, _answer(), "meh")  # type: ignore[arg-type]
-    store.close()
+        record_feedback(state, _answer(), "meh")  # type: ignore[arg-type]
+    state.close()
 
 
-def test_feedback_is_not_readable_at_rest(tmp_path: Path) -> None:
-    db = tmp_path / "index.db"
-    store = Store.open(db, PASSPHRASE)
-    record_feedback(store, _answer(), "bad", "canary-walrusquill correction")
-    store.close()
+def test_feedback_is_not_readable_at_rest_and_the_file_is_private(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    state = StateStore.open(db, PASSPHRASE)
+    record_feedback(state, _answer(), "bad", "canary-walrusquill correction")
+    state.close()
+    assert db.stat().st_mode & 0o777 == 0o600
     for path in tmp_path.iterdir():
         assert b"walrusquill" not in path.read_bytes(), path
 
 
-def test_an_index_at_schema_1_gains_the_feedback_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archivist.index.store as store_mod
-    from archivist.index import migrations
-
-    db = tmp_path / "index.db"
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {1: migrations.MIGRATIONS[1]})
-    monkeypatch.setattr(store_mod, "LATEST", 1)
-    old = Store.open(db, PASSPHRASE)
-    old.add_folder(tmp_path)
-    assert old.schema_version() == 1
-    old.close()
-    monkeypatch.undo()
-    new = Store.open(db, PASSPHRASE)
-    assert new.schema_version() == migrations.LATEST >= 2
-    record_feedback(new, _answer(), "good")
-    assert len(new.feedback()) == 1 and [f.path for f in new.folders()] == [tmp_path]
-    new.close()
+def test_ratings_kept_inside_an_older_index_move_to_the_state_file(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index.db", PASSPHRASE)
+    store.add_feedback("Old question?", json.dumps({"answer": "old"}), "good", None)
+    state = StateStore.open(tmp_path / "state.db", PASSPHRASE)
+    assert state.import_feedback(store) == 1
+    assert state.import_feedback(store) == 0  # moved once, not copied on every start
+    assert [r.question for r in state.feedback()] == ["Old question?"]
+    assert store.feedback() == []
+    store.close()
+    state.close()

@@ -471,6 +471,10 @@ class Store:
         return [FeedbackRow(*r) for r in self._conn.execute(
             "SELECT id, created_at, question, answer_json, rating, correction FROM feedback ORDER BY id")]
 
+    def clear_legacy_feedback(self) -> None:
+        """Ratings now live in the state file (``archivist.state``); drop the copy older versions kept here."""
+        self._conn.execute("DELETE FROM feedback")
+
     def problems(self) -> list[tuple[Path, str, str]]:
         """Files that were skipped or failed: (path, status, reason)."""
         return [(Path(p), s, e or "") for p, s, e in self._conn.execute(

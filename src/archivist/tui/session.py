@@ -128,7 +128,7 @@ class Session:
     def feedback(self, answer: Answer, rating: Rating, correction: str | None) -> int:
         """Store a rating of ``answer`` in the encrypted index."""
         with self._store_lock:
-            return record_feedback(self.services.store, answer, rating, correction)
+            return record_feedback(self.services.state, answer, rating, correction)
 
     # -- sources -----------------------------------------------------------------------------------------------
 

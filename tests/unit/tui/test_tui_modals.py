@@ -1,4 +1,4 @@
-"""Each dialog in a bare host app (what it returns), and feedback end to end into the encrypted index."""
+"""Each dialog in a bare host app (what it returns), and feedback end to end into the encrypted state file."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from tui_support import PORT_QUESTION, PORT_REPLY, ask, drive, index_folder, mak
 
 from archivist.answer.service import Answer, Citation
 from archivist.errors import FolderNotFound
-from archivist.index.store import Store
 from archivist.paths import Paths
+from archivist.state import StateStore
 from archivist.tui.screens.dialogs import AddFolderScreen, ErrorScreen, FeedbackScreen, HistoryScreen
 from archivist.tui.screens.passage import PassageScreen
 from archivist.tui.screens.unlock import UnlockScreen
@@ -133,7 +133,7 @@ def test_passage_viewer_asks_the_app_to_open_the_source() -> None:
     assert host.opened == answer.citations and host.result is None
 
 
-def test_feedback_is_saved_in_the_encrypted_index(home: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+def test_feedback_is_saved_in_the_encrypted_state_file(home: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     index_folder(make_docs(tmp_path), fake_embedder)
     app = make_app(fake_embedder, FakeGenerator(PORT_REPLY))
 
@@ -148,9 +148,9 @@ def test_feedback_is_saved_in_the_encrypted_index(home: Path, tmp_path: Path, fa
         await pilot.pause(0.2)
 
     drive(app, scenario)
-    store = Store.open(Paths.resolve().database, PASSPHRASE)
-    rows = store.feedback()
-    store.close()
+    state = StateStore.open(Paths.resolve().state_database, PASSPHRASE)
+    rows = state.feedback()
+    state.close()
     assert [(r.question, r.rating, r.correction) for r in rows] == [
         (PORT_QUESTION, "bad", "Port 7431, and 7432 for the replica.")]
     assert json.loads(rows[0].answer_json)["citations"][0]["path"].endswith("zephyr-runbook.md")
