@@ -37,7 +37,7 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 PASSPHRASE = "benchmark-passphrase-not-secret"
 """The benchmark indexes hold public filings and the sample folder only; the passphrase is not a secret."""
 
-ORDER = ["extract", "ingest", "retrieval", "baselines", "abstain", "answer", "watch", "tui"]
+ORDER = ["extract", "ingest", "retrieval", "baselines", "abstain", "answer", "watch", "tui", "adapters"]
 """Section order in RESULTS.md (and the order ``run_all.py`` runs the scripts in)."""
 
 # Extraction subset of bench_extract (pypdf is too slow for all 44 filings): six companies, four document
@@ -93,8 +93,10 @@ class Index:
 
     def services(self, embedder: Callable[[], Any] | None = None):  # noqa: ANN201
         from archivist.services import Services, default_embedder, default_generator
+        from archivist.state import StateStore
 
-        return Services(self.paths, self.settings, self.store,
+        state = StateStore.open(self.paths.state_database, PASSPHRASE)
+        return Services(self.paths, self.settings, self.store, state,
                         embedder or (lambda: default_embedder(self.paths, self.settings)),
                         lambda: default_generator(self.settings))
 

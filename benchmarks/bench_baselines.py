@@ -122,9 +122,7 @@ def main() -> None:
     index = c.open_index("financebench", args.quick)
     from archivist.retrieve.hybrid import Retriever
 
-    r = settings.retrieval
-    retriever = Retriever(index.store, lambda: embedder, candidates=r.candidates, rrf_k=r.rrf_k,
-                          doc_name_weight=r.doc_name_weight)
+    retriever = Retriever.from_settings(index.store, lambda: embedder, settings.retrieval, index.paths.models_dir)
     ours = [[(h.chunk.path.stem, h.chunk.page) for h in retriever.search(q["question"], 20).hits] for q in qs]
     index.close()
 

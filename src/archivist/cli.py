@@ -27,14 +27,16 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-def _context(model: Path | None = None, prompt=None):  # noqa: ANN001, ANN202
+def _context(model: Path | None = None, prompt=None, all_profiles: bool = False,  # noqa: ANN001, ANN202
+             adapter: str | None = None, adapter_scale: float | None = None):
     from archivist.paths import Paths
     from archivist.services import open_services
     from archivist.settings import Settings
 
     paths = Paths.resolve()
     settings = Settings.load(paths.config_file)
-    return open_services(paths, settings, model=model, prompt=prompt)
+    return open_services(paths, settings, model=model, prompt=prompt, all_profiles=all_profiles, adapter=adapter,
+                         adapter_scale=adapter_scale)
 
 
 def _emit_json(data: Any) -> None:
@@ -43,8 +45,10 @@ def _emit_json(data: Any) -> None:
 
 @click.group(cls=_Group, invoke_without_command=True)
 @click.version_option(package_name="archivist")
+@click.option("--profile", metavar="NAME", help="Run as this profile: only its folders are read (default: the "
+                                                 "config's `profile`, else `default`).")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, profile: str | None) -> None:
     """Archivist: ask your folders questions, offline, with cited passages.
 
     \b
@@ -52,6 +56,10 @@ def cli(ctx: click.Context) -> None:
     The index is encrypted: set ARCHIVIST_PASSPHRASE or type it when asked.
     With no command, opens the terminal UI (in a terminal; elsewhere prints this help).
     """
+    if profile:
+        import os
+
+        os.environ["ARCHIVIST_PROFILE"] = profile  # read by Settings, like every ARCHIVIST_* override
     if ctx.invoked_subcommand is None:
         if not _interactive():
             click.echo(ctx.get_help())
@@ -66,7 +74,9 @@ def _interactive() -> bool:
 
 @cli.command()
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-def add(folders: tuple[Path, ...]) -> None:
+@click.option("--profiles", metavar="A,B", help="Profiles that may read these folders (default: the current one; "
+                                                "'*' for every profile).")
+def add(folders: tuple[Path, ...], profiles: str | None) -> None:
     """Add FOLDERS to the index (then run `archivist index`)."""
     for folder in folders:
         path = folder.expanduser().resolve()
@@ -76,8 +86,14 @@ def add(folders: tuple[Path, ...]) -> None:
     services = _context()
     try:
         for folder in folders:
-            added_folder, new = services.store.add_folder(folder.expanduser().resolve())
-            click.echo(f"{'Added' if new else 'Already added'}: {added_folder.path}")
+            readers = [p.strip() for p in profiles.split(",") if p.strip()] if profiles else None
+            added_folder, new = services.store.add_folder(folder.expanduser().resolve(), readers)
+            who = ", ".join(added_folder.profiles)
+            click.echo(f"{'Added' if new else 'Already added'}: {added_folder.path} (readable by: {who})")
+        from archivist.privacy import apply_forgotten
+
+        apply_forgotten(services.store, services.state.forgotten())  # forgotten files stay out
+        _sync_generations(services)
     finally:
         services.close()
     click.echo("Run `archivist index` to read it.")
@@ -95,14 +111,32 @@ def remove(folder: Path) -> None:
             raise FolderNotFound(f"{path} is not an indexed folder.", hint="`archivist status` lists them.")
         n = services.store.remove_folder(match)
         click.echo(f"Removed {path} ({n} files dropped from the index).")
+        _sync_generations(services)
     finally:
         services.close()
 
 
-@cli.command()
+def _sync_generations(services) -> None:  # noqa: ANN001
+    """A generation being built (or ready to promote) indexes the same folders as the current one."""
+    from archivist.index.rebuild import sync_candidates
+
+    for g in sync_candidates(services):
+        click.echo(f"Also applied to generation {g.id} ({g.status}).")
+
+
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def index(as_json: bool) -> None:
-    """Read new and changed files of every added folder; drop deleted ones."""
+@click.pass_context
+def index(ctx: click.Context, as_json: bool) -> None:
+    """Read new and changed files of every added folder; drop deleted ones.
+
+    When the settings changed since the current index generation was built (chunker, embedder, extractors,
+    schema), it then builds the next generation too, while the current one keeps answering; the commands
+    below list, promote and roll back generations.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from archivist.cli_generations import build_candidate
     from archivist.index.indexer import IndexReport
     from archivist.index.lock import WriterLock
     from archivist.shell import index_with_progress
@@ -114,17 +148,18 @@ def index(as_json: bool) -> None:
         with WriterLock(services.paths.writer_lock) as lock:
             lock.acquire("archivist index")
             report, missing = index_with_progress(services, quiet=as_json)
+            if as_json:
+                data = {k: v for k, v in vars(report).items() if k != "problems"}
+                data["problems"] = [{"path": str(p), "reason": r} for p, r in report.problems]
+                data["missing_folders"] = [str(m) for m in missing]
+                _emit_json(data)
+            else:
+                from archivist.shell import print_index_report
+
+                print_index_report(report, missing)
+            build_candidate(services, quiet=as_json)  # after the report: the current generation is done
     finally:
         services.close()
-    if as_json:
-        data = {k: v for k, v in vars(report).items() if k != "problems"}
-        data["problems"] = [{"path": str(p), "reason": r} for p, r in report.problems]
-        data["missing_folders"] = [str(m) for m in missing]
-        _emit_json(data)
-    else:
-        from archivist.shell import print_index_report
-
-        print_index_report(report, missing)
     assert isinstance(report, IndexReport)
     if missing:
         sys.exit(1)
@@ -144,6 +179,7 @@ def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: b
     try:
         result = services.retriever().search(query, k or services.settings.retrieval.top_k,
                                              folder_id=folder_id(services, folder), mode=mode)  # type: ignore[arg-type]
+        services.audit("search", query, [h.chunk.id for h in result.hits])
     finally:
         services.close()
     if as_json:
@@ -158,11 +194,15 @@ def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: b
 @click.option("--extractive", is_flag=True, help="Quote the best supporting sentences; no model call.")
 @click.option("--model", type=click.Path(path_type=Path), help="A GGUF model to answer with.")
 @click.option("--folder", type=click.Path(path_type=Path), help="Only use passages from this added folder.")
-def ask(question: str, as_json: bool, extractive: bool, model: Path | None, folder: Path | None) -> None:
+@click.option("--adapter", metavar="NAME", help="Answer in this team adapter's style (`none`: no adapter; default: "
+                                                "the one chosen with `archivist adapters use`).")
+@click.option("--adapter-scale", type=click.FloatRange(0, 4), help="How strongly the adapter applies (1: as trained).")
+def ask(question: str, as_json: bool, extractive: bool, model: Path | None, folder: Path | None,
+        adapter: str | None, adapter_scale: float | None) -> None:
     """Answer QUESTION from your documents, citing the passages it rests on."""
     from archivist.shell import folder_id, run_ask
 
-    services = _context(model)
+    services = _context(model, adapter=adapter, adapter_scale=adapter_scale)
     try:
         if model is not None:
             from archivist.answer.generator import check_gguf
@@ -234,7 +274,7 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
 
     paths = Paths.resolve()
     if serve:
-        d.serve_daemon(paths, lambda prompt: _context(prompt=prompt))
+        d.serve_daemon(paths, lambda prompt: _context(prompt=prompt, all_profiles=True))
         return
     if stop:
         pid = d.stop_daemon(paths)
@@ -275,32 +315,13 @@ def tui() -> None:
 
 
 @cli.command()
-def doctor() -> None:
-    """Check that this installation works offline (models, storage, permissions, disk, watch limits)."""
-    from archivist.doctor import FAIL, run_checks
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-
-    paths = Paths.resolve()
-    checks = run_checks(paths, Settings.load(paths.config_file))
-    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skip": ("-", "white")}
-    for c in checks:
-        mark, colour = marks[c.status]
-        click.secho(f"{mark} {c.name:<12} {c.detail}", fg=colour)
-        if c.fix:
-            click.echo(f"  {'':<12} fix: {c.fix}")
-    failed = [c.name for c in checks if c.status == FAIL]
-    click.echo(f"{len(failed)} problem(s): {', '.join(failed)}." if failed else "Everything needed is in place.")
-    sys.exit(1 if failed else 0)
-
-
-@cli.command()
 def locate() -> None:
     """Print where Archivist keeps its config, data, cache and models."""
+    from archivist.index.generations import current_database
     from archivist.paths import Paths
 
     paths = Paths.resolve()
-    for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", paths.database),
+    for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", current_database(paths)),
                         ("cache", paths.cache_dir), ("models", paths.models_dir), ("log", paths.watch_log)):
         click.echo(f"{name:<7} {value}")
 
@@ -335,10 +356,35 @@ def demo(question: str) -> None:
     run_demo(question)
 
 
+from archivist.cli_setup import register  # noqa: E402 - init, doctor, models trust (issue 8)
+
+register(cli, models)
+
+from archivist.cli_adapters import adapters, dataset, feedback  # noqa: E402 - issue 6
+
+cli.add_command(adapters)
+cli.add_command(feedback)
+cli.add_command(dataset)
+
+
+from archivist.cli_privacy import audit, forget, history, passwd  # noqa: E402 - privacy (issue 4)
+
+for _command in (forget, audit, passwd, history):
+    cli.add_command(_command)
+
+
+from archivist.cli_generations import register as register_generations  # noqa: E402 - generations (issue 7)
+
+register_generations(cli, index)
+
+
 def main() -> None:
+    import os
+
     from archivist.offline import enforce_offline
     from archivist.security import egress
 
+    os.umask(0o077)  # every file Archivist creates (index, WAL, logs, exports) is private to this user
     enforce_offline()
     egress.install()
     cli(prog_name="archivist")

@@ -50,8 +50,20 @@ class FolderNotFound(ArchivistError):
     title = "Folder not found"
 
 
+class AccessDenied(ArchivistError):
+    """The current profile may not read or change this folder or file."""
+
+    title = "Not allowed"
+
+
 class ModelError(ArchivistError):
     title = "Model error"
+
+
+class AdapterError(ArchivistError):
+    """A LoRA adapter is unknown, unreadable, or does not fit the loaded base model."""
+
+    title = "Adapter error"
 
 
 class ExtractionError(ArchivistError):

@@ -42,6 +42,16 @@ class Paths:
         return self.data_dir / "index.db"
 
     @property
+    def generations_dir(self) -> Path:
+        """Index generations after the first (``index.db`` is generation 1): ``generations/<id>.db``."""
+        return self.data_dir / "generations"
+
+    @property
+    def generations_manifest(self) -> Path:
+        """Which generation answers, and what built each one (ids, states, fingerprints; no document data)."""
+        return self.data_dir / "generations.json"
+
+    @property
     def state_database(self) -> Path:
         """Feedback, history, audit trail and forgotten paths: outlives index generations."""
         return self.data_dir / "state.db"
@@ -55,6 +65,16 @@ class Paths:
     def watch_log(self) -> Path:
         """The watch daemon's log: counts and file ids only, never document text or names."""
         return self.data_dir / "watch.log"
+
+    @property
+    def adapters_dir(self) -> Path:
+        """Team LoRA adapters (``NAME.gguf`` + ``NAME.json`` sidecar), beside the models they fit."""
+        return self.models_dir / "adapters"
+
+    @property
+    def active_adapter_file(self) -> Path:
+        """The adapter chosen with ``archivist adapters use`` (a name and a scale; no secrets)."""
+        return self.config_dir / "adapter.json"
 
     @property
     def temp_dir(self) -> Path:

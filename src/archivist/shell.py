@@ -143,7 +143,9 @@ def run_ask(services: Services, question: str, *, folder_id: int | None, extract
     """Answer, streaming the model's raw text live (replaced by the checked answer when done)."""
     answerer = services.answerer()
     if not stream:
-        return answerer.ask(question, folder_id=folder_id, extractive=extractive)
+        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive)
+        services.record_answer(answer)
+        return answer
     from rich.live import Live
     from rich.text import Text
 
@@ -154,6 +156,7 @@ def run_ask(services: Services, question: str, *, folder_id: int | None, extract
             live.update(text)
 
         answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token)
+    services.record_answer(answer)
     print_answer(answer)
     return answer
 
@@ -261,12 +264,14 @@ def eval_compare(a: Path, b: Path, *, tolerance: float) -> int:
 
 
 def status_json(services: Services) -> dict:
+    from archivist.index.generations import generation_of
     from archivist.watch.daemon import daemon_state
 
     store = services.store
     return {
         "watch_daemon": daemon_state(services),
-        "index": str(services.paths.database),
+        "index": str(store.path),
+        "generation": generation_of(services.paths, store.path),
         "schema_version": store.schema_version(),
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
         "counts": store.counts(),
@@ -276,7 +281,8 @@ def status_json(services: Services) -> dict:
 
 def print_status(data: dict) -> None:
     c = data["counts"]
-    out.print(f"Index: {escape(data['index'])} (schema {data['schema_version']})")
+    generation = f", generation {data['generation']}" if data.get("generation") else ""
+    out.print(f"Index: {escape(data['index'])} (schema {data['schema_version']}{generation})")
     out.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
               f"{c['skipped']} skipped, {c['failed']} failed.")
     for f in data["folders"]:

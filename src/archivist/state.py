@@ -35,17 +35,20 @@ MIGRATIONS: dict[int, list[str]] = {
                question TEXT NOT NULL,
                answer_json TEXT NOT NULL)""",
         """CREATE INDEX history_profile ON history(profile)""",
-        # Append-only and hash-chained: each row's hash covers its fields and the previous row's hash.
+        # Append-only and hash-chained: each row's hash covers its fields (the query as its SHA-256) and the
+        # previous row's hash. The query text sits in audit_query so `forget` can redact a question that showed
+        # a forgotten passage without breaking the chain.
         """CREATE TABLE audit (
                seq INTEGER PRIMARY KEY,
                at TEXT NOT NULL,
                profile TEXT NOT NULL,
                action TEXT NOT NULL,
-               query TEXT NOT NULL DEFAULT '',
+               query_sha TEXT NOT NULL,
                chunk_ids TEXT NOT NULL DEFAULT '[]',
                detail TEXT NOT NULL DEFAULT '',
                prev_hash TEXT NOT NULL,
                hash TEXT NOT NULL)""",
+        """CREATE TABLE audit_query (seq INTEGER PRIMARY KEY REFERENCES audit(seq), query TEXT NOT NULL)""",
         """CREATE TABLE forgotten (
                path TEXT PRIMARY KEY,
                at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
@@ -70,7 +73,8 @@ class AuditEntry:
     at: str
     profile: str
     action: str
-    query: str
+    query: str | None
+    """None: redacted by ``forget`` (the entry showed a forgotten passage)."""
     chunk_ids: list[int]
     detail: str
     prev_hash: str
@@ -83,10 +87,13 @@ class AuditProblem:
     problem: str
 
 
-def _entry_hash(prev_hash: str, seq: int, at: str, profile: str, action: str, query: str, chunk_ids: str,
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _entry_hash(prev_hash: str, seq: int, at: str, profile: str, action: str, query_sha: str, chunk_ids: str,
                 detail: str) -> str:
-    payload = json.dumps([prev_hash, seq, at, profile, action, query, chunk_ids, detail], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _sha(json.dumps([prev_hash, seq, at, profile, action, query_sha, chunk_ids, detail], ensure_ascii=False))
 
 
 class StateStore:
@@ -216,9 +223,10 @@ class StateStore:
         try:
             last = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            digest = _entry_hash(prev, seq, at, profile, action, query, ids, detail)
-            c.execute("INSERT INTO audit(seq, at, profile, action, query, chunk_ids, detail, prev_hash, hash) "
-                      "VALUES (?,?,?,?,?,?,?,?,?)", (seq, at, profile, action, query, ids, detail, prev, digest))
+            digest = _entry_hash(prev, seq, at, profile, action, _sha(query), ids, detail)
+            c.execute("INSERT INTO audit(seq, at, profile, action, query_sha, chunk_ids, detail, prev_hash, hash) "
+                      "VALUES (?,?,?,?,?,?,?,?,?)", (seq, at, profile, action, _sha(query), ids, detail, prev, digest))
+            c.execute("INSERT INTO audit_query(seq, query) VALUES (?, ?)", (seq, query))
             c.execute("INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{seq}:{digest}",))
             c.execute("COMMIT")
@@ -227,10 +235,12 @@ class StateStore:
             raise
         return AuditEntry(seq, at, profile, action, query, json.loads(ids), detail, prev, digest)
 
-    def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
-        """Entries oldest first (the last ``limit`` when given)."""
+    def audit_entries(self, limit: int | None = None, profile: str | None = None) -> list[AuditEntry]:
+        """Entries oldest first (the last ``limit`` when given; only ``profile``'s when given)."""
+        where, args = ("WHERE a.profile = ?", (profile,)) if profile is not None else ("", ())
         rows = list(self._conn.execute(
-            "SELECT seq, at, profile, action, query, chunk_ids, detail, prev_hash, hash FROM audit ORDER BY seq"))
+            "SELECT a.seq, a.at, a.profile, a.action, q.query, a.chunk_ids, a.detail, a.prev_hash, a.hash "
+            f"FROM audit a LEFT JOIN audit_query q ON q.seq = a.seq {where} ORDER BY a.seq", args))
         if limit is not None:
             rows = rows[-limit:]
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
@@ -240,15 +250,18 @@ class StateStore:
         problems: list[AuditProblem] = []
         prev, expected_seq = GENESIS, 1
         rows = list(self._conn.execute(
-            "SELECT seq, at, profile, action, query, chunk_ids, detail, prev_hash, hash FROM audit ORDER BY rowid"))
-        for seq, at, profile, action, query, ids, detail, prev_hash, digest in rows:
+            "SELECT a.seq, a.at, a.profile, a.action, a.query_sha, a.chunk_ids, a.detail, a.prev_hash, a.hash, "
+            "q.query FROM audit a LEFT JOIN audit_query q ON q.seq = a.seq ORDER BY a.rowid"))
+        for seq, at, profile, action, query_sha, ids, detail, prev_hash, digest, query in rows:
             if seq != expected_seq:
                 problems.append(AuditProblem(seq, f"expected entry {expected_seq} here: entries were deleted, "
                                                   "inserted or reordered"))
             if prev_hash != prev:
                 problems.append(AuditProblem(seq, "does not follow the previous entry (chain broken)"))
-            if _entry_hash(prev_hash, seq, at, profile, action, query, ids, detail) != digest:
+            if _entry_hash(prev_hash, seq, at, profile, action, query_sha, ids, detail) != digest:
                 problems.append(AuditProblem(seq, "its content was edited after it was written"))
+            elif query is not None and _sha(query) != query_sha:
+                problems.append(AuditProblem(seq, "its question text was edited after it was written"))
             prev, expected_seq = digest, seq + 1
         head = self._conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
         if head is not None:
@@ -289,6 +302,18 @@ class StateStore:
                     self._conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
                     removed += 1
         return removed
+
+    def redact_audit(self, chunk_ids: Iterable[int]) -> int:
+        """Drop the question text of entries that showed any of ``chunk_ids`` (the entry, its hash and the
+        question's digest stay, so ``verify_audit`` still passes). Returns how many were redacted."""
+        wanted = set(chunk_ids)
+        if not wanted:
+            return 0
+        seqs = [seq for seq, ids in self._conn.execute("SELECT seq, chunk_ids FROM audit")
+                if wanted & set(json.loads(ids))]
+        for seq in seqs:
+            self._conn.execute("DELETE FROM audit_query WHERE seq = ?", (seq,))
+        return len(seqs)
 
     def scrub(self) -> None:
         """Push deleted pages out of the WAL and rewrite the file (after a forget)."""

@@ -86,3 +86,11 @@ def test_parse_scope() -> None:
     text, scope = parse_scope('capex 2019 in:"Board packs" file:*10K*.pdf')
     assert text == "capex 2019" and scope.folder == "Board packs" and scope.file_glob == "*10K*.pdf"
     assert parse_scope("no scope here")[1].folder is None
+
+
+def test_fold_lowercases_and_strips_diacritics_like_fts5() -> None:
+    from archivist.retrieve.text import fold
+
+    assert fold("ASCII Only 2019") == "ascii only 2019"
+    assert fold("Café Müller, ÅNGSTRÖM naïve façade") == "cafe muller, angstrom naive facade"
+    assert fold("Łódź — “quoted” ½") == "łodz — “quoted” 1⁄2"  # Ł has no combining mark; NFKD splits ½

@@ -13,6 +13,7 @@ import numpy as np
 from archivist.answer.generator import Generator
 from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers, unwrap
 from archivist.answer.prompt import build_prompt
+from archivist.ingest.chunk import content_hash
 from archivist.retrieve.hybrid import Hit, Retriever
 from archivist.retrieve.scope import parse_scope
 from archivist.retrieve.text import coverage, terms
@@ -42,6 +43,12 @@ class Citation:
     """Retrieval evidence for this passage (0..1): 0.75 cosine similarity + 0.25 question-word coverage."""
     support: float
     """Best support this passage gives to a sentence of the answer (0 when no sentence rests on it)."""
+    chunk_id: int = 0
+    """The passage's id in the index generation that answered (the audit trail records the ids shown)."""
+    content_hash: str = ""
+    """SHA-256 of the passage as indexed (``chunks.content_hash``): ``archivist verify`` finds it again."""
+    generation: int | None = None
+    """The index generation that answered (``archivist index generations``)."""
 
 
 @dataclass
@@ -74,17 +81,21 @@ def _check(cancel: threading.Event | None) -> None:
         raise AnswerCancelled
 
 
-def _citation(n: int, hit: Hit, support: float) -> Citation:
+def _citation(n: int, hit: Hit, support: float, generation: int | None = None) -> Citation:
     c = hit.chunk
     return Citation(n, str(c.path), c.page, c.line_start, c.line_end, c.heading, c.text,
-                    round(hit.evidence, 4), round(support, 3))
+                    round(hit.evidence, 4), round(support, 3), chunk_id=c.id,
+                    content_hash=content_hash(c.prefix, c.text), generation=generation)
 
 
 class Answerer:
     """Answers questions from the index with a local model (built on first use)."""
 
-    def __init__(self, retriever: Retriever, generator: Callable[[], Generator], settings: Settings) -> None:
+    def __init__(self, retriever: Retriever, generator: Callable[[], Generator], settings: Settings,
+                 generation: int | None = None) -> None:
         self.retriever = retriever
+        self.generation = generation
+        """The index generation ``retriever`` reads (stamped on every citation)."""
         self._generator_factory = generator
         self._generator: Generator | None = None
         self.settings = settings
@@ -166,7 +177,8 @@ class Answerer:
         for x in sentences:
             x.passage = renumber.get(x.passage) if x.passage is not None else None
         citations = [_citation(renumber[n], given[n - 1],
-                               max(x.support for x in sentences if x.passage == renumber[n])) for n in cited]
+                               max(x.support for x in sentences if x.passage == renumber[n]), self.generation)
+                     for n in cited]
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         note = ""
         if invented:
@@ -176,7 +188,7 @@ class Answerer:
 
     def _abstain(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
                  started: float, note: str, model: str | None = None) -> Answer:
-        closest = [_citation(i, h, 0.0) for i, h in enumerate(hits[:3], start=1)]
+        closest = [_citation(i, h, 0.0, self.generation) for i, h in enumerate(hits[:3], start=1)]
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         return Answer(question, NOT_FOUND, "abstained", True, [], closest, evidence, model=model, note=note,
                       timings_ms=timings)
@@ -210,7 +222,7 @@ class Answerer:
         used = sorted({i for _, i, _ in chosen})
         number = {i: n for n, i in enumerate(used, start=1)}
         sentences = [Sentence(f"“{text}”", number[i], 1.0, True) for _, i, text in chosen]
-        citations = [_citation(number[i], hits[i], 1.0) for i in used]
+        citations = [_citation(number[i], hits[i], 1.0, self.generation) for i in used]
         timings["extract_ms"] = (time.perf_counter() - t) * 1000
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)

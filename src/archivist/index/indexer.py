@@ -18,6 +18,7 @@ import numpy as np
 
 from archivist.embed.base import Embedder
 from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
+from archivist.index.rules import denied, denied_dir, excluded
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import extract, extractor_for
 from archivist.ingest.chunk import chunk_document
@@ -76,6 +77,10 @@ class Indexer:
         return self._embedder
 
     def _check_embedder(self, embedder: Embedder) -> None:
+        from archivist.index import fingerprint
+
+        if fingerprint.read(self.store) is None:  # the first passages written: record what builds this index
+            fingerprint.write(self.store, fingerprint.compute(self.settings, embedder))
         model = embedder.id.split("/")[0]
         stored = self.store.get_meta("embedder_model")
         if stored is None:
@@ -97,12 +102,21 @@ class Indexer:
                 where = Path(exc.filename) if exc.filename else root
                 problems.append((where, f"{where.name}: folder could not be read ({exc.strerror})."))
 
+        deny, allow = self.settings.index.deny, self.settings.index.allow_sensitive
+        if denied_dir(root, deny, allow):
+            return
+        # A folder added inside this one owns its files (it may have other readers): leave it to its own scan.
+        nested = {p for p in self.store.folder_paths() if root in p.parents}
         for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith(".")))
+            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith("."))
+                                 and not denied_dir(Path(dirpath) / d, deny, allow)
+                                 and Path(dirpath) / d not in nested)
             for name in sorted(filenames):
                 if (hidden and name.startswith(".")) or is_temporary(Path(name)):
                     continue  # the watcher ignores temporaries too: a scan must not index what it skips
                 path = Path(dirpath) / name
+                if denied(path, deny, allow):
+                    continue
                 if path.is_symlink() or not path.is_file():
                     continue
                 yield path
@@ -127,6 +141,8 @@ class Indexer:
         known = {row.path: row for row in self.store.files(folder.id)}
         on_disk: list[Path] = []
         for path in self.walk(folder.path, report.problems):
+            if excluded(folder.path, path, folder.exclude):
+                continue  # excluded (or forgotten) files count as gone: their rows are removed below
             if extractor_for(path) is None:
                 report.unsupported += 1
             else:
@@ -161,6 +177,11 @@ class Indexer:
                 self.store.delete_file(row.id)
                 report.removed += 1
             return report
+        if excluded(folder.path, path, folder.exclude):
+            if row is not None:
+                self.store.delete_file(row.id)
+                report.removed += 1
+            return report
         if extractor_for(path) is None or not self.wanted(folder.path, path):
             report.unsupported += 1
             return report
@@ -189,7 +210,7 @@ class Indexer:
         skip_dirs = set(self.settings.index.skip_dirs)
         if any(p in skip_dirs for p in parts[:-1]):
             return False
-        if is_temporary(path):
+        if is_temporary(path) or denied(path, self.settings.index.deny, self.settings.index.allow_sensitive):
             return False
         return not (self.settings.index.skip_hidden and any(p.startswith(".") for p in parts))
 

@@ -71,6 +71,12 @@ MIGRATIONS: dict[int, list[str]] = {
                rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')),
                correction TEXT)""",
     ],
+    # Access rules per folder (issue 4): the profiles that may read it (JSON list, "*" = every profile) and
+    # exclude globs (relative to the folder, or absolute paths: what `archivist forget` adds).
+    3: [
+        """ALTER TABLE folders ADD COLUMN profiles TEXT NOT NULL DEFAULT '["default"]'""",
+        """ALTER TABLE folders ADD COLUMN exclude TEXT NOT NULL DEFAULT '[]'""",
+    ],
 }
 
 LATEST = max(MIGRATIONS)

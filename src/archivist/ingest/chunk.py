@@ -31,11 +31,21 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        return f"{self.prefix}\n{self.text}" if self.prefix else self.text
+        return embed_text(self.prefix, self.text)
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()
+        return content_hash(self.prefix, self.text)
+
+
+def embed_text(prefix: str, text: str) -> str:
+    """What is embedded for a passage: its heading trail, then its text."""
+    return f"{prefix}\n{text}" if prefix else text
+
+
+def content_hash(prefix: str, text: str) -> str:
+    """The passage's content hash as stored in ``chunks.content_hash`` (and carried by citations)."""
+    return hashlib.sha256(embed_text(prefix, text).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

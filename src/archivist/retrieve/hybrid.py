@@ -1,6 +1,7 @@
 """Hybrid retrieval over the store.
 
-BM25 and vector hits are fused with reciprocal rank fusion (RRF), then every fused hit gets an *evidence*
+BM25 and vector hits are fused with reciprocal rank fusion (RRF); the best fused candidates are re-ranked
+(``retrieve.rerank``: local signals, or a cross-encoder from ``models/rerank/``); every hit gets an *evidence*
 score: 0.75 x its cosine similarity to the question + 0.25 x the share of the question's content words it
 contains. The answer layer abstains when the best evidence is below ``answer.min_evidence``.
 
@@ -15,15 +16,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from archivist.embed.base import Embedder
+from archivist.errors import ModelError
 from archivist.index.store import ChunkRow, Store
+from archivist.retrieve.rerank import (
+    CROSS_ENCODER_FILES,
+    CrossEncoderReranker,
+    OnnxCrossEncoder,
+    Reranker,
+    SignalReranker,
+    cross_encoder_dir,
+    has_cross_encoder,
+)
 from archivist.retrieve.scope import file_matches, parse_scope, resolve_folder
 from archivist.retrieve.text import coverage, fts_query, stem, terms
+
+if TYPE_CHECKING:
+    from archivist.settings import RetrievalSettings
 
 Mode = Literal["hybrid", "bm25", "vector"]
 
@@ -34,13 +49,16 @@ class Hit:
 
     chunk: ChunkRow
     score: float
-    """RRF score (ranking)."""
+    """Fusion score (RRF plus the document-name signal). The hits' order is the final ranking: after a
+    re-rank it can differ from the order of these scores."""
     similarity: float
     """Cosine similarity between the question and the passage (-1..1)."""
     coverage: float
     """Share of the question's content words present in the passage (0..1)."""
     bm25_rank: int | None = None
     vector_rank: int | None = None
+    rerank_score: float | None = None
+    """The re-ranker's score (None: not re-ranked); comparable only between hits of one search."""
 
     @property
     def evidence(self) -> float:
@@ -60,16 +78,58 @@ class SearchResult:
 
 
 class Retriever:
-    """Searches the store; the embedder is built on first use."""
+    """Searches the store; the embedder (and a cross-encoder, if any) is built on first use.
+
+    Args:
+        store: the open index.
+        embedder: builds the question embedder.
+        candidates: hits taken from each of BM25 and vector search before fusion.
+        rrf_k: reciprocal-rank-fusion constant.
+        doc_name_weight: weight of the document-name signal.
+        reranker: re-scores the best ``rerank_candidates`` fused hits (None: fused order).
+        rerank_candidates: how many fused hits the reranker sees.
+        cross_encoder: builds a cross-encoder that re-orders the best ``cross_encoder_candidates`` hits after
+            the reranker (None: no cross-encoder).
+        cross_encoder_candidates: how many hits the cross-encoder reads.
+    """
 
     def __init__(self, store: Store, embedder: Callable[[], Embedder], *, candidates: int = 200,
-                 rrf_k: int = 60, doc_name_weight: float = 0.02) -> None:
+                 rrf_k: int = 60, doc_name_weight: float = 0.02, reranker: Reranker | None = None,
+                 rerank_candidates: int = 50, cross_encoder: Callable[[], Reranker] | None = None,
+                 cross_encoder_candidates: int = 10) -> None:
         self.store = store
         self._factory = embedder
         self._embedder: Embedder | None = None
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.doc_name_weight = doc_name_weight
+        self.reranker = reranker
+        self.rerank_candidates = rerank_candidates
+        self._cross_factory = cross_encoder
+        self._cross: Reranker | None = None
+        self.cross_encoder_candidates = cross_encoder_candidates
+
+    @classmethod
+    def from_settings(cls, store: Store, embedder: Callable[[], Embedder], settings: RetrievalSettings,
+                      models_dir: Path) -> Retriever:
+        """A retriever configured by ``[retrieval]`` (the cross-encoder folder defaults to ``models/rerank``).
+
+        Raises:
+            ModelError: ``rerank = "cross-encoder"`` and the folder holds no cross-encoder.
+        """
+        folder = settings.cross_encoder_path or cross_encoder_dir(models_dir)
+        wanted = settings.rerank == "cross-encoder" or (settings.rerank == "auto" and has_cross_encoder(folder))
+        if wanted and not has_cross_encoder(folder):
+            raise ModelError(f"retrieval.rerank is \"cross-encoder\" but {folder} holds no "
+                             f"{' and '.join(CROSS_ENCODER_FILES)}.",
+                             hint="Put the ONNX export and its tokenizer.json there (README, Retrieval), or set "
+                                  "retrieval.rerank = \"auto\".")
+        return cls(store, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                   doc_name_weight=settings.doc_name_weight,
+                   reranker=None if settings.rerank == "none" else SignalReranker(),
+                   rerank_candidates=settings.rerank_candidates,
+                   cross_encoder=partial(_load_cross_encoder, folder) if wanted else None,
+                   cross_encoder_candidates=settings.cross_encoder_candidates)
 
     @property
     def embedder(self) -> Embedder:
@@ -77,10 +137,17 @@ class Retriever:
             self._embedder = self._factory()
         return self._embedder
 
+    @property
+    def cross_encoder(self) -> Reranker | None:
+        if self._cross is None and self._cross_factory is not None:
+            self._cross = self._cross_factory()
+        return self._cross
+
     def search(self, query: str, k: int = 6, *, folder_id: int | None = None, mode: Mode = "hybrid") -> SearchResult:
         """The ``k`` best passages for ``query``. Never raises on odd query text.
 
-        ``in:FOLDER`` and ``file:GLOB`` in the query scope the search (see ``retrieve.scope``).
+        ``in:FOLDER`` and ``file:GLOB`` in the query scope the search (see ``retrieve.scope``). ``mode`` "bm25"
+        or "vector" returns that one first-stage list as ranked; only "hybrid" is fused and re-ranked.
 
         Raises:
             FolderNotFound: ``in:`` names no added folder.
@@ -136,16 +203,44 @@ class Retriever:
                     words = {stem(t) for t in terms(path.stem.replace("_", " "))}
                     names[path] = len(words & qstems) / len(words) if words else 0.0
                 fused[cid] += self.doc_name_weight * names[path]
-        top = sorted(fused, key=lambda c: -fused[c])[:k]
+        order = sorted(fused, key=lambda c: -fused[c])
+        rerank = mode == "hybrid"  # bm25 / vector alone show one first-stage list as it is
+        depth = max(k, self.rerank_candidates) if rerank and self.reranker is not None else k
+        hits = self._hits(query, order[:depth], fused, knn, qvec, bm25_rank, vec_rank)
+        timings["fuse_ms"] = (time.perf_counter() - t) * 1000
+        if rerank and self.reranker is not None and len(hits) > 1:
+            t = time.perf_counter()
+            hits = _reorder(hits, self.reranker.rerank(query, hits))
+            timings["rerank_ms"] = (time.perf_counter() - t) * 1000
+        cross = self.cross_encoder if rerank and hits else None
+        if cross is not None:
+            t = time.perf_counter()
+            n = min(self.cross_encoder_candidates, len(hits))
+            hits = _reorder(hits[:n], cross.rerank(query, hits[:n])) + hits[n:]
+            timings["cross_encoder_ms"] = (time.perf_counter() - t) * 1000
+        return SearchResult(query, hits[:k], timings, qvec)
+
+    def _hits(self, query: str, top: list[int], fused: dict[int, float], knn: list[tuple[int, float]],
+              qvec: np.ndarray | None, bm25_rank: dict[int, int], vec_rank: dict[int, int]) -> list[Hit]:
+        """``top`` chunk ids as hits, in that order, with their cosine and word coverage."""
         rows = self.store.chunks(top)
         sims = {cid: 1.0 - d * d / 2.0 for cid, d in knn}  # unit vectors: |a-b|^2 = 2 - 2cos
         missing = [cid for cid in top if cid not in sims]
         if missing and qvec is not None:
-            for cid, vec in self.store.vectors(missing).items():
+            for cid, vec in self.store.vectors(missing).items():  # point lookups (see Store.vectors)
                 sims[cid] = float(np.dot(vec, qvec))
         qterms = terms(query)
-        hits = [Hit(rows[cid], fused[cid], sims.get(cid, 0.0),
+        return [Hit(rows[cid], fused[cid], sims.get(cid, 0.0),
                     coverage(qterms, rows[cid].prefix + "\n" + rows[cid].text),
                     bm25_rank.get(cid), vec_rank.get(cid)) for cid in top if cid in rows]
-        timings["fuse_ms"] = (time.perf_counter() - t) * 1000
-        return SearchResult(query, hits, timings, qvec)
+
+
+def _load_cross_encoder(folder: Path) -> Reranker:
+    return CrossEncoderReranker(OnnxCrossEncoder(folder))
+
+
+def _reorder(hits: list[Hit], scores: np.ndarray) -> list[Hit]:
+    """``hits`` sorted by ``scores`` (best first; ties keep their order), each given its score."""
+    for hit, score in zip(hits, scores, strict=True):
+        hit.rerank_score = float(score)
+    return [hits[i] for i in np.argsort(-np.asarray(scores), kind="stable")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below between both
@@ -17,10 +18,17 @@ you your yours give based using shown details question response relying please t
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+"""The combining diacritical mark blocks (what NFKD splits off Latin, Greek and Cyrillic letters)."""
+
+
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (matches FTS5's ``remove_diacritics 2``)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text.lower()
+    # A regex over the decomposed text, not a per-character Python test: PDF text is rarely pure ASCII
+    # (dashes, curly quotes), and the re-rank folds 50 passages per question (~15 ms -> ~1 ms).
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
 
 
 _MIXED = re.compile(r"[^\W\d_]+|\d+")
@@ -52,6 +60,7 @@ def fts_query(text: str) -> str | None:
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper so ``caused``/``cause`` and ``retained``/``retain`` meet (FTS5 uses Porter)."""
     for suffix in _SUFFIXES:
@@ -67,5 +76,5 @@ def coverage(query_terms: list[str], passage: str) -> float:
     wanted = {stem(t) for t in query_terms}
     if not wanted:
         return 0.0
-    have = {stem(w) for w in _WORD.findall(fold(passage))}
+    have = {stem(w) for w in set(_WORD.findall(fold(passage)))}
     return len(wanted & have) / len(wanted)

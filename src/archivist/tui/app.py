@@ -49,10 +49,13 @@ class ArchivistApp(App[None]):
     TITLE = "Archivist"
     BINDINGS = [bind("quit", "quit", "Quit", priority=True)]
 
-    def __init__(self, settings: Settings, opener: Opener) -> None:
+    def __init__(self, settings: Settings, opener: Opener,
+                 reopen_as: Callable[[str, Prompt], Services] | None = None) -> None:
         super().__init__()
         self.settings = settings
         self._opener = opener
+        self._reopen_as = reopen_as
+        """Opens the services again under another profile (switching profile); None: switching unavailable."""
         self.session: Session | None = None
 
     def get_default_screen(self) -> Screen:
@@ -117,6 +120,8 @@ class ArchivistApp(App[None]):
 
     def on_passage_screen_open_source(self, message: PassageScreen.OpenSource) -> None:
         c = message.citation
+        if self.session is not None:
+            self.session.audit_open(c)
         self._plan_open(c.path, c.line_start, c.page, c.text)
 
     @work(thread=True, group="open-source")
@@ -142,10 +147,10 @@ class ArchivistApp(App[None]):
         if not isinstance(screen, MainScreen):
             return
         run: Callable[[str], Callable[[], Any]] = lambda action: lambda: screen.run_action(action)  # noqa: E731
-        yield SystemCommand("Switch adapter", "Hot-swap the answer adapter (not available yet)",
-                            lambda: self._not_yet("Adapters", 6))
-        yield SystemCommand("Switch profile", "Use another team profile (not available yet)",
-                            lambda: self._not_yet("Profiles", 4))
+        yield SystemCommand("Switch adapter", "Hot-swap the team adapter (answer style) without reloading the model",
+                            self.action_switch_adapter)
+        yield SystemCommand("Switch profile", "Reopen as another team profile: it reads only its own folders",
+                            self.action_switch_profile)
         yield SystemCommand("Search-only mode", "Toggle: list matching passages, no model call",
                             run("toggle_mode('search')"))
         yield SystemCommand("Extractive mode", "Toggle: quote supporting sentences, no model call",
@@ -157,10 +162,83 @@ class ArchivistApp(App[None]):
         yield SystemCommand("Copy answer", "Copy the answer and its citations as plain text", run("copy_answer"))
         yield SystemCommand("Cancel generation", "Stop the answer being generated", run("cancel"))
 
-    def _not_yet(self, what: str, issue: int) -> None:
-        # TODO(issue 6): hot-swap adapters here (show the swap time); TODO(issue 4): switch profiles here.
-        self.notify(f"{what} are not available yet (issue {issue}).", title="Not available yet",
-                    severity="warning")
+    # -- adapters --------------------------------------------------------------------------------------------
+
+    def action_switch_adapter(self) -> None:
+        if self.session is None:
+            self.notify("The index is still opening.", severity="warning")
+            return
+        self._pick_adapter()
+
+    @work(thread=True, exclusive=True, group="adapter")
+    def _pick_adapter(self) -> None:
+        """List the adapters that fit (this may wait for the model to load), then ask which one."""
+        from archivist.tui.screens.adapters import AdapterScreen
+
+        session = self.session
+        assert session is not None
+        try:
+            fitting = session.adapters()
+        except ArchivistError as exc:
+            self.call_from_thread(self.notify, str(exc), title=exc.title, severity="error", timeout=8)
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None and name != (session.adapter or "none"):
+                self._swap_adapter(name)
+
+        self.call_from_thread(self.push_screen, AdapterScreen(fitting, session.adapter), chosen)
+
+    @work(thread=True, exclusive=True, group="adapter")
+    def _swap_adapter(self, name: str) -> None:
+        from archivist.tui.widgets.status_bar import StatusBar
+
+        session = self.session
+        assert session is not None
+        try:
+            ms = session.switch_adapter(name)
+        except ArchivistError as exc:
+            self.call_from_thread(self.notify, str(exc), title=exc.title, severity="error", timeout=8)
+            return
+        self.call_from_thread(setattr, self.main.query_one(StatusBar), "adapter", session.adapter or "none")
+        self.call_from_thread(self.notify, f"Answers now use {name} (swapped in {ms:.2f} ms, model not reloaded).",
+                              title="Adapter switched")
+
+    # -- profiles --------------------------------------------------------------------------------------------
+
+    def action_switch_profile(self) -> None:
+        from archivist.tui.screens.dialogs import ProfileScreen
+
+        if self.session is None or self._reopen_as is None:
+            self.notify("The index is still opening.", severity="warning")
+            return
+        current = self.session.services.profile
+
+        def chosen(name: str | None) -> None:
+            if name and name != current:
+                self._switch_profile(name)
+
+        self.push_screen(ProfileScreen(self.session.profiles(), current), chosen)
+
+    @work(thread=True, exclusive=True, group="open")
+    def _switch_profile(self, name: str) -> None:
+        """Open the index again under ``name``; the screen is cleared so nothing of the old profile stays."""
+        old = self.session
+        assert old is not None and self._reopen_as is not None
+        passphrase = old._passphrase  # noqa: SLF001 - the same key opens the same index
+        try:
+            services = self._reopen_as(name, lambda text, confirm: passphrase())
+        except ArchivistError as exc:
+            self.call_from_thread(self.notify, str(exc), title=exc.title, severity="error", timeout=8)
+            return
+        self.call_from_thread(self._replace_session, Session(services, passphrase), old)
+
+    async def _replace_session(self, session: Session, old: Session) -> None:
+        self.main.stop_work()
+        old.close()
+        self.session = session
+        await self.main.reattach(session)
+        self.notify(f"Profile {session.services.profile}: only its folders are read.", title="Profile switched")
 
     def on_unmount(self) -> None:
         self.main.stop_work()
@@ -175,6 +253,8 @@ def run() -> int:
 
     paths = Paths.resolve()
     settings = Settings.load(paths.config_file)
-    app = ArchivistApp(settings, lambda prompt: open_services(paths, settings, prompt=prompt))
+    app = ArchivistApp(settings, lambda prompt: open_services(paths, settings, prompt=prompt),
+                       lambda profile, prompt: open_services(
+                           paths, settings.model_copy(update={"profile": profile}), prompt=prompt))
     app.run()
     return app.return_code or 0

@@ -16,7 +16,10 @@ from archivist.answer.feedback import Rating, record_feedback
 from archivist.answer.service import Answer, Citation
 from archivist.embed.base import Embedder
 from archivist.errors import FolderNotFound
+from archivist.index.fingerprint import read as read_fingerprint
+from archivist.index.fingerprint import settings_for
 from archivist.index.freshness import Pending, pending_files
+from archivist.index.generations import current_database
 from archivist.index.indexer import Indexer, IndexReport
 from archivist.index.lock import WriterLock
 from archivist.index.store import Folder, FolderStats, Store
@@ -102,6 +105,43 @@ class Session:
             self.answerer.retriever.embedder  # noqa: B018 - builds and caches it
             return self.answerer.generator.id
 
+    # -- adapters ----------------------------------------------------------------------------------------------
+
+    @property
+    def adapter(self) -> str | None:
+        """The active adapter of the loaded model (None: the bare model, or not loaded yet)."""
+        generator = self.answerer._generator  # noqa: SLF001 - never load the model just to ask
+        return getattr(generator, "adapter", None)
+
+    def adapters(self) -> list[tuple[str, str]]:
+        """(name, description) of the registered adapters that fit the model (loading it if needed)."""
+        from archivist.adapters.registry import Registry
+
+        registry = Registry(self.services.paths.adapters_dir)
+        with self._load_lock:
+            model = getattr(self.answerer.generator, "path", None)
+        if model is None:
+            return []
+        fits = set(registry.compatible(model))
+        return [(a.name, a.description) for a in registry.list() if a.name in fits]
+
+    def switch_adapter(self, name: str) -> float:
+        """Hot-swap to adapter ``name`` (``none``: the bare model) without reloading the model, between two
+        answers; the choice is remembered for this profile. Returns the swap time in milliseconds.
+
+        Raises:
+            AdapterError: unknown, or does not fit the model (the message lists those that do).
+        """
+        from archivist.adapters.registry import Registry, save_choice
+        from archivist.adapters.runtime import apply_choice, resolve_choice
+
+        paths = self.services.paths
+        choice = resolve_choice(paths, self.services.profile, name)
+        with self._ask_lock, self._load_lock:
+            ms = apply_choice(self.answerer.generator, Registry(paths.adapters_dir), choice)
+        save_choice(paths.active_adapter_file, choice, self.services.profile)
+        return ms
+
     # -- asking ------------------------------------------------------------------------------------------------
 
     def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
@@ -116,14 +156,31 @@ class Session:
                 self.answerer.retriever.embedder  # noqa: B018
                 if not extractive:
                     self.answerer.generator  # noqa: B018
-            return self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel)
+            answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel)
+        with self._store_lock:
+            self.services.record_answer(answer)
+        return answer
 
     def search(self, question: str) -> SearchView:
         """The best passages for ``question``, no model call."""
         with self._ask_lock:
             self._embedder()
             result = self.answerer.retriever.search(question, self.services.settings.retrieval.top_k)
+        with self._store_lock:
+            self.services.audit("search", question, [h.chunk.id for h in result.hits])
         return SearchView(question, citations_from_hits(result.hits))
+
+    def profiles(self) -> list[str]:
+        """Profile names known to this installation (folder rules and config), for the switch dialog."""
+        names = {self.services.profile, *(p for r in self.services.settings.folders for p in r.profiles)}
+        with self._store_lock:
+            names |= set(self.services.store.profile_names())
+        return sorted(n for n in names if n != "*")
+
+    def audit_open(self, citation: Citation) -> None:
+        """Record in the audit trail that a passage's source was opened."""
+        with self._store_lock:
+            self.services.audit("open", citation.path, [citation.chunk_id] if citation.chunk_id else [])
 
     def feedback(self, answer: Answer, rating: Rating, correction: str | None) -> int:
         """Store a rating of ``answer`` in the encrypted index."""
@@ -160,7 +217,11 @@ class Session:
             what = "is not a folder" if path.exists() else "does not exist"
             raise FolderNotFound(f"{path} {what}.", hint="Type the path of an existing folder.")
         with self._store_lock:
-            return self.services.store.add_folder(path)
+            from archivist.privacy import apply_forgotten
+
+            added = self.services.store.add_folder(path)
+            apply_forgotten(self.services.store, self.services.state.forgotten())
+            return added
 
     def reindex(self, progress: Callable[[Path, int, int, Path | None], None] | None = None,
                 cancel: threading.Event | None = None) -> tuple[IndexReport, list[Path]]:
@@ -183,9 +244,11 @@ class Session:
         lock = WriterLock(paths.writer_lock)
         lock.acquire(WRITER_ROLE)
         try:
-            store = Store.open(paths.database, self._passphrase(), cache_mb=settings.cache_mb)
+            store = Store.open(current_database(paths), self._passphrase(), cache_mb=settings.cache_mb,
+                               profile=settings.profile)
             try:
-                indexer = Indexer(store, self._embedder, settings)
+                # The generation that answers, cut the way it was built (archivist.index.fingerprint).
+                indexer = Indexer(store, self._embedder, settings_for(settings, read_fingerprint(store)))
                 for folder in store.folders():
                     def step(done: int, total: int, current: Path | None, root: Path = folder.path) -> None:
                         if cancel is not None and cancel.is_set():

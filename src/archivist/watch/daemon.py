@@ -15,9 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from archivist.errors import ArchivistError
+from archivist.index.generations import current_database
+from archivist.index.generations import load as load_generations
 from archivist.index.lock import WriterLock
 from archivist.paths import Paths
 from archivist.services import Services
@@ -69,19 +72,64 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
         if on_status is not None:
             on_status(status)
 
-    watcher = Watcher(services.indexer(), on_status=status_changed,
-                      debounce=services.settings.watch.debounce_seconds)
     try:
-        watcher.start()
-        while not stop.is_set() and watcher.failure is None:
-            stop.wait(0.5)
+        while True:
+            if services.store.path != current_database(services.paths):
+                # Another generation was promoted (or rolled back to): follow it, still holding the writer lock.
+                services.store.close()
+                services.store = services.open_store(current_database(services.paths))
+                log.info("switched to generation %d", load_generations(services.paths).current)
+            watcher = _watch_generation(services, status_changed, stop)
+            if stop.is_set() or watcher.failure is not None:
+                break
     finally:
-        watcher.stop()
         lock.release()
     if watcher.failure is not None:
         raise ArchivistError(f"The watcher stopped after an unexpected error: {type(watcher.failure).__name__}: "
                              f"{watcher.failure}", hint="Run `archivist index` to see it again; please report it.")
     return watcher.status
+
+
+def _watch_generation(services: Services, status_changed: Callable[[WatchStatus], None],
+                      stop: threading.Event) -> Watcher:
+    """Watch for the current generation until ``stop``, a failure, or a switch of generation.
+
+    When the settings no longer match what built the current generation, the candidate is built on a second
+    thread meanwhile (the current one keeps answering and stays fresh); once built, every change also goes
+    to it, after a rescan that catches what changed during the build."""
+    from archivist.index.rebuild import BackgroundBuild, FreshIndexer, plan
+
+    current = load_generations(services.paths).current
+    fresh = FreshIndexer(services.indexer())
+    watcher = Watcher(fresh, on_status=status_changed,  # type: ignore[arg-type]
+                      debounce=services.settings.watch.debounce_seconds)
+    found = plan(services)
+    folders = [f.path for f in services.store.folders()]
+    opened = []
+
+    def ready(indexer) -> None:  # noqa: ANN001 - on the build thread
+        opened.append(indexer.store)
+        fresh.add(indexer)
+        for folder in folders:
+            watcher.queue.rescan(folder)
+
+    build = BackgroundBuild(services, found, ready) if found.candidate is not None else None
+    if build is not None:
+        logging.getLogger("archivist.watch").info("generation %d differs from the settings: building generation %d",
+                                                  found.current.id, found.candidate.id)  # type: ignore[union-attr]
+    try:
+        watcher.start()
+        if build is not None:
+            build.start()
+        while not stop.is_set() and watcher.failure is None and load_generations(services.paths).current == current:
+            stop.wait(0.5)
+    finally:
+        if build is not None:
+            build.stop()
+        watcher.stop()
+        for store in opened:
+            store.close()
+    return watcher
 
 
 def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001

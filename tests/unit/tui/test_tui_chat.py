@@ -28,6 +28,8 @@ from tui_support import (
 
 from archivist.settings import Settings
 from archivist.tui.app import ArchivistApp
+from archivist.tui.screens.adapters import AdapterScreen
+from archivist.tui.screens.dialogs import ProfileScreen
 from archivist.tui.widgets.citations import CitationsPane
 from archivist.tui.widgets.question import QuestionInput
 from archivist.tui.widgets.status_bar import StatusBar
@@ -190,7 +192,8 @@ def test_history_browser_shows_an_earlier_answer_again(docs: Path, fake_embedder
     drive(app, scenario)
 
 
-def test_the_palette_says_adapters_and_profiles_are_not_there_yet(docs: Path, fake_embedder: FakeEmbedder) -> None:
+def test_the_palette_lists_every_command_and_opens_the_profile_dialog(docs: Path,
+                                                                       fake_embedder: FakeEmbedder) -> None:
     app = make_app(fake_embedder, FakeGenerator(PORT_REPLY))
     seen = record_notifications(app)
 
@@ -200,12 +203,19 @@ def test_the_palette_says_adapters_and_profiles_are_not_there_yet(docs: Path, fa
         for title in ("Switch adapter", "Switch profile", "Search-only mode", "Extractive mode", "Add folder",
                       "Re-index", "Feedback", "History", "Copy answer", "Cancel generation"):
             assert title in titles
-        for command in app.get_system_commands(app.main):
-            if command.title in ("Switch adapter", "Switch profile"):
-                command.callback()
-        await pilot.pause()
-        assert [n["message"] for n in seen if n["severity"] == "warning"] == [
-            "Adapters are not available yet (issue 6).", "Profiles are not available yet (issue 4)."]
+        adapter = next(c for c in app.get_system_commands(app.main) if c.title == "Switch adapter")
+        app.call_later(adapter.callback)
+        await wait_until(pilot, lambda: isinstance(app.screen, AdapterScreen), what="the adapter dialog")
+        # a fake model takes no adapter: only the bare model is offered
+        await wait_until(pilot, lambda: "none  (current)  the bare model" in screen_text(app), what="the choices")
+        app.screen.dismiss(None)
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdapterScreen), what="the dialog to close")
+        assert not [n for n in seen if n["severity"] in ("warning", "error")]
+        profile = next(c for c in app.get_system_commands(app.main) if c.title == "Switch profile")
+        app.call_later(profile.callback)
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfileScreen), what="the profile dialog")
+        app.screen.dismiss(None)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProfileScreen), what="the dialog to close")
         status = screen_text(app)
         assert "adapter: none" in status and "profile: default" in status
         search = next(c for c in app.get_system_commands(app.main) if c.title == "Search-only mode")

@@ -86,7 +86,9 @@ def make_app(embedder: FakeEmbedder | Callable[[], object], generator: FakeGener
     paths = Paths.resolve()
     emb = embedder if callable(embedder) and not isinstance(embedder, FakeEmbedder) else (lambda: embedder)
     gen = generator if callable(generator) and not isinstance(generator, FakeGenerator) else (lambda: generator)
-    return ArchivistApp(s, lambda prompt: open_services(paths, s, embedder=emb, generator=gen, prompt=prompt))
+    return ArchivistApp(s, lambda prompt: open_services(paths, s, embedder=emb, generator=gen, prompt=prompt),
+                        lambda profile, prompt: open_services(paths, s.model_copy(update={"profile": profile}),
+                                                              embedder=emb, generator=gen, prompt=prompt))
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:

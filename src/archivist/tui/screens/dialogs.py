@@ -50,6 +50,40 @@ class AddFolderScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ProfileScreen(ModalScreen[str | None]):
+    """Dismisses with the chosen (or typed) profile name, or None (Esc)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ProfileScreen") + """
+    ProfileScreen OptionList { height: auto; max-height: 12; margin: 0 0 1 0; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, profiles: Sequence[str], current: str) -> None:
+        super().__init__()
+        self.profiles = list(profiles)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Switch profile (now: {self.current})", classes="title")
+            options = [Option(f"{p}{'  (current)' if p == self.current else ''}", id=p) for p in self.profiles]
+            yield OptionList(*options, id="profiles")
+            yield Input(placeholder="or type a profile name", id="profile")
+            yield Static("A profile reads only its own folders · Enter switches · Esc cancels", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class FeedbackScreen(ModalScreen[tuple[str, str | None] | None]):
     """Dismisses with ``(rating, correction)`` (rating ``good`` or ``bad``), or None (Esc)."""
 

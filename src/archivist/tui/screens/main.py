@@ -151,10 +151,28 @@ class MainScreen(Screen[None]):
         """The index is open: show its state, then load the models in the background."""
         self.session = session
         self.query_one(StatusBar).encryption = "encrypted"
+        self.query_one(StatusBar).profile = session.services.profile
         self.refresh_bindings()
         self.refresh_sources(scan=True)
-        self.set_interval(REFRESH_SECONDS, self.refresh_sources)
+        self._refresh_timer = self.set_interval(REFRESH_SECONDS, self.refresh_sources)
         self._warm_up()
+
+    async def reattach(self, session: Session) -> None:
+        """Another profile's session replaces this one: forget every question, answer and passage shown."""
+        self.stop_work()
+        self.workers.cancel_all()
+        if getattr(self, "_refresh_timer", None) is not None:
+            self._refresh_timer.stop()
+        self._cancel, self._stop_indexing = threading.Event(), threading.Event()
+        self.entries, self.current, self.sources_view = [], None, None
+        self.generating = self.indexing = False
+        conversation = self.query_one(Conversation)
+        await conversation.remove_children(list(conversation.exchanges))
+        conversation.set_welcome("Profile switched.")
+        self.query_one(QuestionInput).history.clear()  # up-arrow must not bring back the old profile's questions
+        self.query_one(CitationsPane).show([], None, "", [])
+        self.query_one(StatusBar).model = "loading…"
+        self.attach(session)
 
     @work(thread=True, exclusive=True, group="models")
     def _warm_up(self) -> None:
@@ -166,6 +184,7 @@ class MainScreen(Screen[None]):
             self._ui(setattr, self.query_one(StatusBar), "model", "unavailable")
             return
         self._ui(setattr, self.query_one(StatusBar), "model", name)
+        self._ui(setattr, self.query_one(StatusBar), "adapter", self.session.adapter or "none")
 
     # -- asking ------------------------------------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ class StatusBar(Static):
     """
 
     model: reactive[str] = reactive("loading…", layout=True)
-    # TODO(issue 6): the active adapter, once adapters exist.
     adapter: reactive[str] = reactive("none", layout=True)
+    """The active team adapter (``none``: the bare model); set once the model has loaded, and on a swap."""
     # TODO(issue 4): the active profile, once profiles exist.
     profile: reactive[str] = reactive("default", layout=True)
     encryption: reactive[str] = reactive("locked", layout=True)

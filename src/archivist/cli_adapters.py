@@ -1,0 +1,379 @@
+"""``archivist adapters ...``, ``archivist feedback`` and ``archivist dataset export``: thin shells over
+``archivist.adapters``. Only click is imported here; everything else loads inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _paths_settings():  # noqa: ANN202
+    from archivist.paths import Paths
+    from archivist.settings import Settings
+
+    paths = Paths.resolve()
+    return paths, Settings.load(paths.config_file)
+
+
+def _base_model(settings, model: Path | None = None) -> Path | None:  # noqa: ANN001
+    """The GGUF answers use (``--model`` > ``answer.model_path`` > bundled); None when there is none."""
+    from archivist.answer.generator import bundled_model_path
+    from archivist.errors import ModelError
+
+    if model is not None:
+        return model.expanduser()
+    if settings.answer.model_path:
+        return Path(settings.answer.model_path).expanduser()
+    try:
+        return bundled_model_path()
+    except ModelError:
+        return None
+
+
+@click.group()
+def adapters() -> None:
+    """Team adapters: LoRA styles for answers (list, show, use, train)."""
+
+
+@adapters.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print the adapters as JSON.")
+def list_(as_json: bool) -> None:
+    """List the registered adapters and whether each fits the model answers use."""
+    from archivist.adapters.registry import Registry, load_choice
+    from archivist.errors import AdapterError
+
+    paths, settings = _paths_settings()
+    registry = Registry(paths.adapters_dir)
+    base = _base_model(settings)
+    active = load_choice(paths.active_adapter_file, settings.profile).name
+    rows = []
+    for info in registry.list():
+        try:
+            problems = registry.problems(info, base) if base is not None and base.is_file() else None
+        except AdapterError as exc:
+            problems = [exc.message]
+        ev = info.evaluation or {}
+        style = (f"{ev['style_base']:.2f}->{ev['style_adapter']:.2f}"
+                 if ev.get("style_base") is not None and ev.get("style_adapter") is not None else "-")
+        rows.append({"name": info.name, "active": info.name == active,
+                     "fits": None if problems is None else not problems, "problems": problems or [],
+                     "rank": info.rank, "style": style, "description": info.description, "path": str(info.path)})
+    if as_json:
+        click.echo(json.dumps({"model": base.name if base else None, "active": active, "adapters": rows}, indent=2))
+        return
+    if not rows:
+        click.echo(f"No adapters in {paths.adapters_dir}. Train one: archivist adapters train --help", err=True)
+        return
+    width = max(4, *(len(r["name"]) for r in rows))
+    click.echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE      DESCRIPTION")
+    for r in rows:
+        fits = "?" if r["fits"] is None else ("yes" if r["fits"] else "no")
+        click.echo(f"{r['name']:<{width}}  {'*' if r['active'] else '':<6}  {fits:<4}  {r['rank'] or '-':<4}  "
+                   f"{r['style']:<9}  {r['description']}")
+
+
+@adapters.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
+def show(name: str, as_json: bool) -> None:
+    """Show an adapter's metadata: base model, rank, training data, evaluation, style checks."""
+    from archivist.adapters.registry import Registry
+
+    paths, settings = _paths_settings()
+    registry = Registry(paths.adapters_dir)
+    info = registry.get(name)
+    data = info.to_json()
+    base = _base_model(settings)
+    if base is not None and base.is_file():
+        problems = registry.problems(info, base)
+        data["fits_model"] = {"model": base.name, "fits": not problems, "problems": problems}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{info.name}: {info.description or '(no description)'}")
+    click.echo(f"  file       {info.path}")
+    bm = info.base_model
+    if bm:
+        click.echo(f"  base model {bm.get('name')} ({bm.get('architecture')}, {bm.get('n_layer')} layers, "
+                   f"{bm.get('n_embd')} wide) sha256 {str(bm.get('sha256', '?'))[:16]}…")
+    click.echo(f"  LoRA       rank {info.rank}, alpha {info.alpha}, on {', '.join(info.target_modules) or '?'}")
+    click.echo(f"  created    {info.created or '?'}")
+    t = info.training
+    if t:
+        click.echo(f"  training   {t.get('examples')} examples ({t.get('held_out')} held out), {t.get('epochs')} "
+                   f"epochs, {t.get('steps')} steps in {t.get('seconds')} s, final loss {t.get('final_loss')}; "
+                   f"data sha256 {str(t.get('data_sha256', '?'))[:16]}…")
+    ev = info.evaluation
+    if ev:
+        click.echo(f"  style      {ev.get('style_base')} without -> {ev.get('style_adapter')} with the adapter "
+                   f"(held out); {ev.get('sample_style_base')} -> {ev.get('sample_style_adapter')} on "
+                   f"{ev.get('questions') or '-'}")
+        click.echo(f"  grounding  supported-sentence rate {ev.get('supported_base')} -> {ev.get('supported_adapter')}"
+                   f" on {ev.get('questions') or '-'}")
+        click.echo(f"  verdict    {ev.get('verdict', '-')}{' (promoted)' if ev.get('promoted') else ''}")
+    if info.style_checks:
+        click.echo(f"  checks     {json.dumps(info.style_checks, ensure_ascii=False)}")
+    if "fits_model" in data:
+        fm = data["fits_model"]
+        click.echo(f"  fits       {fm['model']}: " + ("yes" if fm["fits"] else "no — " + "; ".join(fm["problems"])))
+
+
+@adapters.command()
+@click.argument("name")
+@click.option("--scale", type=click.FloatRange(0, 4), default=1.0, show_default=True,
+              help="How strongly the adapter applies (1: as trained).")
+def use(name: str, scale: float) -> None:
+    """Answer in adapter NAME's style from now on (`none`: the bare model), for the current profile."""
+    from archivist.adapters.registry import NONE, Choice, Registry, save_choice
+
+    paths, settings = _paths_settings()
+    if name.lower() == NONE:
+        save_choice(paths.active_adapter_file, Choice(), settings.profile)
+        click.echo(f"Answers use no adapter (profile {settings.profile}).")
+        return
+    registry = Registry(paths.adapters_dir)
+    base = _base_model(settings)
+    info = registry.check(name, base) if base is not None and base.is_file() else registry.get(name)
+    save_choice(paths.active_adapter_file, Choice(info.name, scale), settings.profile)
+    click.echo(f"Answers use adapter {info.name} at scale {scale:g} (profile {settings.profile}). "
+               "`archivist adapters use none` goes back to the bare model.")
+
+
+@adapters.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Examples (JSON Lines, chat format or question/passages/answer; an encrypted export works too).")
+@click.option("--name", required=True, help="The adapter's name (letters, digits, _ . -).")
+@click.option("--description", default="", help="One line saying what the adapter does.")
+@click.option("--style", "style_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The team's format checks (JSON; see archivist/adapters/style.py). Default: style.json beside "
+                   "--data, if any.")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(1, 100))
+@click.option("--steps", type=click.IntRange(1), help="Stop after this many steps (overrides --epochs).")
+@click.option("--rank", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--alpha", default=16.0, show_default=True, type=click.FloatRange(min=0, min_open=True))
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True))
+@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--held-out", default=0.2, show_default=True, type=click.FloatRange(0, 0.9),
+              help="Share of the examples kept out of training to measure style.")
+@click.option("--model", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Base GGUF (default: the model answers use).")
+@click.option("--eval-questions", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Questions for the grounded-answer check (default: examples/sample-questions.jsonl).")
+@click.option("--eval-docs", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="The folder those questions are about (default: examples/sample-docs).")
+@click.option("--no-eval", is_flag=True, help="Skip the evaluation (then --promote refuses).")
+@click.option("--promote", is_flag=True, help="Register the adapter if style improves without less grounding.")
+@click.option("--replace", is_flag=True, help="Replace a registered adapter of the same name.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to keep the candidate (default: models/adapters/candidates/NAME.gguf).")
+@click.option("--threads", type=click.IntRange(1, 64), help="CPU threads (default: all cores).")
+def train(data: Path, name: str, description: str, style_file: Path | None, epochs: int, steps: int | None,
+          rank: int, alpha: float, learning_rate: float, batch_size: int, held_out: float, model: Path | None,
+          eval_questions: Path | None, eval_docs: Path | None, no_eval: bool, promote: bool, replace: bool,
+          output: Path | None, threads: int | None) -> None:
+    """Train a style adapter offline from example answers, evaluate it, and (with --promote) register it.
+
+    \b
+    Ctrl-C stops at once and writes nothing.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from archivist.adapters.pipeline import TrainRequest, run_training
+    from archivist.adapters.registry import check_name
+    from archivist.adapters.train import TrainConfig
+    from archivist.errors import ModelError
+    from archivist.security.passphrase import get_passphrase
+
+    check_name(name)
+    paths, settings = _paths_settings()
+    base = _base_model(settings, model)
+    if base is None:
+        raise ModelError("No base model to train on.", hint="Pass --model PATH.gguf.")
+    checks = _style(data, style_file)
+    questions, docs = _eval_questions(eval_questions, no_eval), _eval_docs(eval_docs, no_eval)
+    request = TrainRequest(data, name, base, TrainConfig(epochs=epochs, rank=rank, alpha=alpha,
+                                                         learning_rate=learning_rate, batch_size=batch_size,
+                                                         max_steps=steps, threads=threads),
+                           description=description, style=checks, held_out=0.0 if no_eval else held_out,
+                           promote=promote, replace=replace, questions=questions, docs=docs, output=output)
+    err = Console(stderr=True, highlight=False)
+    bar = Progress(TextColumn("Training {task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                   TimeRemainingColumn(), console=err, transient=False)
+    task = bar.add_task("train", total=None, name=name, loss="-")
+
+    def progress(step: int, total: int, loss: float) -> None:
+        if not err.is_terminal:  # a log: one line per step instead of a bar
+            err.print(f"step {step}/{total} loss {loss:.3f}")
+            return
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=step, total=total, loss=f"{loss:.3f}")
+        if step == total:
+            bar.stop()  # the evaluation's messages follow
+
+    try:
+        outcome = run_training(request, paths, lambda: get_passphrase(creating=False), progress=progress,
+                               say=lambda text: err.print(f"[dim]{text}[/]"))
+    except KeyboardInterrupt:
+        bar.stop()
+        click.secho("Training cancelled; nothing was written.", fg="yellow", err=True)
+        sys.exit(130)
+    finally:
+        bar.stop()
+    _report(outcome, promote=promote)
+
+
+@adapters.command()
+@click.argument("name")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The examples the candidate was trained on (its held-out share is evaluated).")
+@click.option("--style", "style_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The team's format checks (default: style.json beside --data).")
+@click.option("--eval-questions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--eval-docs", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--replace", is_flag=True, help="Replace a registered adapter of the same name.")
+@click.option("--threads", type=click.IntRange(1, 64), help="CPU threads (default: all cores).")
+def promote(name: str, data: Path, style_file: Path | None, eval_questions: Path | None, eval_docs: Path | None,
+            replace: bool, threads: int | None) -> None:
+    """Evaluate the kept candidate NAME (from `adapters train`) again and register it if it passes."""
+    from archivist.adapters.pipeline import TrainRequest, promote_candidate
+    from archivist.adapters.train import TrainConfig
+    from archivist.security.passphrase import get_passphrase
+
+    paths, settings = _paths_settings()
+    base = _base_model(settings)
+    if base is None:
+        from archivist.errors import ModelError
+
+        raise ModelError("No base model to evaluate on.", hint="Set answer.model_path.")
+    request = TrainRequest(data, name, base, TrainConfig(threads=threads), style=_style(data, style_file),
+                           promote=True, replace=replace, questions=_eval_questions(eval_questions, False),
+                           docs=_eval_docs(eval_docs, False))
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False)
+    outcome = promote_candidate(request, paths, lambda: get_passphrase(creating=False),
+                                say=lambda text: err.print(f"[dim]{text}[/]"))
+    _report(outcome, promote=True)
+
+
+def _style(data: Path, style_file: Path | None):  # noqa: ANN202
+    from archivist.adapters.style import StyleChecks
+
+    style_file = style_file or (data.parent / "style.json" if (data.parent / "style.json").is_file() else None)
+    return StyleChecks.load(style_file) if style_file else StyleChecks()
+
+
+def _eval_questions(given: Path | None, skip: bool) -> Path | None:
+    from archivist.adapters.evaluate import SAMPLE_QUESTIONS
+
+    return None if skip else (given or (SAMPLE_QUESTIONS if SAMPLE_QUESTIONS.is_file() else None))
+
+
+def _eval_docs(given: Path | None, skip: bool) -> Path | None:
+    from archivist.adapters.evaluate import SAMPLE_DOCS
+
+    return None if skip else (given or (SAMPLE_DOCS if SAMPLE_DOCS.is_dir() else None))
+
+
+def _report(outcome, *, promote: bool) -> None:  # noqa: ANN001
+    ev = outcome.evaluation
+    if ev is not None:
+        click.echo(f"Style score on {ev.held_out} held-out examples: {ev.style_base:.2f} without, "
+                   f"{ev.style_adapter:.2f} with the adapter.")
+        if ev.supported_base is not None:
+            click.echo(f"Supported-sentence rate on {ev.questions}: {ev.supported_base:.2f} without, "
+                       f"{ev.supported_adapter:.2f} with the adapter.")
+        if ev.sample_style_base is not None:
+            click.echo(f"Style score of the answers on {ev.questions}: {ev.sample_style_base:.2f} without, "
+                       f"{ev.sample_style_adapter:.2f} with the adapter.")
+        click.echo(f"Verdict: {ev.verdict()}.")
+    click.echo(f"Candidate kept: {outcome.candidate}")
+    if outcome.registered:
+        click.echo(f"Registered as {outcome.info.name}: `archivist adapters use {outcome.info.name}` or "
+                   f"`archivist ask --adapter {outcome.info.name} ...`.")
+    elif promote:
+        click.secho("Not registered: the evaluation did not allow promotion "
+                    f"(`archivist adapters promote {outcome.info.name} --data ...` evaluates it again).",
+                    fg="yellow", err=True)
+        sys.exit(1)
+
+
+# -- feedback and the data set ---------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("rating", type=click.Choice(["good", "bad"]), required=False)
+@click.option("--answer", "answer_id", type=int, help="Rate this answer (an id from `feedback --list`; default: "
+                                                      "the last one).")
+@click.option("--correction", help="What the answer should have said (becomes the training target).")
+@click.option("--list", "list_", is_flag=True, help="List recent answers with their ids.")
+def feedback(rating: str | None, answer_id: int | None, correction: str | None, list_: bool) -> None:
+    """Rate the last answer (or --answer ID) good or bad, with an optional correction (stored encrypted)."""
+    from archivist.cli import _context
+    from archivist.errors import ConfigError
+
+    if not list_ and rating is None:
+        raise click.UsageError("Give a RATING (good or bad), or --list.")
+    services = _context()
+    try:
+        history = services.state.history(services.profile, limit=1000 if answer_id is not None else 20)
+        if list_:
+            for row in history:
+                click.echo(f"{row.id:>5}  {row.created_at}  {row.question[:90]}")
+            if not history:
+                click.echo("No answers yet: ask something first.")
+            return
+        row = next((h for h in history if answer_id is None or h.id == answer_id), None)
+        if row is None:
+            raise ConfigError("No answer to rate." if answer_id is None else f"There is no answer {answer_id}.",
+                              hint="`archivist feedback --list` shows recent answers; ask one first.")
+        text = (correction or "").strip() or None
+        fid = services.state.add_feedback(row.question, row.answer_json, rating, text, profile=services.profile)
+    finally:
+        services.close()
+    click.echo(f"Stored feedback {fid} ({rating}{', with a correction' if text else ''}) on: {row.question[:80]}")
+
+
+@click.group()
+def dataset() -> None:
+    """Training data from rated answers."""
+
+
+@dataset.command()
+@click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--plaintext", is_flag=True, help="Write plain JSON Lines (it quotes your documents: handle with care).")
+@click.option("--include-bad", is_flag=True, help="Also export answers rated bad without a correction.")
+def export(output: Path, plaintext: bool, include_bad: bool) -> None:
+    """Write rated answers as chat-format training examples to OUTPUT (encrypted unless --plaintext).
+
+    \b
+    Each example keeps the passages the answer was given in its prompt, so an adapter learns the
+    team's style of answering from context, not the facts. Train on it directly:
+      archivist adapters train --data OUTPUT --name NAME
+    """
+    from archivist.adapters.dataset import feedback_examples, write_examples
+    from archivist.cli import _context
+
+    services = _context()
+    try:
+        examples, skipped = feedback_examples(services.state.feedback(services.profile), include_bad=include_bad)
+        write_examples(output, examples, None if plaintext else services.passphrase)
+        services.audit("export", detail=f"dataset {len(examples)} examples{' plaintext' if plaintext else ''}")
+    finally:
+        services.close()
+    how = "plain text" if plaintext else "encrypted with the index passphrase"
+    click.echo(f"Wrote {len(examples)} examples to {output} ({how}); {skipped} rating(s) skipped "
+               "(bad without a correction, or quotes).")

@@ -1,0 +1,301 @@
+"""``archivist index generations|build|promote|rollback|prune`` and ``archivist verify``: thin shells over
+``archivist.index.generations`` (the manifest), ``archivist.index.rebuild`` (building), ``archivist.eval.gate``
+(the promotion gate) and ``archivist.answer.verify``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from archivist.index.generations import Generation
+    from archivist.services import Services
+
+
+def _console(stderr: bool = False):  # noqa: ANN202
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _paths_settings():  # noqa: ANN202
+    from archivist.paths import Paths
+    from archivist.settings import Settings
+
+    paths = Paths.resolve()
+    return paths, Settings.load(paths.config_file)
+
+
+def _open():  # noqa: ANN202
+    from archivist.services import open_services
+
+    paths, settings = _paths_settings()
+    return open_services(paths, settings)
+
+
+def eval_text(summary: dict | None) -> str:
+    """``R@5 0.80, MRR 0.65 (6 q)`` for the generations table."""
+    if not summary:
+        return "–"
+    parts = [f"{label} {summary[key]:.2f}" for key, label in (("recall@5", "R@5"), ("mrr", "MRR"))
+             if isinstance(summary.get(key), (int, float))]
+    return ", ".join(parts) + f" ({summary.get('questions', '?')} q)"
+
+
+def _location(path: str | None, page: int | None, line_start: int | None, line_end: int | None) -> str:
+    where = str(path)
+    if page is not None:
+        where += f", page {page}"
+    if line_start is not None:
+        where += f", lines {line_start}-{line_end}" if line_end not in (None, line_start) else f", line {line_start}"
+    return where
+
+
+# -- building (also run by `archivist index`) -------------------------------------------------------------------
+
+def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) -> Generation | None:
+    """Build, resume or catch up the generation the settings call for (the caller holds the writer lock).
+
+    Returns the candidate, or None when the current generation matches the settings.
+    """
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from archivist.index.generations import BUILDING, READY
+    from archivist.index.rebuild import build, plan
+
+    out, err = _console(), _console(stderr=True)
+    found = plan(services)
+    candidate = found.candidate
+    if candidate is None:
+        if explicit and not quiet:
+            out.print(f"Generation {found.current.id} was built with the settings now: nothing to build.")
+        return None
+    if not quiet:
+        if found.changes:
+            out.print(f"The settings changed since generation {found.current.id} was built: "
+                      + escape("; ".join(found.changes)) + ".")
+        verb = "Building" if candidate.status == BUILDING else "Catching up"
+        out.print(f"{verb} generation {candidate.id}; generation {found.current.id} keeps answering meanwhile "
+                  "(Ctrl-C stops, running it again resumes).")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=quiet, transient=True) as bar:
+        tasks: dict[Path, Any] = {}
+
+        def progress(folder, done: int, total: int, path: Path | None) -> None:  # noqa: ANN001
+            if folder.path not in tasks:
+                tasks[folder.path] = bar.add_task(f"Generation {candidate.id}: {folder.path.name}", total=None)
+            bar.update(tasks[folder.path], completed=done, total=total)
+
+        result = build(services, candidate, found.fingerprint, progress=progress)
+    if quiet:
+        return result.generation
+    r = result.report
+    done = f"{r.added} added, {r.updated} updated, {r.unchanged} unchanged, {r.chunks_embedded} passages embedded"
+    if result.generation.status == READY:
+        out.print(f"Generation {candidate.id} is ready ({done}). Compare it with generation {found.current.id} "
+                  f"and switch: archivist index promote {candidate.id}")
+    else:
+        out.print(f"Generation {candidate.id} is not complete ({done}); missing folder(s): "
+                  + ", ".join(escape(str(m)) for m in result.missing))
+    return result.generation
+
+
+# -- commands ----------------------------------------------------------------------------------------------------
+
+@click.command(name="generations")
+@click.option("--json", "as_json", is_flag=True, help="Print the generations as JSON.")
+def generations_cmd(as_json: bool) -> None:
+    """List index generations: id, what built it, when, size, state, eval summary (no passphrase needed)."""
+    from rich.table import Table
+
+    from archivist.index import generations as g
+
+    paths, settings = _paths_settings()
+    gens = g.list_generations(paths)
+    usage = g.disk_usage(paths)
+    if as_json:
+        click.echo(json.dumps({"current": g.load(paths).current, "disk_bytes": usage,
+                               "keep": settings.index.keep_generations,
+                               "generations": [vars(x) for x in gens]}, indent=2))
+        return
+    out = _console()
+    table = Table("id", "status", "built from", "created", "size", "eval")
+    table.columns[2].overflow = "fold"
+    for x in gens:
+        table.add_row(str(x.id), x.status, x.built_from or "not recorded yet (run `archivist index`)",
+                      x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size), eval_text(x.eval))
+    out.print(table)
+    out.print(f"Disk use: {g.human_size(usage)} in {len(g.database_files(paths))} file(s); "
+              f"keeping {settings.index.keep_generations} generation(s) (index.keep_generations).")
+    for x in gens:
+        if x.status == g.BUILDING:
+            out.print(f"Generation {x.id} is being built: `archivist index build` (or the watch daemon) finishes it.")
+        elif x.status == g.READY:
+            out.print(f"Generation {x.id} is ready: archivist index promote {x.id}")
+
+
+@click.command(name="build")
+def build_cmd() -> None:
+    """Build (or resume) the generation the settings call for, while the current one keeps answering."""
+    from archivist.index.lock import WriterLock
+
+    services = _open()
+    try:
+        with WriterLock(services.paths.writer_lock) as lock:
+            lock.acquire("archivist index build")
+            build_candidate(services, quiet=False, explicit=True)
+    finally:
+        services.close()
+
+
+def _gate_table(result, current_id: int, candidate_id: int) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    table = Table("metric", f"generation {current_id} (current)", f"generation {candidate_id}", "change",
+                  title=f"Retrieval on {result.current['summary'].get('questions', '?')} question(s), "
+                        f"tolerance {result.tolerance}")
+    order = {"recall@1": 0, "recall@5": 1, "recall@10": 2, "recall@20": 3, "mrr": 4, "ndcg@10": 5}
+    for c in sorted(result.changes, key=lambda c: (order.get(c.metric, 9), c.metric)):
+        if c.metric in ("questions", "with_sources", "answered"):
+            continue
+        before = "–" if c.before is None else f"{c.before:.3f}"
+        after = "–" if c.after is None else f"{c.after:.3f}"
+        delta = "" if c.before is None or c.after is None else f"{c.after - c.before:+.3f}"
+        table.add_row(c.metric, before, after, f"[red]{delta} REGRESSED[/]" if c.regressed else delta)
+    _console().print(table)
+
+
+@click.command(name="promote")
+@click.argument("gen_id", metavar="ID", type=int)
+@click.option("--questions", type=click.Path(path_type=Path),
+              help="Question file (JSON Lines) to compare on; default: index.promotion_questions.")
+@click.option("--force", is_flag=True, help="Switch without the comparison (or despite a regression).")
+@click.option("--tolerance", default=0.02, show_default=True, help="Allowed absolute drop of a metric.")
+@click.option("-k", "k", default=20, show_default=True, type=click.IntRange(1, 100), help="Retrieval depth.")
+def promote_cmd(gen_id: int, questions: Path | None, force: bool, tolerance: float, k: int) -> None:
+    """Make generation ID the one that answers, if it does not retrieve worse on your questions."""
+    from archivist.errors import ConfigError
+    from archivist.eval.gate import run_gate, summary
+    from archivist.eval.questions import load_questions
+    from archivist.index import generations as g
+
+    paths, settings = _paths_settings()
+    manifest = g.load(paths)
+    target = manifest.get(gen_id)
+    current_id = manifest.current
+    if target.status == g.CURRENT:
+        raise g.GenerationError(f"Generation {gen_id} is already the current one.",
+                                hint="`archivist index generations` lists the others.")
+    eval_summary = None
+    source = questions or settings.index.promotion_questions
+    if not force:
+        if target.status == g.BUILDING:
+            raise g.GenerationError(f"Generation {gen_id} is still being built: it would answer from part of "
+                                    "your documents.", hint="Finish it first: archivist index build")
+        if source is None:
+            raise ConfigError("Promotion compares both generations on your questions, and none were given.",
+                              hint="Pass --questions FILE (examples/sample-questions.jsonl fits the sample "
+                                   "folder), set index.promotion_questions, or --force to switch unchecked.")
+        qs = load_questions(Path(source).expanduser())
+        services = _open()
+        try:
+            result = run_gate(services, target, qs, k=k, tolerance=tolerance)
+        finally:
+            services.close()
+        _gate_table(result, current_id, gen_id)
+        eval_summary = summary(result.candidate)
+        with g.update(paths) as m:  # remember both results, even when the switch is refused
+            m.get(current_id).eval = summary(result.current)
+            m.get(gen_id).eval = eval_summary
+        if not result.compared:
+            raise ConfigError(f"None of the questions in {source} names its sources, so retrieval cannot be "
+                              "compared.", hint="Add \"sources\" to the questions (see README), or --force.")
+        if result.regressed:
+            worst = ", ".join(result.regressed)
+            _console(stderr=True).print(f"[red]Not promoted:[/] generation {gen_id} retrieves worse than "
+                                        f"generation {current_id} beyond {tolerance} on {worst}. "
+                                        "--force switches anyway.")
+            sys.exit(1)
+    promoted = g.promote(paths, gen_id, eval_summary=eval_summary, force=force)
+    out = _console()
+    out.print(f"Generation {promoted.id} answers now (generation {current_id} is retired; "
+              f"`archivist index rollback` goes back).")
+    _prune(paths, settings.index.keep_generations)
+
+
+def _prune(paths, keep: int) -> None:  # noqa: ANN001
+    from archivist.index import generations as g
+
+    removed = g.prune(paths, keep)
+    out = _console()
+    for x in removed:
+        out.print(f"Removed generation {x.id} ({g.human_size(x.size)}): keeping {keep} (index.keep_generations).")
+    out.print(f"Disk use: {g.human_size(g.disk_usage(paths))}.")
+
+
+@click.command(name="rollback")
+@click.argument("gen_id", metavar="[ID]", type=int, required=False)
+def rollback_cmd(gen_id: int | None) -> None:
+    """Switch back to generation ID, or to the one that answered before the last switch (no comparison)."""
+    from archivist.index import generations as g
+
+    paths, _ = _paths_settings()
+    was = g.load(paths).current
+    now = g.rollback(paths, gen_id)
+    _console().print(f"Generation {now.id} answers again (generation {was} is retired; "
+                     f"`archivist index promote {was}` switches back).")
+
+
+@click.command(name="prune")
+@click.option("--keep", type=click.IntRange(1, 100), help="Generations to keep (default: index.keep_generations).")
+def prune_cmd(keep: int | None) -> None:
+    """Delete the retired generations beyond the newest KEEP (their encrypted files, WAL and shared memory)."""
+    paths, settings = _paths_settings()
+    _prune(paths, keep or settings.index.keep_generations)
+
+
+@click.command(name="verify")
+@click.argument("answer_file", metavar="ANSWER.json", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+def verify_cmd(answer_file: Path, as_json: bool) -> None:
+    """Check that the passages an answer cited (`archivist ask --json`) are still there: unchanged, moved, or
+    gone. Exit 1 unless every citation is unchanged; `-` reads the answer from standard input."""
+    from rich.markup import escape
+
+    from archivist.answer.verify import MOVED, UNCHANGED, load_answer, verify
+
+    answer = load_answer(answer_file)
+    services = _open()
+    try:
+        checks = verify(services, answer)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps([c.to_json() for c in checks], indent=2, ensure_ascii=False))
+    else:
+        out = _console()
+        colours = {UNCHANGED: "green", MOVED: "yellow"}
+        for c in checks:
+            line = f"[bold]\\[{c.n}][/] [{colours.get(c.status, 'red')}]{c.status:<9}[/] " + \
+                escape(_location(c.path, c.page, c.line_start, c.line_end))
+            if c.status == MOVED:
+                line += " → " + escape(_location(c.now_path, c.now_page, c.now_line_start, c.now_line_end))
+            if c.reason and c.status != MOVED:
+                line += f" [dim]({escape(c.reason)})[/]"
+            out.print(line)
+        same = sum(c.status == UNCHANGED for c in checks)
+        out.print(f"{same} of {len(checks)} citation(s) unchanged.")
+    if any(c.status != UNCHANGED for c in checks):
+        sys.exit(1)
+
+
+def register(cli: click.Group, index: click.Group) -> None:
+    """Attach the commands to ``archivist`` and its ``index`` group."""
+    for command in (generations_cmd, build_cmd, promote_cmd, rollback_cmd, prune_cmd):
+        index.add_command(command)
+    cli.add_command(verify_cmd)

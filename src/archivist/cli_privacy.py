@@ -1,0 +1,142 @@
+"""Privacy commands: ``forget``, ``audit show|verify``, ``passwd``, ``history``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+
+def _context():  # noqa: ANN202
+    from archivist.cli import _context as open_context
+
+    return open_context()
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--allow-reindex", is_flag=True, help="Do not add PATH to the folder's exclude list.")
+@click.option("--json", "as_json", is_flag=True)
+def forget(path: Path, allow_reindex: bool, as_json: bool) -> None:
+    """Remove PATH (a file or folder) from the index for good: text, passages, vectors, keyword entries and
+    the history that quotes it. It is not indexed again unless --allow-reindex."""
+    from archivist.privacy import forget as run_forget
+
+    services = _context()
+    try:
+        report = run_forget(services, path, allow_reindex=allow_reindex)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps({"files": [str(p) for p in report.files], "passages": report.passages,
+                               "history_removed": report.history_removed, "audit_redacted": report.audit_redacted,
+                               "excluded": report.excluded}, indent=2))
+        return
+    click.echo(f"Forgot {len(report.files)} file(s), {report.passages} passage(s); removed "
+               f"{report.history_removed} history entr{'y' if report.history_removed == 1 else 'ies'}; "
+               f"redacted the question of {report.audit_redacted} audit entr"
+               f"{'y' if report.audit_redacted == 1 else 'ies'}.")
+    click.echo("It will not be indexed again." if report.excluded else
+               "It will be indexed again at the next `archivist index` if it still exists.")
+
+
+@click.group()
+def audit() -> None:
+    """The encrypted, hash-chained audit trail (asks, searches, opened passages, exports, forgets)."""
+
+
+@audit.command("show")
+@click.option("-n", "--last", "limit", default=50, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--all-profiles", is_flag=True, help="Every profile's entries (an administrator's view).")
+@click.option("--json", "as_json", is_flag=True)
+def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
+    """The current profile's last entries, oldest first."""
+    services = _context()
+    try:
+        entries = services.state.audit_entries(limit, profile=None if all_profiles else services.profile)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps([vars(e) for e in entries], indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("SEQ", "TIME (UTC)", "PROFILE", "ACTION", "QUERY", "PASSAGES", "DETAIL", box=None)
+    for e in entries:
+        query = Text("(redacted)", style="dim") if e.query is None else Text(e.query)
+        table.add_row(str(e.seq), e.at[:19].replace("T", " "), e.profile, e.action, query,
+                      str(len(e.chunk_ids)), Text(e.detail))
+    Console().print(table)
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the chain: any edited, deleted, inserted or reordered entry is reported (exit 1)."""
+    services = _context()
+    try:
+        problems = services.state.verify_audit()
+        count = len(services.state.audit_entries())
+    finally:
+        services.close()
+    if problems:
+        for p in problems:
+            click.secho(f"entry {p.seq}: {p.problem}", fg="red", err=True)
+        click.secho(f"The audit trail was tampered with ({len(problems)} problem(s) in {count} entries).",
+                    fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {count} entries, chain verified.")
+
+
+@click.command()
+@click.option("--new-key-file", type=click.Path(path_type=Path),
+              help="Generate a random key into this file (e.g. on removable media) and use it instead of a "
+                   "passphrase: then set ARCHIVIST_PASSPHRASE_FILE to it.")
+def passwd(new_key_file: Path | None) -> None:
+    """Change the passphrase of the index, all its generations and the state file, atomically."""
+    import os
+
+    from archivist.paths import Paths
+    from archivist.privacy import rekey, write_key_file
+    from archivist.security.passphrase import get_passphrase
+
+    paths = Paths.resolve()
+    services = _context()  # checks the current passphrase opens everything
+    services.close()
+    old = get_passphrase(creating=False)
+    if new_key_file is not None:
+        new = secrets.token_urlsafe(48)
+        new_key_file = Path(os.path.abspath(new_key_file.expanduser()))
+        write_key_file(new_key_file, new)  # durable before any file is re-keyed to it
+    else:
+        new = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True, err=True)
+        if not new:
+            raise click.UsageError("The new passphrase cannot be empty.")
+    files = rekey(paths, old, new)
+    click.echo(f"Re-keyed {len(files)} file(s).")
+    if new_key_file is not None:
+        click.echo(f"Key written to {new_key_file}: set ARCHIVIST_PASSPHRASE_FILE={new_key_file} (keep it safe; "
+                   "without it the index cannot be opened).")
+
+
+@click.command()
+@click.option("-n", "--last", "limit", default=20, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--json", "as_json", is_flag=True)
+def history(limit: int, as_json: bool) -> None:
+    """This profile's past questions and answers (kept encrypted)."""
+    services = _context()
+    try:
+        rows = services.state.history(services.profile, limit)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps([{"at": r.created_at, "question": r.question, "answer": json.loads(r.answer_json)}
+                               for r in rows], indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        answer = json.loads(r.answer_json)
+        click.echo(f"{r.created_at}  {r.question}\n    {answer.get('answer', '')[:200]}")

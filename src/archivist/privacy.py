@@ -1,0 +1,228 @@
+"""Forget and re-key: the two operations that must leave nothing behind and lose nothing.
+
+``forget`` removes a file's (or folder's) text from every index generation and from the history that quotes
+it, then rewrites the files so the text cannot be recovered even by someone holding the key.
+
+``rekey`` changes the passphrase of every encrypted file (all index generations and the state file)
+as one all-or-nothing step: each file is copied and re-keyed beside the original, then a commit marker is
+written, then the copies replace the originals. A crash before the marker leaves the old key working on
+every file (the copies are discarded at the next start); a crash after it is finished at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from archivist.errors import AccessDenied, FolderNotFound
+from archivist.index.lock import WriterLock
+from archivist.index.store import Store, _connect, _quote
+from archivist.paths import Paths
+from archivist.services import Services
+
+REKEY_SUFFIX = ".rekey"
+REKEY_MARKER = "rekey.commit"
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    files: list[Path]
+    passages: int
+    history_removed: int
+    audit_redacted: int
+    excluded: bool
+
+
+def _index_files(paths: Paths, services: Services) -> list[Path]:
+    from archivist.index.generations import database_files
+
+    files = database_files(paths)
+    return files or [services.store.path]
+
+
+def forget(services: Services, path: Path, *, allow_reindex: bool = False) -> ForgetReport:
+    """Remove ``path`` for good (see the module docstring); it is excluded from indexing unless
+    ``allow_reindex``.
+
+    Raises:
+        FolderNotFound: ``path`` is in no folder of the current profile.
+        IndexBusy: another process is writing the index (the watch daemon): stop it first.
+    """
+    path = Path(os.path.abspath(path.expanduser()))
+    folder = services.store.folder_for(path)
+    inner = [f for f in services.store.folders() if path in f.path.parents]
+    if folder is None and not inner:
+        hidden = services.store.hidden_folders()
+        if hidden:
+            raise AccessDenied(f"{path} is not in any folder of profile {services.profile}.",
+                               hint="Run forget with the profile that reads it (--profile).")
+        raise FolderNotFound(f"{path} is not in any added folder.", hint="`archivist status` lists them.")
+    # Files below ``path`` that belong to another profile's folder (one added inside it, or the one that
+    # contains it) are not this profile's to forget: refuse before anything is deleted.
+    owners = [f for f in services.store.folders_under(path) if not f.readable_by(services.profile)]
+    mine = {f.path for f in services.store.folders()}
+    for other in owners:
+        if other.path == path or path in other.path.parents:
+            raise AccessDenied(f"{path} holds the folder {other.path}, which profile {services.profile} does "
+                               "not read; nothing was forgotten.",
+                               hint="Forget the files of your own folders, or run with that folder's profile.")
+        if not any(m == path or m in path.parents for m in mine if other.path in m.parents or m == other.path):
+            raise AccessDenied(f"{path} belongs to a folder profile {services.profile} does not read.",
+                               hint="Run forget with the profile that reads it (--profile).")
+    removed: list[Path] = []
+    ids: list[int] = []
+    texts: list[str] = []
+    with WriterLock(services.paths.writer_lock) as lock:
+        lock.acquire("archivist forget")
+        for db in _index_files(services.paths, services):
+            store = services.open_store(db) if db != services.store.path else None
+            target = store or Store(services.store._conn, db)  # noqa: SLF001 - same connection, no profile filter
+            try:
+                files, chunk_ids, chunk_texts = target.forget(path)
+                removed += [f for f in files if f not in removed]
+                ids += chunk_ids
+                texts += chunk_texts
+                if not allow_reindex:
+                    for f in target.folders_under(path):  # the folder holding it, and any added inside it
+                        target.add_exclude(f, str(path))
+            finally:
+                if store is not None:
+                    store.close()
+    needles = [str(p) for p in removed] + [str(path)] + [t for t in texts if len(t) >= 20]
+    history = services.state.purge_mentions(needles)
+    redacted = services.state.redact_audit(ids)
+    if not allow_reindex:
+        services.state.add_forgotten([path])  # re-applied whenever its folder is added again
+    services.audit("forget", str(path), detail=f"{len(removed)} files, {len(ids)} passages")
+    services.state.scrub()
+    return ForgetReport(removed, len(ids), history, redacted, not allow_reindex)
+
+
+# -- re-key ----------------------------------------------------------------------------------------------------
+
+
+def encrypted_files(paths: Paths) -> list[Path]:
+    """Every file encrypted with the passphrase: the index generations and the state file."""
+    from archivist.index.generations import database_files
+
+    files = [p for p in database_files(paths) if p.exists()]
+    if paths.database.exists() and paths.database not in files:
+        files.append(paths.database)
+    if paths.state_database.exists():
+        files.append(paths.state_database)
+    return files
+
+
+def apply_forgotten(store: Store, forgotten: list[Path]) -> None:
+    """Keep every forgotten path excluded from the folders that hold it, even a folder removed and added
+    again (its rules are new) or one added inside a forgotten folder."""
+    for path in forgotten:
+        for folder in store.folders_under(path):
+            if str(path) not in folder.exclude:
+                store.add_exclude(folder, str(path))
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """Write a new key file durably (0600, fsynced, never over an existing file).
+
+    Raises:
+        ArchivistError: the file exists or its folder cannot be written.
+    """
+    from archivist.errors import ArchivistError
+
+    tmp = path.with_name(f".{path.name}.new")
+    try:
+        if path.exists():
+            raise FileExistsError(17, "File exists", str(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite a key
+        tmp.unlink()
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ArchivistError(f"Cannot write the key file {path}: {exc.strerror}; nothing was changed.",
+                             hint="Choose a new file name in a folder you can write.") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def finish_interrupted_rekey(paths: Paths) -> str | None:
+    """Complete or discard a re-key a crash interrupted (called before opening anything).
+
+    Returns ``"finished"``, ``"discarded"`` or None (nothing to do)."""
+    marker = paths.data_dir / REKEY_MARKER
+    if marker.exists():
+        for name in json.loads(marker.read_text()):
+            copy = Path(name + REKEY_SUFFIX)
+            if copy.exists():
+                os.replace(copy, name)
+                for side in ("-wal", "-shm"):
+                    Path(name + side).unlink(missing_ok=True)
+        marker.unlink()
+        return "finished"
+    leftovers = list(paths.data_dir.rglob(f"*{REKEY_SUFFIX}"))
+    for copy in leftovers:
+        copy.unlink()
+    (paths.data_dir / REKEY_MARKER).with_suffix(".tmp").unlink(missing_ok=True)
+    return "discarded" if leftovers else None
+
+
+def rekey(paths: Paths, old: str, new: str, *, fail_after: int | None = None) -> list[Path]:
+    """Change the passphrase of every encrypted file, all or nothing. Returns the files re-keyed.
+
+    ``fail_after`` (tests only) raises after that many files were copied, to stage an interruption.
+
+    Raises:
+        WrongPassphrase: ``old`` does not open a file (nothing changed).
+        IndexBusy: another process writes the index.
+    """
+    files = encrypted_files(paths)
+    with WriterLock(paths.writer_lock) as lock:
+        lock.acquire("archivist passwd")
+        for db in files:  # the old key must open every file before anything is written
+            conn = _connect(db, old)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+        copies: list[Path] = []
+        try:
+            for n, db in enumerate(files):
+                if fail_after is not None and n >= fail_after:
+                    raise KeyboardInterrupt("staged interruption")
+                copy = Path(str(db) + REKEY_SUFFIX)
+                shutil.copyfile(db, copy)
+                os.chmod(copy, 0o600)
+                copies.append(copy)
+                conn = _connect(copy, old)
+                conn.execute("PRAGMA journal_mode = DELETE")
+                conn.execute(f"PRAGMA rekey = {_quote(new)}")
+                conn.close()
+                _fsync(copy)
+        except BaseException:
+            for copy in copies:
+                copy.unlink(missing_ok=True)
+            raise
+        marker = paths.data_dir / REKEY_MARKER
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps([str(f) for f in files]))
+        os.chmod(tmp, 0o600)
+        _fsync(tmp)
+        os.replace(tmp, marker)
+        finish_interrupted_rekey(paths)
+    return files
