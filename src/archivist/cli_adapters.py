@@ -69,11 +69,11 @@ def list_(as_json: bool) -> None:
         click.echo(f"No adapters in {paths.adapters_dir}. Train one: archivist adapters train --help", err=True)
         return
     width = max(4, *(len(r["name"]) for r in rows))
-    click.echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE      DESCRIPTION")
+    click.echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE        DESCRIPTION")
     for r in rows:
         fits = "?" if r["fits"] is None else ("yes" if r["fits"] else "no")
         click.echo(f"{r['name']:<{width}}  {'*' if r['active'] else '':<6}  {fits:<4}  {r['rank'] or '-':<4}  "
-                   f"{r['style']:<9}  {r['description']}")
+                   f"{r['style']:<11}  {r['description']}")
 
 
 @adapters.command()
@@ -110,8 +110,10 @@ def show(name: str, as_json: bool) -> None:
     ev = info.evaluation
     if ev:
         click.echo(f"  style      {ev.get('style_base')} without -> {ev.get('style_adapter')} with the adapter "
-                   f"(held out); {ev.get('sample_style_base')} -> {ev.get('sample_style_adapter')} on "
-                   f"{ev.get('questions') or '-'}")
+                   "(held-out examples)")
+        if ev.get("sample_style_base") is not None:
+            click.echo(f"             {ev['sample_style_base']} -> {ev.get('sample_style_adapter')} (answers on "
+                       f"{ev.get('questions')})")
         click.echo(f"  grounding  supported-sentence rate {ev.get('supported_base')} -> {ev.get('supported_adapter')}"
                    f" on {ev.get('questions') or '-'}")
         click.echo(f"  verdict    {ev.get('verdict', '-')}{' (promoted)' if ev.get('promoted') else ''}")

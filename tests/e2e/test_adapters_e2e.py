@@ -39,6 +39,8 @@ def test_example_adapters_are_listed_and_answer(sandbox: Sandbox) -> None:
         data = json.loads(ask.stdout)
         jsonschema.validate(data, schema)
         assert not data["abstained"] and any(c["path"].endswith("zephyr-runbook.md") for c in data["citations"])
+        if data["mode"] == "generated":  # says which style it answered in
+            assert data["adapter"] == (None if adapter == "none" else adapter), data
         answers[adapter] = data["answer"]
     assert len(set(answers.values())) > 1, f"the adapters changed nothing: {answers}"
 

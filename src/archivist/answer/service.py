@@ -66,6 +66,8 @@ class Answer:
     evidence: float
     model: str | None = None
     note: str = ""
+    adapter: str | None = None
+    """The team adapter (LoRA) the model answered with; None: the bare model or no model call."""
     invented_markers: list[int] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -168,6 +170,7 @@ class Answerer:
         if not any(x.supported for x in sentences):
             answer = self._extractive(question, hits, result.evidence, timings)
             answer.model = generator.id
+            answer.adapter = getattr(generator, "adapter", None)
             answer.note = "The model's answer was not supported by the passages; quoting them instead."
             answer.invented_markers = invented
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
@@ -184,7 +187,8 @@ class Answerer:
         if invented:
             note = f"Removed citation marker(s) {invented}: the model was not given such passages."
         return Answer(question, render(sentences), "generated", False, sentences, citations, result.evidence,
-                      model=generator.id, note=note, invented_markers=invented, timings_ms=timings)
+                      model=generator.id, note=note, invented_markers=invented, timings_ms=timings,
+                      adapter=getattr(generator, "adapter", None))
 
     def _abstain(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
                  started: float, note: str, model: str | None = None) -> Answer:
