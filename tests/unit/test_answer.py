@@ -151,3 +151,25 @@ def test_clause_splitting() -> None:
 
     assert clauses("The pump failed, which had run for 10 years.") == ["The pump failed", "which had run for 10 years."]
     assert clauses("Port 7431, which is open.") == ["Port 7431, which is open."]
+
+
+def test_a_team_format_survives_the_check_bullets_and_section_labels(services_factory, docs: Path) -> None:
+    reply = ("Summary:\nThe Zephyr backup service listens on port 7431 [1].\nFindings:\n"
+             "- It writes snapshots to the vault every six hours [1].\n- The service is run by the moon council.")
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    assert answer.mode == "generated"
+    lines = answer.answer.splitlines()
+    assert lines[0] == "Summary:" and lines[2] == "Findings:"  # labels shown as written, never [unsupported]
+    assert lines[1].startswith("The Zephyr backup service listens on port 7431") and lines[1].endswith("[1].")
+    assert lines[3].startswith("- It writes snapshots") and lines[4].startswith("- The service is run by")
+    assert lines[4].endswith("[unsupported]")  # a list item is still checked on its own
+    labels = [s for s in answer.sentences if s.label]
+    assert [s.text for s in labels] == ["Summary:", "Findings:"] and not any(s.supported for s in labels)
+    jsonschema.validate(answer.to_json(), _schema())
+
+
+def test_plain_prose_is_rendered_on_one_line_as_before(services_factory, docs: Path) -> None:
+    answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [1]. "
+                     "It writes snapshots to the vault every six hours [1].",
+                     "What port does the Zephyr backup service listen on?")
+    assert "\n" not in answer.answer and answer.answer.count("[1]") == 2

@@ -34,6 +34,11 @@ class Sentence:
     supported: bool
     continues: bool = False
     """This is a clause continuing the previous unit's sentence (joined with a comma)."""
+    label: bool = False
+    """A section label such as ``Findings:`` (structure, not a claim): never grounded, shown as written."""
+    lead: str = ""
+    """How the model laid it out: ``""`` (same line as the previous sentence), ``"\n"`` (a new line) or
+    ``"\n- "`` / ``"\n2. "`` (a list item). Kept so a team adapter's format (bullets, sections) shows."""
 
 
 _LIST_NUMBER = re.compile(r"^(?:\d{1,3}|[a-zA-Z]|[ivx]{1,4})[.)]$")
@@ -61,6 +66,37 @@ def split_sentences(text: str) -> list[str]:
         out.append(carry + part)
         carry = ""
     return out
+
+
+_ITEM = re.compile(r"^\s*(?:([-*•])|(\d{1,3})[.)])\s+")
+
+
+def split_laid_out(text: str) -> list[tuple[str, str]]:
+    """Like ``split_sentences``, with each sentence's ``lead`` (see ``Sentence.lead``): line breaks and list
+    items of the model's text survive the check."""
+    out: list[tuple[str, str]] = []
+    for line in text.strip().splitlines():
+        if not line.strip():
+            continue
+        item = _ITEM.match(line)
+        lead = "\n" if out else ""
+        body = line
+        if item:
+            lead = "\n- " if item.group(1) else f"\n{item.group(2)}. "
+            body = line[item.end():]
+        for k, sentence in enumerate(split_sentences(body)):
+            out.append(((lead if out or item else "") if k == 0 else "", sentence))
+    return out
+
+
+def is_label(text: str) -> bool:
+    """``Summary:``, ``Key findings:``: a short line ending in a colon."""
+    return text.rstrip().endswith(":") and len(text.split()) <= 4
+
+
+def complete_sentences(text: str) -> int:
+    """Sentences of ``text`` that are statements (a label line such as ``Findings:`` is not one)."""
+    return sum(1 for part in split_sentences(text) if not part.rstrip().endswith(":"))
 
 
 def strip_markers(text: str) -> tuple[str, list[int]]:
@@ -132,16 +168,19 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
         The sentences, each linked to its best passage (or flagged), and the marker numbers the model
         invented (cited passages it was never given), which are dropped from the text.
     """
-    raw = split_sentences(answer)
+    raw = split_laid_out(answer)
     clean: list[str] = []
+    leads: dict[int, str] = {}
     seen: set[str] = set()
     continuing: set[int] = set()
     invented: list[int] = []
-    for sentence in raw:
+    for lead, sentence in raw:
         text, cited = strip_markers(sentence)
         invented += [n for n in cited if not 1 <= n <= len(passages)]
         if text and text not in seen:  # small models loop: a repeated sentence is said once
             seen.add(text)
+            if lead and clean:
+                leads[len(clean)] = lead
             # Each clause is grounded on its own: a model often appends an invented clause to a true one.
             for k, part in enumerate(clauses(text, question)):
                 if k:
@@ -153,7 +192,11 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
         j = int(np.argmax(scores[i])) if len(passages) else -1
         best = float(scores[i, j]) if j >= 0 else 0.0
         ok = best >= min_support
-        out.append(Sentence(text, j + 1 if ok else None, round(best, 3), ok, continues=i in continuing))
+        if is_label(text) and i not in continuing:
+            out.append(Sentence(text, None, 0.0, False, label=True, lead=leads.get(i, "")))
+            continue
+        out.append(Sentence(text, j + 1 if ok else None, round(best, 3), ok, continues=i in continuing,
+                            lead=leads.get(i, "")))
     return out, sorted(set(invented))
 
 
@@ -174,6 +217,11 @@ def render(sentences: Sequence[Sentence], *, supported: str = "{body} [{n}]{end}
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
         fmt = supported if s.supported else unsupported
-        piece = fmt.format(body=quote(body), end=end, n=s.passage)
-        out += (", " if s.continues else " ") + piece if out else piece
+        piece = quote(s.text.rstrip()) if s.label else fmt.format(body=quote(body), end=end, n=s.passage)
+        if not out:
+            out = s.lead.lstrip("\n") + piece
+        elif s.continues:
+            out += ", " + piece
+        else:
+            out += (s.lead or " ") + piece
     return out

@@ -11,7 +11,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from archivist.answer.generator import Generator
-from archivist.answer.grounding import Sentence, ground, render, split_sentences, strip_markers, unwrap
+from archivist.answer.grounding import (
+    Sentence,
+    complete_sentences,
+    ground,
+    render,
+    split_sentences,
+    strip_markers,
+    unwrap,
+)
 from archivist.answer.prompt import build_prompt
 from archivist.ingest.chunk import content_hash
 from archivist.retrieve.hybrid import Hit, Retriever
@@ -152,7 +160,7 @@ class Answerer:
             # Stop once the answer has max_sentences complete sentences: analysts want it short, and small
             # models otherwise run on into repetition until max_answer_tokens.
             if piece.rstrip().endswith((".", "!", "?")) and \
-                    len(split_sentences("".join(pieces))) >= s.answer.max_sentences:
+                    complete_sentences("".join(pieces)) >= s.answer.max_sentences:
                 break
         timings["generate_ms"] = (time.perf_counter() - t) * 1000
         raw = "".join(pieces).strip()
@@ -164,7 +172,8 @@ class Answerer:
         sentences, invented = ground(raw, [h.chunk.text for h in given], self.retriever.embedder,
                                      min_support=s.answer.min_support, passage_vectors=pvec, question=question)
         timings["ground_ms"] = (time.perf_counter() - t) * 1000
-        if not sentences or _MODEL_NOT_FOUND.search(strip_markers(raw)[0]) and not any(x.supported for x in sentences):
+        if not any(not x.label for x in sentences) or \
+                _MODEL_NOT_FOUND.search(strip_markers(raw)[0]) and not any(x.supported for x in sentences):
             return self._abstain(question, given, result.evidence, timings, started,
                                  "The model found no answer in the passages.", model=generator.id)
         if not any(x.supported for x in sentences):

@@ -98,7 +98,8 @@ def run_eval(services: Services, questions: list[Question], *, k: int = 20, answ
             r.citations_valid = all(s.passage in numbers for s in a.sentences if s.passage is not None) and all(
                 (c.path, c.text) in shown for c in a.citations) if not a.abstained else True
             if a.sentences:
-                r.supported_rate = sum(s.supported for s in a.sentences) / len(a.sentences)
+                claims = [s for s in a.sentences if not s.label] or a.sentences  # labels are structure
+                r.supported_rate = sum(s.supported for s in claims) / len(claims)
             if q.answer is not None and not a.abstained:
                 r.answer_match = answer_matches(q.answer, a.answer + " " + " ".join(c.text for c in a.citations
                                                                                    if a.mode == "extractive"))
