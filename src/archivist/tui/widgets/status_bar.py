@@ -20,8 +20,8 @@ class StatusBar(Static):
     model: reactive[str] = reactive("loading…", layout=True)
     adapter: reactive[str] = reactive("none", layout=True)
     """The active team adapter (``none``: the bare model); set once the model has loaded, and on a swap."""
-    # TODO(issue 4): the active profile, once profiles exist.
     profile: reactive[str] = reactive("default", layout=True)
+    """The profile the session runs under (it reads only that profile's folders); switched from the palette."""
     encryption: reactive[str] = reactive("locked", layout=True)
     mode: reactive[str] = reactive("answer", layout=True)
     watch: reactive[str] = reactive("off", layout=True)
