@@ -542,6 +542,14 @@ class Store:
                 out[r[0]] = ChunkRow(r[0], r[1], Path(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
         return out
 
+    def chunks_by_hash(self, content_hash: str) -> list[ChunkRow]:
+        """Passages with this content hash, wherever they are now (``archivist verify``), this profile's only."""
+        ids = [r[0] for r in self._conn.execute(
+            f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.content_hash = ? "
+            f"AND f.folder_id IN ({self._visible()}) ORDER BY c.id", (content_hash,))]
+        found = self.chunks(ids)
+        return [found[i] for i in ids if i in found]
+
     def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of these passages (only those this profile may read).
 
