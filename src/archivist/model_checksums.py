@@ -12,7 +12,6 @@ SHA-256, size and modification time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archivist.errors import ModelError
+from archivist.hashing import sha256_file
 
 FILE_NAME = "model-checksums.json"
 
@@ -47,15 +47,6 @@ class Verdict:
 
     record: Record
     status: str
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of ``path``, read in 1 MB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ModelChecksums:

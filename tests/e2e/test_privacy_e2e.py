@@ -8,7 +8,6 @@ passphrase on disk. Profiles and key files get their own sandboxes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import wait_until
 from e2e_support import ARCHIVIST, Sandbox, make_corpus
+from privacy_support import decrypted_pages, exported_bytes, table_bytes
 
 CANARY = b"marmotglaze"  # legal/retention.txt, the file the session forgets
 FTS_PROBE = b"otglaz"  # inside the Porter stem of the canary: what the keyword index stores
@@ -50,75 +50,6 @@ def _one_line_error(result: subprocess.CompletedProcess) -> str:
 
 
 # -- reading the encrypted files as someone holding the key ----------------------------------------------------
-
-def _sqlcipher(path: Path, passphrase: str):  # noqa: ANN202
-    import sqlcipher3
-    import sqlite_vec
-
-    conn = sqlcipher3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA key = '" + passphrase.replace("'", "''") + "'")
-    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    conn.enable_load_extension(True)
-    sqlite_vec.load(conn)
-    return conn
-
-
-def _as_bytes(value: object) -> bytes:
-    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else str(value).encode()
-
-
-def table_bytes(path: Path, passphrase: str) -> dict[str, bytes]:
-    """Every column of every row of every table, FTS5 and vec0 shadow tables included."""
-    conn = _sqlcipher(path, passphrase)
-    try:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: b"\x00".join(_as_bytes(v) for row in conn.execute(f'SELECT * FROM "{n}"') for v in row)
-                for n in names}
-    finally:
-        conn.close()
-
-
-def exported_bytes(path: Path, passphrase: str, target: Path) -> bytes:
-    conn = _sqlcipher(path, passphrase)
-    try:
-        conn.execute(f"ATTACH DATABASE '{target}' AS plaintext KEY ''")
-        conn.execute("SELECT sqlcipher_export('plaintext')")
-        conn.execute("DETACH DATABASE plaintext")
-    finally:
-        conn.close()
-    return target.read_bytes()
-
-
-def decrypted_pages(path: Path, passphrase: str) -> bytes:
-    """Every page of the file and its WAL decrypted by hand (SQLCipher 4 defaults, checked): free pages and
-    stale WAL frames included, which no SQL query or export shows."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    conn = _sqlcipher(path, passphrase)
-    try:
-        page_size = int(conn.execute("PRAGMA cipher_page_size").fetchone()[0])
-        iterations = int(conn.execute("PRAGMA kdf_iter").fetchone()[0])
-        assert conn.execute("PRAGMA cipher_kdf_algorithm").fetchone()[0] == "PBKDF2_HMAC_SHA512"
-    finally:
-        conn.close()
-    raw, reserve = path.read_bytes(), 80
-    key = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), raw[:16], iterations, 32)
-
-    def decrypt(page: bytes, first: bool) -> bytes:
-        iv = page[page_size - reserve: page_size - reserve + 16]
-        d = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-        return d.update(page[16 if first else 0: page_size - reserve]) + d.finalize()
-
-    pages = [decrypt(raw[i: i + page_size], i == 0) for i in range(0, len(raw) - page_size + 1, page_size)]
-    assert pages and pages[0][5:8] == b"\x40\x20\x20", "page 1 did not decrypt to a SQLite header"
-    wal = Path(str(path) + "-wal")
-    if wal.exists():
-        frames = wal.read_bytes()
-        for off in range(32, len(frames) - 24 - page_size + 1, 24 + page_size):
-            first = int.from_bytes(frames[off: off + 4], "big") == 1
-            pages.append(decrypt(frames[off + 24: off + 24 + page_size], first))
-    return b"".join(pages)
-
 
 # -- the shared session ---------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ architecture, and every ``lora_a``/``lora_b`` pair matches the shape of the base
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from archivist.adapters.gguf_header import GGUFHeader, read_header
 from archivist.errors import AdapterError
+from archivist.hashing import sha256_file
 
 NONE = "none"
 """The name that means "no adapter" (``archivist adapters use none``)."""
@@ -109,14 +109,6 @@ def fit_problems(adapter: GGUFHeader, base: GGUFHeader) -> list[str]:
         if len(problems) >= 3:
             break
     return problems
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def base_model_info(model: Path, *, with_sha256: bool = True) -> dict:

@@ -5,7 +5,6 @@ Two backends over the same weights: ONNX Runtime int8 (default) and sentence-tra
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ import numpy as np
 
 from archivist.embed.base import WordPieceCounter, normalise
 from archivist.errors import ModelError
+from archivist.hashing import sha256_file
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_TOKENS = 254  # 256 positions minus [CLS] and [SEP]
@@ -48,11 +48,7 @@ def file_sha256(path: Path) -> str:
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _HASHES:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        _HASHES[key] = h.hexdigest()
+        _HASHES[key] = sha256_file(path)
     return _HASHES[key]
 
 

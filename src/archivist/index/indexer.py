@@ -8,7 +8,6 @@ chunk whose content hash is already in the index, and written in one transaction
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 
 from archivist.embed.base import Embedder
 from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
+from archivist.hashing import sha256_file
 from archivist.index.rules import denied, denied_dir, excluded
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import extract, extractor_for
@@ -50,14 +50,6 @@ class IndexReport:
                      "chunks_embedded", "chunks_reused"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Indexer:
