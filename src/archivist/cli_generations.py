@@ -46,15 +46,6 @@ def eval_text(summary: dict | None) -> str:
     return ", ".join(parts) + f" ({summary.get('questions', '?')} q)"
 
 
-def _location(path: str | None, page: int | None, line_start: int | None, line_end: int | None) -> str:
-    where = str(path)
-    if page is not None:
-        where += f", page {page}"
-    if line_start is not None:
-        where += f", lines {line_start}-{line_end}" if line_end not in (None, line_start) else f", line {line_start}"
-    return where
-
-
 # -- building (also run by `archivist index`) -------------------------------------------------------------------
 
 def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) -> Generation | None:
@@ -278,13 +269,15 @@ def verify_cmd(answer_file: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([c.to_json() for c in checks], indent=2, ensure_ascii=False))
     else:
+        from archivist.shell import where
+
         out = _console()
         colours = {UNCHANGED: "green", MOVED: "yellow"}
         for c in checks:
             line = f"[bold]\\[{c.n}][/] [{colours.get(c.status, 'red')}]{c.status:<9}[/] " + \
-                escape(_location(c.path, c.page, c.line_start, c.line_end))
+                escape(where(c.path, c.page, c.line_start, c.line_end))
             if c.status == MOVED:
-                line += " → " + escape(_location(c.now_path, c.now_page, c.now_line_start, c.now_line_end))
+                line += " → " + escape(where(c.now_path, c.now_page, c.now_line_start, c.now_line_end))
             if c.reason and c.status != MOVED:
                 line += f" [dim]({escape(c.reason)})[/]"
             out.print(line)

@@ -19,7 +19,8 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _where(path: str | Path, page: int | None, line_start: int | None, line_end: int | None) -> str:
+def where(path: str | Path | None, page: int | None, line_start: int | None, line_end: int | None) -> str:
+    """``path, page 3, lines 10-14``: where a passage is, as the CLI prints it."""
     where = str(path)
     if page is not None:
         where += f", page {page}"
@@ -102,7 +103,7 @@ def print_search(result: SearchResult) -> None:
         return
     for i, h in enumerate(result.hits, start=1):
         c = h.chunk
-        out.print(f"[bold][{i}][/] [cyan]{escape(_where(c.path, c.page, c.line_start, c.line_end))}[/]"
+        out.print(f"[bold][{i}][/] [cyan]{escape(where(c.path, c.page, c.line_start, c.line_end))}[/]"
                   f"  [dim]evidence {h.evidence:.2f}[/]")
         text = " ".join(c.text.split())
         out.print("    " + escape(text[:300] + ("…" if len(text) > 300 else "")))
@@ -128,7 +129,7 @@ def print_answer(answer: Answer) -> None:
     from archivist.answer.spans import supporting_spans
 
     for c in answer.citations:
-        out.print(f"  [bold]\\[{c.n}][/] [cyan]{escape(_where(c.path, c.page, c.line_start, c.line_end))}[/]")
+        out.print(f"  [bold]\\[{c.n}][/] [cyan]{escape(where(c.path, c.page, c.line_start, c.line_end))}[/]")
         # Quote what supports the answer (or, when abstaining, what comes closest to the question), not
         # merely the passage's first lines.
         claims = [s.text for s in answer.sentences if s.passage == c.n] or [answer.question]
