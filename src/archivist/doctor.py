@@ -237,7 +237,7 @@ def _config(paths: Paths, settings: Settings) -> Check:
 
 
 def _storage(paths: Paths, settings: Settings) -> Check:
-    from archivist.index.store import _connect
+    from archivist.index.sqlcipher import connect as _connect
 
     with tempfile.TemporaryDirectory() as tmp:
         conn = _connect(Path(tmp) / "probe.db", "doctor-probe")

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from archivist.errors import AccessDenied, FolderNotFound
 from archivist.index.lock import WriterLock
-from archivist.index.store import Store, _connect, _quote
+from archivist.index.sqlcipher import connect as _connect
+from archivist.index.sqlcipher import quote as _quote
+from archivist.index.store import Store
 from archivist.paths import Paths
 from archivist.services import Services
 

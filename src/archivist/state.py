@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archivist.errors import StoreError
-from archivist.index.store import FeedbackRow, Store, _connect
+from archivist.index.rows import FeedbackRow
+from archivist.index.sqlcipher import connect as _connect
+from archivist.index.store import Store
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [

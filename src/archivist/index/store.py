@@ -1,8 +1,7 @@
 """The encrypted index: one SQLCipher database with FTS5 (keywords) and a sqlite-vec ``vec0`` table (vectors).
 
-Order of opening matters (measured): connect -> ``PRAGMA key`` -> ``cipher_log_level = NONE`` (else a wrong
-key prints noise) -> load sqlite-vec. Every file's rows are replaced in one transaction, so a killed
-process leaves either the old or the new version of a file, never half of each.
+Opening is in ``index.sqlcipher``, the rows it returns in ``index.rows``. Every file's rows are replaced in
+one transaction, so a killed process leaves either the old or the new version of a file, never half of each.
 """
 
 from __future__ import annotations
@@ -12,126 +11,16 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from archivist.errors import AccessDenied, DiskFull, StoreError, WrongPassphrase
+from archivist.errors import AccessDenied, DiskFull, StoreError
 from archivist.index.migrations import LATEST, MIGRATIONS
+from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
+from archivist.index.sqlcipher import connect as _connect
 
 VECTOR_BYTES = 384 * 4
-
-
-@dataclass(frozen=True)
-class Folder:
-    id: int
-    path: Path
-    profiles: tuple[str, ...] = ("default",)
-    """Profiles that may read this folder (``*``: every profile)."""
-    exclude: tuple[str, ...] = ()
-    """Globs relative to the folder, or absolute paths (forgotten files), never indexed."""
-
-    def readable_by(self, profile: str | None) -> bool:
-        return profile is None or profile in self.profiles or "*" in self.profiles
-
-
-@dataclass(frozen=True)
-class FileRow:
-    id: int
-    folder_id: int
-    path: Path
-    size: int
-    mtime: float
-    sha256: str | None
-    status: str
-    error: str | None
-    kind: str | None = None
-    extractor: str | None = None
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """A stored passage with its provenance."""
-
-    id: int
-    file_id: int
-    path: Path
-    folder_id: int
-    text: str
-    prefix: str
-    page: int | None
-    line_start: int | None
-    line_end: int | None
-    heading: str
-    kind: str | None
-
-
-@dataclass(frozen=True)
-class FolderStats:
-    """Per-folder counts for the sources view."""
-
-    files: int = 0
-    """Files indexed (status ``indexed``)."""
-    chunks: int = 0
-    skipped: int = 0
-    failed: int = 0
-    last_indexed_at: str | None = None
-    """UTC ISO time of the most recent change written for this folder (None: nothing indexed yet)."""
-
-
-@dataclass(frozen=True)
-class FeedbackRow:
-    """A rating of one answer, with an optional correction (stored encrypted, for the adapter data set)."""
-
-    id: int
-    created_at: str
-    question: str
-    answer_json: str
-    rating: str
-    correction: str | None
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A passage ready to be written (see ``Store.replace_file``)."""
-
-    text: str
-    prefix: str
-    page: int | None
-    line_start: int | None
-    line_end: int | None
-    heading: str
-    content_hash: str
-    n_tokens: int
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _connect(path: Path, passphrase: str):  # noqa: ANN202 - sqlcipher3 has no type stubs
-    import sqlcipher3
-    import sqlite_vec
-
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher3.DatabaseError:
-        conn.close()
-        raise WrongPassphrase(
-            f"Wrong passphrase for the index at {path} (or the file is not an Archivist index).",
-            hint="Check ARCHIVIST_PASSPHRASE or retype it; nothing was changed.",
-        ) from None
-    conn.enable_load_extension(True)
-    sqlite_vec.load(conn)
-    conn.enable_load_extension(False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    # Temporary tables and sort spills stay in memory: a plaintext temp file would defeat the encryption.
-    conn.execute("PRAGMA temp_store = MEMORY")
-    return conn
 
 
 class Store:
@@ -612,3 +501,6 @@ class Store:
         return [(Path(p), s, e or "") for p, s, e in self._conn.execute(
             f"SELECT path, status, error FROM files WHERE status != 'indexed' AND folder_id IN ({self._visible()}) "
             "ORDER BY status, path")]
+
+
+__all__ = ["VECTOR_BYTES", "ChunkRow", "FeedbackRow", "FileRow", "Folder", "FolderStats", "NewChunk", "Store"]
