@@ -51,7 +51,9 @@ def test_an_answer_streams_then_shows_checked_with_its_passages(docs: Path, fake
         entry = await ask(pilot, PORT_QUESTION, final=False)
         await wait_until(pilot, lambda: entry.exchange.state == "streaming", what="streaming")
         assert main.generating
+        assert "not yet checked" in screen_text(app)  # the draft says it is a draft
         await wait_until(pilot, lambda: entry.exchange.state == "answered", what="the checked answer")
+        assert "not yet checked" not in screen_text(app)
         assert entry.exchange.streamed.strip() == PORT_REPLY  # every token reached the screen
         assert entry.answer is not None and entry.answer.sentences[0].supported
         assert "**[1]**" in entry.exchange.query_one(Markdown).source

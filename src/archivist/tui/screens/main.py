@@ -231,8 +231,8 @@ class MainScreen(Screen[None]):
 
     async def _show_answer(self, entry: Entry, answer: Answer) -> None:
         entry.answer, entry.citations = answer, answer.citations
+        await entry.exchange.show_answer(answer)  # the checked text first: passages never sit beside the draft
         self._select(entry)
-        await entry.exchange.show_answer(answer)
 
     async def _show_search(self, entry: Entry, view: SearchView) -> None:
         entry.citations = view.citations

@@ -12,6 +12,7 @@ from archivist.tui.render import answer_markdown
 
 WAITING = {"answer": "Searching your documents and thinking…", "extractive": "Searching your documents…",
            "search": "Searching your documents…"}
+DRAFT = "Draft, not yet checked against the passages…"
 
 
 class Exchange(Vertical):
@@ -62,6 +63,7 @@ class Exchange(Vertical):
         """Append raw model text as it arrives (shown dimmed until the answer is checked)."""
         if self.state == "waiting":
             self._set_state("streaming")
+            self.query_one(".meta", Static).update(DRAFT)
             self._stream = Markdown.get_stream(self.query_one(Markdown))
         if self._stream is not None:
             self.streamed += piece
