@@ -91,6 +91,15 @@ class Services:
         return Answerer(self.retriever(), self.generator_factory, self.settings,
                         generation=generation_of(self.paths, self.store.path))
 
+    def reload_settings(self, settings: Settings) -> None:
+        """Take settings edited while running (the watcher): the folder rules are applied at once and the
+        embedder is rebuilt when its settings changed. The profile stays the one this session opened with."""
+        settings = settings.model_copy(update={"profile": self.settings.profile})
+        if settings.embed != self.settings.embed:
+            self._embedder = None
+        self.settings = settings
+        apply_folder_rules(self.store, settings)
+
     def open_store(self, path: Path) -> Store:
         """Open another index file with this index's passphrase (another generation), seeing every folder."""
         return Store.open(path, self.passphrase, cache_mb=self.settings.cache_mb)
@@ -166,7 +175,8 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
         store.close()
         raise
     _audit_egress(state, settings.profile)
-    return Services(paths, settings, store, state,
-                    embedder or (lambda: default_embedder(paths, settings)),
-                    adapted(generator or (lambda: default_generator(settings, model)), paths, settings.profile,
-                            adapter, adapter_scale), passphrase=passphrase)
+    services = Services(paths, settings, store, state,
+                        embedder or (lambda: default_embedder(paths, services.settings)),
+                        adapted(generator or (lambda: default_generator(services.settings, model)), paths,
+                                settings.profile, adapter, adapter_scale), passphrase=passphrase)
+    return services

@@ -67,3 +67,51 @@ def test_the_watcher_builds_the_next_generation_keeps_both_fresh_and_follows_a_p
         stop.set()
         thread.join(60)
     assert not thread.is_alive() and not failures, failures
+
+
+def test_an_edit_of_the_settings_reaches_a_running_watcher_without_a_restart(services_factory, tmp_path: Path) -> None:
+    docs, more = tmp_path / "docs", tmp_path / "more"
+    docs.mkdir()
+    more.mkdir()
+    (docs / "note.txt").write_text("Heron cluster has 12 nodes in the east hall.\n")
+    (more / "plover.txt").write_text("Plover archive sits on shelf 7.\n")
+    paths = Paths.resolve()
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text("[watch]\ndebounce_seconds = 0.2\n")
+    services = services_factory(settings=Settings.load(paths.config_file))
+    services.store.add_folder(docs)
+    services.indexer().index_all()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def watch() -> None:
+        try:
+            run_watch(services, role="archivist watch", stop=stop)
+        except BaseException as exc:  # surfaced by the assertions below
+            failures.append(exc)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        paths.config_file.write_text("[watch\ndebounce_seconds = ")  # half-saved: invalid, the watcher goes on
+        (docs / "first.txt").write_text("Osprey gateway listens on port 9100.\n")
+        assert wait_until(lambda: _finds(paths.database, "osprey") or bool(failures)), "the watcher stopped"
+        assert not failures, failures
+        assert [g.id for g in generations.load(paths).generations] == [1]
+
+        paths.config_file.write_text(f'[watch]\ndebounce_seconds = 0.2\n[chunk]\nmax_tokens = 32\noverlap_tokens = 0\n'
+                                     f'[[folders]]\npath = "{more}"\nprofiles = ["default"]\n')
+        assert wait_until(lambda: any(g.id == 2 and g.status == READY for g in generations.load(paths).generations)
+                          or bool(failures)), "the new chunk settings never built a candidate"
+        assert not failures, failures
+        assert services.settings.chunk.max_tokens == 32
+        assert generations.load(paths).current == 1  # built in the background, not promoted
+        assert wait_until(lambda: _finds(paths.database, "plover")), "the folder added in config.toml was not indexed"
+        (more / "late.txt").write_text("Kestrel relay restarts at midnight.\n")
+        candidate = paths.generations_dir / "2.db"
+        assert wait_until(lambda: _finds(paths.database, "kestrel") and _finds(candidate, "kestrel")), \
+            "the new folder is not watched"
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive() and not failures, failures

@@ -52,6 +52,46 @@ def daemon_state(services: Services) -> dict | None:
     return state
 
 
+class ConfigWatch:
+    """Notices an edit of config.toml, so a running watcher takes new settings without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen = self._signature()
+
+    def _signature(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def changed(self) -> bool:
+        now = self._signature()
+        if now == self.seen:
+            return False
+        self.seen = now
+        return True
+
+
+def reload_settings(services: Services) -> bool:
+    """Load config.toml again into ``services``; False (logged, settings in use kept) when it is invalid.
+
+    An editor may save in steps: an invalid file is tried again at its next change."""
+    from archivist.errors import ConfigError
+    from archivist.settings import Settings
+
+    log = logging.getLogger("archivist.watch")
+    try:
+        settings = Settings.load(services.paths.config_file)
+    except ConfigError as exc:
+        log.warning("the settings changed but are invalid, the watcher keeps the previous ones: %s", exc)
+        return False
+    services.reload_settings(settings)
+    log.info("settings changed: reloaded")
+    return True
+
+
 def run_watch(services: Services, *, role: str, stop: threading.Event,
               on_status=None, persist_every: float = 1.0) -> WatchStatus:  # noqa: ANN001
     """Hold the writer lock and watch until ``stop`` is set. Raises IndexBusy if another writer runs."""
@@ -72,6 +112,7 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
         if on_status is not None:
             on_status(status)
 
+    config = ConfigWatch(services.paths.config_file)
     try:
         while True:
             if services.store.path != current_database(services.paths):
@@ -79,7 +120,7 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
                 services.store.close()
                 services.store = services.open_store(current_database(services.paths))
                 log.info("switched to generation %d", load_generations(services.paths).current)
-            watcher = _watch_generation(services, status_changed, stop)
+            watcher = _watch_generation(services, status_changed, stop, config)
             if stop.is_set() or watcher.failure is not None:
                 break
     finally:
@@ -91,8 +132,9 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
 
 
 def _watch_generation(services: Services, status_changed: Callable[[WatchStatus], None],
-                      stop: threading.Event) -> Watcher:
-    """Watch for the current generation until ``stop``, a failure, or a switch of generation.
+                      stop: threading.Event, config: ConfigWatch) -> Watcher:
+    """Watch for the current generation until ``stop``, a failure, a switch of generation or a valid edit of
+    the settings (the caller then starts again: new folders are watched, a new candidate planned).
 
     When the settings no longer match what built the current generation, the candidate is built on a second
     thread meanwhile (the current one keeps answering and stays fresh); once built, every change also goes
@@ -122,6 +164,8 @@ def _watch_generation(services: Services, status_changed: Callable[[WatchStatus]
         if build is not None:
             build.start()
         while not stop.is_set() and watcher.failure is None and load_generations(services.paths).current == current:
+            if config.changed() and reload_settings(services):
+                break
             stop.wait(0.5)
     finally:
         if build is not None:
