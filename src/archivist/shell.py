@@ -78,6 +78,9 @@ def print_index_report(report: IndexReport, missing: list[Path]) -> None:
         out.print(f"[yellow]{len(report.problems)} file(s) not indexed:[/]")
         for path, reason in report.problems:
             out.print(f"  [yellow]•[/] {escape(str(path))}: {escape(reason)}")
+    if report.denied:
+        out.print(f"{len(report.denied)} file(s) left out by the deny list (keys, credentials): "
+                  "`archivist status` lists them.")
     if missing:
         out.print(f"[red]{len(missing)} folder(s) missing[/] (their index is kept): "
                   + ", ".join(escape(str(m)) for m in missing))
@@ -277,6 +280,7 @@ def status_json(services: Services) -> dict:
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
         "counts": store.counts(),
         "problems": [{"path": str(p), "status": s, "reason": r} for p, s, r in store.problems()],
+        "denied": [{"path": str(p), "pattern": pat} for p, pat in store.denied_files()],
     }
 
 
@@ -305,6 +309,21 @@ def print_status(data: dict) -> None:
         out.print("[yellow]Not indexed:[/]")
         for p in data["problems"]:
             out.print(f"  [yellow]{p['status']}[/] {escape(p['path'])}: {escape(p['reason'])}")
+    print_denied([(Path(d["path"]), d["pattern"]) for d in data.get("denied", [])])
+
+
+def print_denied(left_out: list[tuple[Path, str]]) -> None:
+    """The files the deny list left out, with the pattern each matched and how to lift it."""
+    if not left_out:
+        return
+    count = sum(1 if path.name else int(pattern[1:]) for path, pattern in left_out)
+    out.print(f"Left out by the deny list (keys and credentials are never indexed): {count} file(s)")
+    for path, pattern in left_out:
+        out.print(f"  • {escape(str(path))}: matches {escape(pattern)}" if path.name
+                  else f"  • … and {escape(pattern[1:])} more")
+    example = next(pattern for path, pattern in left_out if path.name)
+    out.print("  Not a secret? Lift its pattern in config.toml, e.g. "
+              + escape(f'[index] allow_sensitive = ["{example}"]') + ", then `archivist index`.")
 
 
 def run_demo(question: str) -> None:

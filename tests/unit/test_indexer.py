@@ -186,8 +186,8 @@ def test_file_deleted_between_listing_and_reading(services_factory, docs: Path, 
     services.store.add_folder(docs)
     real_walk = indexer_mod.Indexer.walk
 
-    def walk_then_delete(self, root, problems=None):
-        paths = list(real_walk(self, root, problems))
+    def walk_then_delete(self, root, problems=None, left_out=None):
+        paths = list(real_walk(self, root, problems, left_out))
         (docs / "retention.txt").unlink()
         return iter(paths)
 

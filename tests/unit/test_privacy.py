@@ -397,6 +397,32 @@ def test_allow_sensitive_lifts_exactly_the_patterns_named(run, tmp_path: Path, h
                                            ".ssh/config.md"}
 
 
+
+def test_status_names_each_file_the_deny_list_left_out_and_how_to_lift_it(run, tmp_path: Path, home: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "id_verification.md").write_text("# Identity checks\n\nClients show two documents.\n")
+    (folder / "server.pem").write_text(f"canary {SECRET}\n")
+    (folder / "notes.md").write_text("# Notes\n\nThe Heron cluster has 14 nodes.\n")
+    run("add", str(folder))
+    indexed = run("index")
+    assert "2 file(s) left out by the deny list" in indexed.stdout
+    status = json.loads(run("status", "--json").stdout)
+    assert {(Path(d["path"]).name, d["pattern"]) for d in status["denied"]} == {("id_verification.md", "id_*"),
+                                                                             ("server.pem", "*.pem")}
+    text = run("status").stdout
+    assert "id_verification.md: matches id_*" in text and "allow_sensitive" in text
+
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text('[index]\nallow_sensitive = ["id_*"]\n')
+    run("index")
+    assert _indexed_names(run, folder) == {"notes.md", "id_verification.md"}
+    assert [Path(d["path"]).name for d in json.loads(run("status", "--json").stdout)["denied"]] == ["server.pem"]
+
+    assert run("forget", str(folder / "server.pem")).exit_code == 0  # its name is not kept either
+    assert json.loads(run("status", "--json").stdout)["denied"] == []
+    assert run("remove", str(folder)).exit_code == 0
+
 # -- forget: nothing recoverable ---------------------------------------------------------------------------
 
 CANARY = "marmotglaze"

@@ -44,12 +44,15 @@ class IndexReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     problems: list[tuple[Path, str]] = field(default_factory=list)
+    denied: list[tuple[Path, str]] = field(default_factory=list)
+    """Files the deny list left out (path, the pattern it matched): keys and credentials, or a look-alike."""
 
     def merge(self, other: IndexReport) -> None:
         for name in ("added", "updated", "unchanged", "moved", "removed", "skipped", "failed", "unsupported",
                      "chunks_embedded", "chunks_reused"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
+        self.denied += other.denied
 
 
 class Indexer:
@@ -83,9 +86,11 @@ class Indexer:
 
     # -- scanning --------------------------------------------------------------------------------------------
 
-    def walk(self, root: Path, problems: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+    def walk(self, root: Path, problems: list[tuple[Path, str]] | None = None,
+             left_out: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
         """Files under ``root`` worth looking at (hidden and tool folders skipped, symlinks not followed:
-        no loops). An unreadable sub-folder is added to ``problems`` and the walk goes on."""
+        no loops). An unreadable sub-folder is added to ``problems`` and the walk goes on; a file the deny
+        list leaves out is added to ``left_out`` with the pattern (a denied folder is not entered at all)."""
         skip_dirs = set(self.settings.index.skip_dirs)
         hidden = self.settings.index.skip_hidden
 
@@ -107,7 +112,10 @@ class Indexer:
                 if (hidden and name.startswith(".")) or is_temporary(Path(name)):
                     continue  # the watcher ignores temporaries too: a scan must not index what it skips
                 path = Path(dirpath) / name
-                if denied(path, deny, allow):
+                pattern = denied(path, deny, allow)
+                if pattern is not None:
+                    if left_out is not None:
+                        left_out.append((path, pattern))
                     continue
                 if path.is_symlink() or not path.is_file():
                     continue
@@ -132,7 +140,7 @@ class Indexer:
         report = IndexReport()
         known = {row.path: row for row in self.store.files(folder.id)}
         on_disk: list[Path] = []
-        for path in self.walk(folder.path, report.problems):
+        for path in self.walk(folder.path, report.problems, report.denied):
             if excluded(folder.path, path, folder.exclude):
                 continue  # excluded (or forgotten) files count as gone: their rows are removed below
             if extractor_for(path) is None:
@@ -140,6 +148,7 @@ class Indexer:
             else:
                 on_disk.append(path)
         present = set(on_disk)
+        self.store.set_denied(folder, report.denied)
         # So far ``problems`` only holds folders the walk could not list: their files are not gone, keep them.
         unlisted = [where for where, _ in report.problems]
         vanished = {p: row for p, row in known.items()

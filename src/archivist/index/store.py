@@ -23,6 +23,14 @@ from archivist.index.sqlcipher import connect as _connect
 VECTOR_BYTES = 384 * 4
 
 
+DENIED_KEPT = 200
+"""How many left-out files of one folder ``status`` can list (the rest are counted)."""
+
+
+def _denied_key(folder: Folder) -> str:
+    return f"denied.{folder.id}"
+
+
 class Store:
     """All reads and writes of the index. Build one with ``Store.open``.
 
@@ -319,7 +327,26 @@ class Store:
             for file_id in ids:
                 self._delete_file_rows(file_id)
             self._conn.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
+            self._conn.execute("DELETE FROM meta WHERE key = ?", (_denied_key(folder),))
         return len(ids)
+
+    def set_denied(self, folder: Folder, left_out: Sequence[tuple[Path, str]]) -> None:
+        """Record the files of ``folder`` the deny list left out at its last scan (``status`` lists them)."""
+        if left_out:
+            self.set_meta(_denied_key(folder), json.dumps([[str(p), pat] for p, pat in left_out[:DENIED_KEPT]]
+                                                          + ([["", f"+{len(left_out) - DENIED_KEPT}"]]
+                                                             if len(left_out) > DENIED_KEPT else [])))
+        else:
+            self._conn.execute("DELETE FROM meta WHERE key = ?", (_denied_key(folder),))
+
+    def _denied_of(self, folder: Folder) -> list[tuple[Path, str]]:
+        raw = self.get_meta(_denied_key(folder))
+        return [(Path(p), pat) for p, pat in json.loads(raw)] if raw else []
+
+    def denied_files(self) -> list[tuple[Path, str]]:
+        """Files of this profile's folders the deny list left out (path, pattern); a last entry with an empty
+        path and ``+N`` counts those beyond the first ``DENIED_KEPT`` of a folder."""
+        return [entry for f in self.folders() for entry in self._denied_of(f)]
 
     def folders_under(self, path: Path) -> list[Folder]:
         """Added folders that are ``path``, inside it, or contain it, whoever may read them."""
@@ -341,6 +368,11 @@ class Store:
         texts: list[str] = []
         zero = np.zeros(VECTOR_BYTES // 4, dtype=np.float32).tobytes()
         with self.transaction():
+            for folder in self._all_folders():  # the deny list's record of left-out files names paths too
+                left_out = self._denied_of(folder)
+                kept = [(p, pat) for p, pat in left_out if not (p == path or path in p.parents)]
+                if len(kept) != len(left_out):
+                    self.set_denied(folder, kept)
             for file_id, _ in files:
                 for cid, text in list(c.execute("SELECT id, text FROM chunks WHERE file_id = ?", (file_id,))):
                     ids.append(cid)
