@@ -1,7 +1,9 @@
 """Helpers of packaging/build-bundle, run with the Python of the environment being bundled.
 
-    python bundle_tools.py pins PYPROJECT                 name==version of every installed runtime dependency
-    python bundle_tools.py repack DEST PYPROJECT [EXTRA...]  wheels of those (plus EXTRA dists) rebuilt from the
+    python bundle_tools.py pins PYPROJECT [--extra NAME]  name==version of every installed runtime dependency
+                                                          (with the project's optional extra NAME: ``train``)
+    python bundle_tools.py repack DEST PYPROJECT [--extra NAME] [DIST...]
+                                                          wheels of those (plus DIST) rebuilt from the
                                                           installed files, each checked against pip's RECORD
     python bundle_tools.py llama-info WHEEL               llama.cpp's system info, imported from WHEEL
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -37,15 +40,22 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def runtime_closure(pyproject: Path) -> list[md.Distribution]:
-    """Installed distributions needed at run time: ``[project].dependencies`` and theirs, markers evaluated
-    for this interpreter (extras followed where a requirement asks for them).
+def runtime_closure(pyproject: Path, extras: Sequence[str] = ()) -> list[md.Distribution]:
+    """Installed distributions needed at run time: ``[project].dependencies`` (and those of the project's
+    optional ``extras``) and theirs, markers evaluated for this interpreter (extras followed where a
+    requirement asks for them).
 
     Raises:
         SystemExit: a requirement is not installed, or the installed version does not satisfy it.
     """
     project = tomllib.loads(pyproject.read_text())["project"]
-    todo = [(Requirement(r), project["name"]) for r in project["dependencies"]]
+    optional = project.get("optional-dependencies", {})
+    unknown = [e for e in extras if e not in optional]
+    if unknown:
+        sys.exit(f"{pyproject} has no optional dependencies named {', '.join(unknown)} "
+                 f"(it has: {', '.join(sorted(optional))}).")
+    wanted = [*project["dependencies"], *(r for e in extras for r in optional[e])]
+    todo = [(Requirement(r), project["name"]) for r in wanted]
     found: dict[str, md.Distribution] = {}
     extras_done: dict[str, set[str]] = {}
     while todo:
@@ -164,14 +174,27 @@ def llama_info(wheel: Path) -> str:
     return proc.stdout.strip()
 
 
+def _take_extras(args: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``--extra NAME`` options from the other arguments."""
+    extras, rest = [], []
+    it = iter(args)
+    for arg in it:
+        if arg == "--extra":
+            extras.append(next(it, ""))
+        else:
+            rest.append(arg)
+    return extras, rest
+
+
 def main(argv: list[str]) -> None:
     command, *args = argv
+    extras, args = _take_extras(args)
     if command == "pins":
-        for dist in runtime_closure(Path(args[0])):
+        for dist in runtime_closure(Path(args[0]), extras):
             print(f"{dist.metadata['Name']}=={dist.version}")
     elif command == "repack":
         dest, pyproject, *extra = args
-        dists = runtime_closure(Path(pyproject)) + [md.distribution(n) for n in extra]
+        dists = runtime_closure(Path(pyproject), extras) + [md.distribution(n) for n in extra]
         for dist in dists:
             print(repack(dist, Path(dest)).name)
     elif command == "llama-info":
