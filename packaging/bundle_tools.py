@@ -121,20 +121,25 @@ def repack(dist: md.Distribution, dest: Path) -> Path:
         if top == info_dir and rest in SKIP_DIST_INFO:
             continue
         source = Path(str(dist.locate_file(entry)))
+        arcname = rel
         if rel.startswith("../"):
             if "/bin/" in "/" + rel and Path(rel).name in scripts:
                 continue  # pip writes console scripts again from entry_points.txt
             if "/bin/" in "/" + rel:
                 members.append((f"{data_dir}/scripts/{Path(rel).name}", source))
                 continue
-            sys.exit(f"{name}: installed file {rel} lies outside site-packages; build this bundle from the index "
-                     "instead (without --from-venv).")
+            # Data files (a man page under share/): put back below the environment's prefix, as installed.
+            under_prefix = os.path.relpath(os.path.normpath(source), os.path.normpath(sys.prefix))
+            if under_prefix.startswith(".."):
+                sys.exit(f"{name}: installed file {rel} lies outside the environment; build this bundle from the "
+                         "index instead (without --from-venv).")
+            arcname = f"{data_dir}/data/{Path(under_prefix).as_posix()}"
         if entry.hash is not None:
             actual = _b64(hashlib.new(entry.hash.mode, source.read_bytes()).digest())
             if actual != entry.hash.value:
                 sys.exit(f"{name}: installed file {rel} differs from what pip installed; reinstall {name} "
                          "before bundling.")
-        members.append((rel, source))
+        members.append((arcname, source))
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / f"{stem}-{_wheel_tags(wheel_text)}.whl"
     record = io.StringIO()

@@ -157,3 +157,30 @@ def test_an_unlisted_wheel_is_refused(bundle: Path, sandbox: Sandbox, tmp_path: 
     assert "not listed in SHA256SUMS: wheels/helpful-1.0-py3-none-any.whl" in proc.stderr
     assert not (target / "venv").exists()
     shutil.rmtree(root)
+
+
+def test_a_bundle_with_the_train_extra_trains_an_adapter_with_no_network(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    proc = subprocess.run([str(ROOT / "packaging" / "build-bundle"), "--from-venv", sys.prefix, "--with-train",
+                           "--out", str(out)], capture_output=True, text=True, timeout=900, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = Path(proc.stdout.strip().splitlines()[-1])
+    assert bundle.name.endswith("-train.tar.gz")
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+    assert any("/wheels/torch-2.13.0" in n for n in names) and any("/wheels/peft-" in n for n in names)
+
+    target = tmp_path / "opt" / "archivist"
+    install = run(offline(ROOT / "packaging" / "install-offline", bundle, target), sandbox.env)
+    assert install.returncode == 0, install.stdout + install.stderr[-3000:]
+    assert "with the optional extras: train" in install.stderr
+    shutil.rmtree(out)
+
+    candidate = tmp_path / "style.gguf"
+    train = run(offline(target / "bin" / "archivist", "adapters", "train", "--data",
+                        ROOT / "examples" / "adapters" / "brief" / "examples.jsonl", "--name", "offline",
+                        "--steps", "2", "--rank", "2", "--no-eval", "--output", candidate), sandbox.env)
+    assert train.returncode == 0, train.stdout + train.stderr[-3000:]
+    assert "step 2/2" in train.stdout + train.stderr
+    assert candidate.read_bytes()[:4] == b"GGUF"  # a llama.cpp adapter, made on the offline machine
+    shutil.rmtree(target)  # ~1.5 GB with torch
