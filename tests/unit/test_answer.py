@@ -168,6 +168,15 @@ def test_a_team_format_survives_the_check_bullets_and_section_labels(services_fa
     jsonschema.validate(answer.to_json(), _schema())
 
 
+def test_an_answer_that_opens_with_a_bullet_keeps_it(services_factory, docs: Path) -> None:
+    reply = ("- The Zephyr backup service listens on port 7431 [1].\n"
+             "- It writes snapshots to the vault every six hours [1].")
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    assert answer.mode == "generated"
+    lines = answer.answer.splitlines()
+    assert len(lines) == 2 and all(line.startswith("- ") for line in lines), answer.answer
+    assert answer.sentences[0].lead == "\n- "  # in ask --json too, so other front ends lay it out alike
+
 def test_plain_prose_is_rendered_on_one_line_as_before(services_factory, docs: Path) -> None:
     answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [1]. "
                      "It writes snapshots to the vault every six hours [1].",

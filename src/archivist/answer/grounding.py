@@ -179,7 +179,7 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
         invented += [n for n in cited if not 1 <= n <= len(passages)]
         if text and text not in seen:  # small models loop: a repeated sentence is said once
             seen.add(text)
-            if lead and clean:
+            if lead:  # the first one too: an answer that opens with a bullet keeps it
                 leads[len(clean)] = lead
             # Each clause is grounded on its own: a model often appends an invented clause to a true one.
             for k, part in enumerate(clauses(text, question)):
