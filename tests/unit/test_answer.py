@@ -177,6 +177,18 @@ def test_an_answer_that_opens_with_a_bullet_keeps_it(services_factory, docs: Pat
     assert len(lines) == 2 and all(line.startswith("- ") for line in lines), answer.answer
     assert answer.sentences[0].lead == "\n- "  # in ask --json too, so other front ends lay it out alike
 
+def test_an_unsupported_bulleted_answer_falls_back_to_quotes_laid_out_as_bullets(services_factory, docs: Path) -> None:
+    reply = "- The moon council runs the backup service [1].\n- Penguins audit it every week [1]."
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    assert answer.mode == "extractive" and "quoting them instead" in answer.note
+    lines = answer.answer.splitlines()
+    assert lines and all(line.startswith("- “") for line in lines), answer.answer  # the team's bullets stay
+    assert any("7431" in line for line in lines)
+
+    prose, _ = _ask(services_factory, docs, "The moon council runs the backup service [1].",
+                    "What port does the Zephyr backup service listen on?")
+    assert prose.mode == "extractive" and not prose.answer.startswith("- ")  # prose stays prose
+
 def test_plain_prose_is_rendered_on_one_line_as_before(services_factory, docs: Path) -> None:
     answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [1]. "
                      "It writes snapshots to the vault every six hours [1].",

@@ -177,7 +177,10 @@ class Answerer:
             return self._abstain(question, given, result.evidence, timings, started,
                                  "The model found no answer in the passages.", model=generator.id)
         if not any(x.supported for x in sentences):
-            answer = self._extractive(question, hits, result.evidence, timings)
+            claims = [x for x in sentences if not x.label]
+            listed = bool(claims) and all(x.lead.startswith("\n") and x.lead.strip() for x in claims if not x.continues)
+            # A team format of list items (an adapter's bullets) survives the fallback: the quotes are items too.
+            answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "")
             answer.model = generator.id
             answer.adapter = getattr(generator, "adapter", None)
             answer.note = "The model's answer was not supported by the passages; quoting them instead."
@@ -207,8 +210,9 @@ class Answerer:
                       timings_ms=timings)
 
     def _extractive(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
-                    max_sentences: int = 3) -> Answer:
-        """The best supporting sentences, quoted verbatim from the passages; no model call."""
+                    max_sentences: int = 3, item: str = "") -> Answer:
+        """The best supporting sentences, quoted verbatim from the passages; no model call. ``item``
+        (``"\n- "``) lays each quote out as a list item, as the model's unsupported answer was."""
         t = time.perf_counter()
         qterms = terms(question)
         candidates: list[tuple[int, str]] = []
@@ -234,7 +238,7 @@ class Answerer:
                     break
         used = sorted({i for _, i, _ in chosen})
         number = {i: n for n, i in enumerate(used, start=1)}
-        sentences = [Sentence(f"“{text}”", number[i], 1.0, True) for _, i, text in chosen]
+        sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text in chosen]
         citations = [_citation(number[i], hits[i], 1.0, self.generation) for i in used]
         timings["extract_ms"] = (time.perf_counter() - t) * 1000
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
