@@ -37,15 +37,6 @@ def _open():  # noqa: ANN202
     return open_services(paths, settings)
 
 
-def eval_text(summary: dict | None) -> str:
-    """``R@5 0.80, MRR 0.65 (6 q)`` for the generations table."""
-    if not summary:
-        return "–"
-    parts = [f"{label} {summary[key]:.2f}" for key, label in (("recall@5", "R@5"), ("mrr", "MRR"))
-             if isinstance(summary.get(key), (int, float))]
-    return ", ".join(parts) + f" ({summary.get('questions', '?')} q)"
-
-
 # -- building (also run by `archivist index`) -------------------------------------------------------------------
 
 def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) -> Generation | None:
@@ -119,7 +110,7 @@ def generations_cmd(as_json: bool) -> None:
     table.columns[2].overflow = "fold"
     for x in gens:
         table.add_row(str(x.id), x.status, x.built_from or "not recorded yet (run `archivist index`)",
-                      x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size), eval_text(x.eval))
+                      x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size), g.eval_text(x.eval))
     out.print(table)
     out.print(f"Disk use: {g.human_size(usage)} in {len(g.database_files(paths))} file(s); "
               f"keeping {settings.index.keep_generations} generation(s) (index.keep_generations).")

@@ -401,3 +401,12 @@ def human_size(n_bytes: int) -> str:
         if n_bytes >= scale:
             return f"{n_bytes / scale:.1f} {unit}"
     return f"{n_bytes} B"
+
+
+def eval_text(summary: dict | None) -> str:
+    """``R@5 0.80, MRR 0.65 (6 q)``: a generation's eval summary in the generations table."""
+    if not summary:
+        return "–"
+    parts = [f"{label} {summary[key]:.2f}" for key, label in (("recall@5", "R@5"), ("mrr", "MRR"))
+             if isinstance(summary.get(key), (int, float))]
+    return ", ".join(parts) + f" ({summary.get('questions', '?')} q)"

@@ -151,6 +151,8 @@ class ArchivistApp(App[None]):
                             self.action_switch_adapter)
         yield SystemCommand("Switch profile", "Reopen as another team profile: it reads only its own folders",
                             self.action_switch_profile)
+        yield SystemCommand("Index generations", "Which index generation answers, which is building or ready, "
+                            "and how to switch", self.action_show_generations)
         yield SystemCommand("Search-only mode", "Toggle: list matching passages, no model call",
                             run("toggle_mode('search')"))
         yield SystemCommand("Extractive mode", "Toggle: quote supporting sentences, no model call",
@@ -203,6 +205,19 @@ class ArchivistApp(App[None]):
         self.call_from_thread(setattr, self.main.query_one(StatusBar), "adapter", session.adapter or "none")
         self.call_from_thread(self.notify, f"Answers now use {name} (swapped in {ms:.2f} ms, model not reloaded).",
                               title="Adapter switched")
+
+    # -- generations -----------------------------------------------------------------------------------------
+
+    def action_show_generations(self) -> None:
+        from archivist.index import generations
+        from archivist.tui.screens.generations import GenerationsScreen
+
+        if self.session is None:
+            self.notify("The index is still opening.", severity="warning")
+            return
+        paths = self.session.services.paths
+        self.push_screen(GenerationsScreen(generations.list_generations(paths), generations.disk_usage(paths),
+                                           self.session.services.settings.index.keep_generations))
 
     # -- profiles --------------------------------------------------------------------------------------------
 
