@@ -168,6 +168,26 @@ def test_a_team_format_survives_the_check_bullets_and_section_labels(services_fa
     jsonschema.validate(answer.to_json(), _schema())
 
 
+def test_extractive_quotes_never_just_repeat_a_title_or_heading(services_factory, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.set_title("Rotterdam Warehouse Pump Failure Report")
+    pdf.add_page()
+    for line in ("Rotterdam Warehouse Pump Failure Report", "", "Circulation pump CWP-2 failed on 14 April.",
+                 "Its bearings had seized after ten years in service."):
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(folder / "report.pdf"))
+    answer, _ = _ask(services_factory, folder, "unused", "Which pump failed at the Rotterdam warehouse?",
+                     extractive=True)
+    quotes = [s.text.strip("“”") for s in answer.sentences]
+    assert quotes and not any(q.startswith("Rotterdam Warehouse Pump Failure Report") for q in quotes), quotes
+    assert any("CWP-2" in q for q in quotes)  # the title names the document; it answers nothing
+
+
 def test_an_answer_that_opens_with_a_bullet_keeps_it(services_factory, docs: Path) -> None:
     reply = ("- The Zephyr backup service listens on port 7431 [1].\n"
              "- It writes snapshots to the vault every six hours [1].")

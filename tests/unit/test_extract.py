@@ -154,6 +154,27 @@ def test_pdf_line_numbers_count_lines_on_the_page(tmp_path: Path) -> None:
     assert budget_line == 3
 
 
+def test_pdf_running_headers_and_footers_are_blanked_and_line_numbers_kept(tmp_path: Path) -> None:
+    pages = [[f"Acme Corp - Confidential - Page {n} of 4", f"Body {n} says the pump {word} failed.",
+              f"Second row {n} of the body.", f"acme.example  {n}"]
+             for n, word in enumerate(["alpha", "bravo", "charlie", "delta"], start=1)]
+    doc = extract(make_pdf(tmp_path / "report.pdf", pages))
+
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "Confidential" not in text and "acme.example" not in text  # furniture, on every page
+    assert all(f"pump {w} failed" in text for w in ["alpha", "bravo", "charlie", "delta"])
+    third = block_with(doc, "charlie")
+    assert third.page == 3 and third.line_start + next(i for i, ln in enumerate(third.lines) if "charlie" in ln) == 2
+
+
+def test_pdf_lines_repeated_on_few_pages_or_in_short_documents_are_kept(tmp_path: Path) -> None:
+    short = [["Quarterly figures", f"Revenue was {n} million."] for n in (10, 12)]
+    assert "Quarterly figures" in block_with(extract(make_pdf(tmp_path / "short.pdf", short)), "12 million").text
+    pages = [[("Date Amount Balance" if n < 2 else f"Narrative page {n}"), f"Entry {n} was booked on time.",
+              "More text here.", "And a closing line."] for n in range(5)]
+    doc = extract(make_pdf(tmp_path / "ledger.pdf", pages))
+    assert sum("Date Amount Balance" in b.text for b in doc.blocks) == 2  # 2 of 5 pages: content, not furniture
+
 def test_pdf_title_comes_from_metadata_else_file_name(tmp_path: Path) -> None:
     titled = make_pdf(tmp_path / "q3.pdf", [["Numbers."]], title="Quarterly Review")
     untitled = make_pdf(tmp_path / "minutes-2024.pdf", [["Numbers."]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -217,7 +217,9 @@ class Answerer:
         qterms = terms(question)
         candidates: list[tuple[int, str]] = []
         for i, hit in enumerate(hits[:4]):
-            for sentence in split_sentences(unwrap(hit.chunk.text)):
+            labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
+            for raw in split_sentences(unwrap(hit.chunk.text)):
+                sentence = _without_label(raw, labels)
                 if len(terms(sentence)) >= 2:
                     candidates.append((i, sentence))
         embedder = self.retriever.embedder
@@ -243,3 +245,14 @@ class Answerer:
         timings["extract_ms"] = (time.perf_counter() - t) * 1000
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)
+
+
+def _without_label(sentence: str, labels: Sequence[str]) -> str:
+    """``sentence`` without a leading title or heading (a PDF line joined to the text below it): the title
+    says what the document is about, not what it says, so it is never quoted as an answer."""
+    for label in labels:
+        words = label.split()
+        head = sentence.split()
+        if [w.casefold() for w in head[:len(words)]] == [w.casefold() for w in words]:
+            return " ".join(head[len(words):]).lstrip(":.- ")
+    return sentence

@@ -1,7 +1,14 @@
-"""PDF: text per page with pypdfium2 (measured ~19x faster than pypdf here: benchmarks/RESULTS.md)."""
+"""PDF: text per page with pypdfium2 (measured ~19x faster than pypdf here: benchmarks/RESULTS.md).
+
+Running headers and footers (a line at the top or bottom of most pages, page numbers aside: ``Company -
+Confidential - Page 3 of 9``) are page furniture, not content: they are blanked (line numbers stay) so they
+are neither quoted as an answer nor matched as if each page said them.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 from archivist.errors import ExtractionError
@@ -11,7 +18,8 @@ from archivist.ingest.base import Block, Document
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-1"
+    version = "pdfium-2"
+    """2: running headers and footers blanked (``furniture``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -42,7 +50,50 @@ class PdfExtractor:
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
+            blocks = blank_furniture(blocks)
             title = (pdf.get_metadata_dict().get("Title") or "").strip()
             return Document(path, self.kind, blocks, title=title or path.stem, pages=len(pdf))
         finally:
             pdf.close()
+
+
+EDGE_LINES = 3
+"""How many non-empty lines at the top and at the bottom of a page may be a running header or footer."""
+MIN_PAGES = 3
+"""Shorter documents keep every line: two pages agreeing says little."""
+MAX_FURNITURE_CHARS = 120
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers abstracted (``Page 3 of 9`` and ``Page 4 of 9`` match), spaces folded."""
+    return _DIGITS.sub("#", " ".join(line.split()).lower())
+
+
+def furniture(pages: list[tuple[str, ...]]) -> set[str]:
+    """Shapes of the lines that head or foot at least 60% of ``pages`` (and three of them at least)."""
+    if len(pages) < MIN_PAGES:
+        return set()
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        filled = [ln for ln in lines if ln.strip()]
+        edges = filled[:EDGE_LINES] + filled[-EDGE_LINES:]
+        seen.update({_shape(ln) for ln in edges if len(ln.strip()) <= MAX_FURNITURE_CHARS})
+    need = max(MIN_PAGES, -(-len(pages) * 3 // 5))  # on 60% of the pages at least
+    return {shape for shape, n in seen.items() if n >= need and shape.strip("# ")}
+
+
+def blank_furniture(blocks: list[Block]) -> list[Block]:
+    """``blocks`` (one per page) with running header and footer lines emptied; a page left empty is dropped."""
+    shapes = furniture([b.lines for b in blocks])
+    if not shapes:
+        return blocks
+    out = []
+    for b in blocks:
+        filled = [i for i, ln in enumerate(b.lines) if ln.strip()]
+        edges = set(filled[:EDGE_LINES] + filled[-EDGE_LINES:])
+        lines = tuple("" if i in edges and _shape(ln) in shapes else ln for i, ln in enumerate(b.lines))
+        if any(ln.strip() for ln in lines):
+            out.append(Block(lines, page=b.page, line_start=b.line_start, heading=b.heading))
+    return out
