@@ -92,3 +92,28 @@ def test_daemon_start_status_freshness_one_writer_stop(sandbox: Sandbox) -> None
     for secret in ("lemurbasalt", "Pelican", "pelican-memo", "scan-0042", "quokkafrost", "marmotglaze", "Zephyr",
                    "zephyr-runbook", "retention", "status.html", "Heron", str(sandbox.docs)):
         assert secret not in log, f"{secret!r} is in the daemon log {located['log']}"
+
+
+def test_the_daemon_builds_the_next_generation_when_the_settings_are_edited(sandbox: Sandbox) -> None:
+    make_corpus(sandbox.docs)
+    assert sandbox.run("add", str(sandbox.docs)).returncode == 0
+    assert sandbox.run("index").returncode == 0
+    started = sandbox.run("watch", "--daemon")
+    assert started.returncode == 0, started.stderr
+    pid = int(re.search(r"pid (\d+)", started.stdout).group(1))  # type: ignore[union-attr]
+    sandbox.daemon_pids = [pid]  # type: ignore[attr-defined]
+
+    located = dict(line.split(None, 1) for line in sandbox.run("locate").stdout.splitlines())
+    config = Path(located["config"].strip())
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[chunk]\nmax_tokens = 120\n")  # no restart: the running daemon reads it
+
+    def generations() -> dict:
+        return json.loads(sandbox.run("index", "generations", "--json").stdout)
+
+    assert wait_until(lambda: any(g["id"] == 2 and g["status"] == "ready" for g in generations()["generations"])), \
+        generations()
+    assert generations()["current"] == 1  # built beside the current one, not switched to
+    assert "chunk 120" in next(g["built_from"] for g in generations()["generations"] if g["id"] == 2)
+    assert "settings changed: reloaded" in Path(located["log"].strip()).read_text()
+    assert sandbox.run("watch", "--stop").returncode == 0
