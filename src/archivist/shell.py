@@ -269,6 +269,7 @@ def eval_compare(a: Path, b: Path, *, tolerance: float) -> int:
 
 def status_json(services: Services) -> dict:
     from archivist.index.generations import generation_of
+    from archivist.index.rules import left_out
     from archivist.watch.daemon import daemon_state
 
     store = services.store
@@ -280,7 +281,7 @@ def status_json(services: Services) -> dict:
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
         "counts": store.counts(),
         "problems": [{"path": str(p), "status": s, "reason": r} for p, s, r in store.problems()],
-        "denied": [{"path": str(p), "pattern": pat} for p, pat in store.denied_files()],
+        "denied": [{"path": str(p), "pattern": pat} for p, pat in left_out(store)],
     }
 
 

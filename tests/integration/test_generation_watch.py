@@ -5,6 +5,8 @@ user would see (a generation's state, a keyword found through a second connectio
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import PASSPHRASE, wait_until
@@ -25,6 +27,29 @@ def _finds(db: Path, word: str) -> bool:
         store.close()
 
 
+@contextmanager
+def _watching(services) -> Iterator[list[BaseException]]:  # noqa: ANN001
+    """Run the watcher on a thread for the ``with`` body; yields the list its failures land in (checked at
+    the end too: the watcher must stop cleanly)."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def watch() -> None:
+        try:
+            run_watch(services, role="archivist watch", stop=stop)
+        except BaseException as exc:  # surfaced by the caller's assertions
+            failures.append(exc)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        yield failures
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive() and not failures, failures
+
+
 def test_the_watcher_builds_the_next_generation_keeps_both_fresh_and_follows_a_promotion(
         services_factory, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
@@ -38,18 +63,7 @@ def test_the_watcher_builds_the_next_generation_keeps_both_fresh_and_follows_a_p
                                                   watch=WatchSettings(debounce_seconds=0.2)))
     paths = Paths.resolve()
     candidate = paths.generations_dir / "2.db"
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def watch() -> None:
-        try:
-            run_watch(services, role="archivist watch", stop=stop)
-        except BaseException as exc:  # surfaced by the assertions below
-            failures.append(exc)
-
-    thread = threading.Thread(target=watch)
-    thread.start()
-    try:
+    with _watching(services) as failures:
         assert wait_until(lambda: any(g.id == 2 and g.status == READY for g in generations.load(paths).generations)
                           or bool(failures)), "the candidate was never built"
         assert not failures, failures
@@ -63,10 +77,6 @@ def test_the_watcher_builds_the_next_generation_keeps_both_fresh_and_follows_a_p
         (docs / "later.txt").write_text("Kestrel relay restarts at midnight.\n")
         assert wait_until(lambda: _finds(candidate, "kestrel"))
         assert not _finds(paths.database, "kestrel")  # the retired generation is kept as it was
-    finally:
-        stop.set()
-        thread.join(60)
-    assert not thread.is_alive() and not failures, failures
 
 
 def test_an_edit_of_the_settings_reaches_a_running_watcher_without_a_restart(services_factory, tmp_path: Path) -> None:
@@ -81,18 +91,7 @@ def test_an_edit_of_the_settings_reaches_a_running_watcher_without_a_restart(ser
     services = services_factory(settings=Settings.load(paths.config_file))
     services.store.add_folder(docs)
     services.indexer().index_all()
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def watch() -> None:
-        try:
-            run_watch(services, role="archivist watch", stop=stop)
-        except BaseException as exc:  # surfaced by the assertions below
-            failures.append(exc)
-
-    thread = threading.Thread(target=watch)
-    thread.start()
-    try:
+    with _watching(services) as failures:
         paths.config_file.write_text("[watch\ndebounce_seconds = ")  # half-saved: invalid, the watcher goes on
         (docs / "first.txt").write_text("Osprey gateway listens on port 9100.\n")
         assert wait_until(lambda: _finds(paths.database, "osprey") or bool(failures)), "the watcher stopped"
@@ -111,7 +110,3 @@ def test_an_edit_of_the_settings_reaches_a_running_watcher_without_a_restart(ser
         candidate = paths.generations_dir / "2.db"
         assert wait_until(lambda: _finds(paths.database, "kestrel") and _finds(candidate, "kestrel")), \
             "the new folder is not watched"
-    finally:
-        stop.set()
-        thread.join(60)
-    assert not thread.is_alive() and not failures, failures

@@ -50,7 +50,8 @@ def test_feedback_is_not_readable_at_rest_and_the_file_is_private(tmp_path: Path
 
 def test_ratings_kept_inside_an_older_index_move_to_the_state_file(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "index.db", PASSPHRASE)
-    store.add_feedback("Old question?", json.dumps({"answer": "old"}), "good", None)
+    store._conn.execute("INSERT INTO feedback(question, answer_json, rating) VALUES (?, ?, ?)",  # noqa: SLF001
+                        ("Old question?", json.dumps({"answer": "old"}), "good"))  # as an older version kept it
     state = StateStore.open(tmp_path / "state.db", PASSPHRASE)
     assert state.import_feedback(store) == 1
     assert state.import_feedback(store) == 0  # moved once, not copied on every start

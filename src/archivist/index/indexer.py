@@ -18,7 +18,7 @@ import numpy as np
 from archivist.embed.base import Embedder
 from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
 from archivist.hashing import sha256_file
-from archivist.index.rules import denied, denied_dir, excluded
+from archivist.index.rules import denied, denied_dir, excluded, record_left_out
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import extract, extractor_for
 from archivist.ingest.chunk import chunk_document
@@ -148,7 +148,7 @@ class Indexer:
             else:
                 on_disk.append(path)
         present = set(on_disk)
-        self.store.set_denied(folder, report.denied)
+        record_left_out(self.store, folder, report.denied)
         # So far ``problems`` only holds folders the walk could not list: their files are not gone, keep them.
         unlisted = [where for where, _ in report.problems]
         vanished = {p: row for p, row in known.items()

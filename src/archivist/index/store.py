@@ -16,19 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from archivist.errors import AccessDenied, DiskFull, StoreError
+from archivist.index import rules
 from archivist.index.migrations import LATEST, MIGRATIONS
 from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
 from archivist.index.sqlcipher import connect as _connect
 
 VECTOR_BYTES = 384 * 4
 
-
-DENIED_KEPT = 200
-"""How many left-out files of one folder ``status`` can list (the rest are counted)."""
-
-
-def _denied_key(folder: Folder) -> str:
-    return f"denied.{folder.id}"
 
 
 class Store:
@@ -327,26 +321,8 @@ class Store:
             for file_id in ids:
                 self._delete_file_rows(file_id)
             self._conn.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
-            self._conn.execute("DELETE FROM meta WHERE key = ?", (_denied_key(folder),))
+            rules.record_left_out(self, folder, [])
         return len(ids)
-
-    def set_denied(self, folder: Folder, left_out: Sequence[tuple[Path, str]]) -> None:
-        """Record the files of ``folder`` the deny list left out at its last scan (``status`` lists them)."""
-        if left_out:
-            self.set_meta(_denied_key(folder), json.dumps([[str(p), pat] for p, pat in left_out[:DENIED_KEPT]]
-                                                          + ([["", f"+{len(left_out) - DENIED_KEPT}"]]
-                                                             if len(left_out) > DENIED_KEPT else [])))
-        else:
-            self._conn.execute("DELETE FROM meta WHERE key = ?", (_denied_key(folder),))
-
-    def _denied_of(self, folder: Folder) -> list[tuple[Path, str]]:
-        raw = self.get_meta(_denied_key(folder))
-        return [(Path(p), pat) for p, pat in json.loads(raw)] if raw else []
-
-    def denied_files(self) -> list[tuple[Path, str]]:
-        """Files of this profile's folders the deny list left out (path, pattern); a last entry with an empty
-        path and ``+N`` counts those beyond the first ``DENIED_KEPT`` of a folder."""
-        return [entry for f in self.folders() for entry in self._denied_of(f)]
 
     def folders_under(self, path: Path) -> list[Folder]:
         """Added folders that are ``path``, inside it, or contain it, whoever may read them."""
@@ -368,11 +344,7 @@ class Store:
         texts: list[str] = []
         zero = np.zeros(VECTOR_BYTES // 4, dtype=np.float32).tobytes()
         with self.transaction():
-            for folder in self._all_folders():  # the deny list's record of left-out files names paths too
-                left_out = self._denied_of(folder)
-                kept = [(p, pat) for p, pat in left_out if not (p == path or path in p.parents)]
-                if len(kept) != len(left_out):
-                    self.set_denied(folder, kept)
+            rules.forget_left_out(self, self._all_folders(), path)  # that record names paths too
             for file_id, _ in files:
                 for cid, text in list(c.execute("SELECT id, text FROM chunks WHERE file_id = ?", (file_id,))):
                     ids.append(cid)
@@ -506,18 +478,6 @@ class Store:
         return {r[0]: FolderStats(r[1] or 0, r[5] or 0, r[2] or 0, r[3] or 0, r[4]) for r in rows}
 
     # -- feedback --------------------------------------------------------------------------------------------
-
-    def add_feedback(self, question: str, answer_json: str, rating: str, correction: str | None = None) -> int:
-        """Store a rating (``good`` or ``bad``) of an answer; returns its id.
-
-        Raises:
-            ValueError: ``rating`` is neither ``good`` nor ``bad``.
-        """
-        if rating not in ("good", "bad"):
-            raise ValueError(f"rating must be 'good' or 'bad', not {rating!r}")
-        cur = self._conn.execute("INSERT INTO feedback(question, answer_json, rating, correction) VALUES (?,?,?,?)",
-                                 (question, answer_json, rating, correction))
-        return cur.lastrowid
 
     def feedback(self) -> list[FeedbackRow]:
         """Every stored rating, oldest first."""
