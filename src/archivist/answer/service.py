@@ -21,6 +21,7 @@ from archivist.answer.grounding import (
     unwrap,
 )
 from archivist.answer.prompt import build_prompt
+from archivist.embed.base import Embedder
 from archivist.ingest.chunk import content_hash
 from archivist.retrieve.hybrid import Hit, Retriever
 from archivist.retrieve.scope import parse_scope
@@ -214,20 +215,10 @@ class Answerer:
         """The best supporting sentences, quoted verbatim from the passages; no model call. ``item``
         (``"\n- "``) lays each quote out as a list item, as the model's unsupported answer was."""
         t = time.perf_counter()
-        qterms = terms(question)
-        candidates: list[tuple[int, str]] = []
-        for i, hit in enumerate(hits[:4]):
-            labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
-            for raw in split_sentences(unwrap(hit.chunk.text)):
-                sentence = _without_label(raw, labels)
-                if len(terms(sentence)) >= 2:
-                    candidates.append((i, sentence))
-        embedder = self.retriever.embedder
+        candidates = quote_candidates(hits)
         chosen: list[tuple[float, int, str]] = []
         if candidates:
-            qvec = embedder.embed_batch([question])[0]
-            svec = embedder.embed_batch([c[1] for c in candidates])
-            scores = 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array([coverage(qterms, c[1]) for c in candidates])
+            scores = quote_scores(question, candidates, self.retriever.embedder)
             order = np.argsort(-scores)
             seen: set[str] = set()
             for j in order[: max_sentences * 3]:
@@ -245,6 +236,31 @@ class Answerer:
         timings["extract_ms"] = (time.perf_counter() - t) * 1000
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)
+
+
+QUOTE_PASSAGES = 4
+"""Extractive answers quote from the first passages only (the best ones after the re-rank)."""
+
+
+def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
+    """(passage index, sentence) of every quotable sentence of the first ``QUOTE_PASSAGES`` passages."""
+    out: list[tuple[int, str]] = []
+    for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
+        labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
+        for raw in split_sentences(unwrap(hit.chunk.text)):
+            sentence = _without_label(raw, labels)
+            if len(terms(sentence)) >= 2:
+                out.append((i, sentence))
+    return out
+
+
+def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder: Embedder) -> np.ndarray:
+    """How well each candidate sentence answers ``question``: ½ cosine + ½ share of the question's words
+    (benchmarks/bench_quotes.py compares other mixes)."""
+    qvec = embedder.embed_batch([question])[0]
+    svec = embedder.embed_batch([sentence for _, sentence in candidates])
+    qterms = terms(question)
+    return 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array([coverage(qterms, s) for _, s in candidates])
 
 
 def _without_label(sentence: str, labels: Sequence[str]) -> str:
