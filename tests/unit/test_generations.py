@@ -108,6 +108,25 @@ def test_changing_chunk_size_builds_a_second_generation_while_search_serves_the_
         second.close()
 
 
+def test_a_new_extractor_builds_the_next_generation_and_leaves_the_current_one_as_it_was(
+        services_factory, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist.ingest.text import MarkdownExtractor
+
+    first = services_factory()
+    first.store.add_folder(docs)
+    first.indexer().index_all()  # generation 1, read by the markdown extractor of today
+    before = {c.id: c.text for c in first.store.chunks(first.store.chunk_ids_of_files(
+        [f.id for f in first.store.files()])).values()}
+    monkeypatch.setattr(MarkdownExtractor, "version", "2")  # an upgrade of one format's extractor
+    upgraded = services_factory()
+    report = upgraded.indexer().index_all()
+    assert report.updated == 0 and report.unchanged == 2  # generation 1 is not re-read in place
+    assert {c.id: c.text for c in upgraded.store.chunks(list(before)).values()} == before
+    found = plan(upgraded)
+    assert found.candidate is not None and found.changes == ["extractors.markdown 1 -> 2"]
+    (docs / "ops.md").write_text("# Operations\n\nBackups are kept for 40 days in the vault.\n")
+    assert upgraded.indexer().index_all().updated == 1  # an edited file is read again (by the code there is)
+
 def test_index_command_builds_the_candidate_and_keeps_json_unchanged(run, docs: Path) -> None:
     run("add", str(docs))
     first = run("index", "--json")

@@ -59,10 +59,20 @@ class Indexer:
     """Indexes folders into a ``Store``; the embedder is built only when something needs embedding."""
 
     def __init__(self, store: Store, embedder: Callable[[], Embedder], settings: Settings) -> None:
+        from archivist.index import fingerprint
+
         self.store = store
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self.settings = settings
+        recorded = (fingerprint.read(store) or {}).get("extractors", {})
+        self._built_with = {f"{kind}-{version}" for kind, version in recorded.items()}
+        """Extractor versions this generation was built with: an unchanged file read by one of them is kept as
+        it is, even when a newer extractor exists (the newer one builds the next generation instead)."""
+
+    def _fits(self, read_with: str | None, version: str | None) -> bool:
+        """Whether a file read by ``read_with`` belongs in this generation without being read again."""
+        return read_with == version or (read_with is not None and read_with in self._built_with)
 
     @property
     def embedder(self) -> Embedder:
@@ -225,7 +235,8 @@ class Indexer:
             return  # gone since the listing: the deletion is handled with the vanished rows
         extractor = extractor_for(path)
         version = f"{extractor.kind}-{extractor.version}" if extractor else None
-        if row is not None and row.size == st.st_size and row.mtime == st.st_mtime and row.extractor == version:
+        if row is not None and row.size == st.st_size and row.mtime == st.st_mtime \
+                and self._fits(row.extractor, version):
             report.unchanged += 1
             self._count_status(row.status, report, row, count=False)
             return
@@ -237,11 +248,11 @@ class Indexer:
             self._record(folder, path, st, None, "failed", f"{path.name}: could not be read ({exc.strerror}).",
                          version, report, row)
             return
-        if row is not None and row.sha256 == sha and row.extractor == version:
+        if row is not None and row.sha256 == sha and self._fits(row.extractor, version):
             self.store.touch_file(row.id, st.st_size, st.st_mtime)
             report.unchanged += 1
             return
-        if row is None and sha in by_sha and by_sha[sha].extractor == version:
+        if row is None and sha in by_sha and self._fits(by_sha[sha].extractor, version):
             old = by_sha.pop(sha)
             vanished.pop(old.path, None)
             self.store.move_file(old.id, path, folder.id, st.st_size, st.st_mtime)
