@@ -12,6 +12,7 @@ from rich.markup import escape
 from archivist.answer.service import Answer
 from archivist.errors import FolderNotFound
 from archivist.index.indexer import IndexReport
+from archivist.index.rows import Folder
 from archivist.retrieve.hybrid import SearchResult
 from archivist.services import Services
 
@@ -44,24 +45,19 @@ def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[Ind
     """Index every folder with a progress bar on stderr; a missing folder is reported, the others go on."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    indexer = services.indexer()
-    report = IndexReport()
-    missing: list[Path] = []
+    tasks: dict[Path, Any] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=quiet, transient=True) as bar:
-        for folder in services.store.folders():
-            task = bar.add_task(f"Indexing {folder.path.name}", total=None, current="")
+        def progress(folder: Folder, done: int, total: int, path: Path | None) -> None:
+            if folder.path not in tasks:
+                tasks[folder.path] = bar.add_task(f"Indexing {folder.path.name}", total=None, current="")
+            bar.update(tasks[folder.path], completed=done, total=total, current=path.name if path else "")
 
-            def progress(done: int, total: int, path: Path | None, task: Any = task) -> None:
-                bar.update(task, completed=done, total=total, current=path.name if path else "")
-
-            try:
-                report.merge(indexer.index_folder(folder, progress))
-            except FolderNotFound as exc:
-                missing.append(folder.path)
-                if not quiet:
-                    err.print(f"[yellow]{escape(str(exc))}[/]")
-    return report, missing
+        run = services.indexer().index_folders(progress)
+    if not quiet:
+        for path in run.missing:
+            err.print(f"[yellow]Folder {escape(str(path))} does not exist any more.[/]")
+    return run.report, run.missing
 
 
 def print_index_report(report: IndexReport, missing: list[Path]) -> None:

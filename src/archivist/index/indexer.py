@@ -9,6 +9,7 @@ chunk whose content hash is already in the index, and written in one transaction
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,21 @@ from archivist.watch.filters import is_temporary
 
 Progress = Callable[[int, int, Path | None], None]
 """progress(done, total, current_path)"""
+FolderProgress = Callable[[Folder, int, int, Path | None], None]
+"""progress(folder, done, total, current_path)"""
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+@dataclass
+class FoldersRun:
+    """What ``Indexer.index_folders`` did: the merged report, the folders found missing, whether it stopped."""
+
+    report: IndexReport
+    missing: list[Path]
+    stopped: bool
 
 
 @dataclass
@@ -137,6 +153,26 @@ class Indexer:
         for folder in self.store.folders():
             report.merge(self.index_folder(folder, progress))
         return report
+
+    def index_folders(self, progress: FolderProgress | None = None,
+                      stop: threading.Event | None = None) -> FoldersRun:
+        """Bring every folder of the store up to date. A missing folder is noted (its index is kept) and the
+        others go on; ``stop``, checked between files, ends the run early (each finished file is kept)."""
+        report, missing = IndexReport(), []
+        for folder in self.store.folders():
+            def step(done: int, total: int, path: Path | None, folder: Folder = folder) -> None:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
+                if progress is not None:
+                    progress(folder, done, total, path)
+
+            try:
+                report.merge(self.index_folder(folder, step))
+            except FolderNotFound:
+                missing.append(folder.path)
+            except _Stopped:
+                return FoldersRun(report, missing, True)
+        return FoldersRun(report, missing, False)
 
     def index_folder(self, folder: Folder, progress: Progress | None = None) -> IndexReport:
         """Bring one folder up to date: new, changed, renamed and deleted files.

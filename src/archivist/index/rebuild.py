@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archivist.errors import FolderNotFound
 from archivist.index import fingerprint, generations
 from archivist.index.generations import BUILDING, READY, RETIRED, Generation
 from archivist.index.indexer import Indexer, IndexReport, Progress
@@ -139,10 +138,6 @@ def sync_candidates(services: Services) -> list[Generation]:
 
 # -- building --------------------------------------------------------------------------------------------------
 
-class _Stopped(Exception):
-    """Raised from the progress callback to stop a build between two files (each file is one transaction)."""
-
-
 @dataclass
 class BuildResult:
     generation: Generation
@@ -172,27 +167,12 @@ def build(services: Services, candidate: Generation, wanted: dict[str, Any], *,
             recorded = wanted
         sync_folders(_all_folders(services), store)
         indexer = Indexer(store, services.embedder, fingerprint.settings_for(services.settings, recorded))
-        report, missing = IndexReport(), []
-        stopped = False
-        for folder in store.folders():
-            def step(done: int, total: int, path: Path | None, folder: Folder = folder) -> None:
-                if stop is not None and stop.is_set():
-                    raise _Stopped
-                if progress is not None:
-                    progress(folder, done, total, path)
-
-            try:
-                report.merge(indexer.index_folder(folder, step))
-            except FolderNotFound:
-                missing.append(folder.path)
-            except _Stopped:
-                stopped = True
-                break
+        run = indexer.index_folders(progress, stop)
     finally:
         store.close()
-    if not stopped and not missing and generations.load(paths).get(candidate.id).status == BUILDING:
+    if not run.stopped and not run.missing and generations.load(paths).get(candidate.id).status == BUILDING:
         candidate = generations.set_status(paths, candidate.id, READY)
-    return BuildResult(candidate, report, missing, stopped)
+    return BuildResult(candidate, run.report, run.missing, run.stopped)
 
 
 # -- the watch daemon ------------------------------------------------------------------------------------------

@@ -29,10 +29,6 @@ from archivist.tui.render import citations_from_hits
 WRITER_ROLE = "archivist tui"
 
 
-class _Stop(Exception):  # noqa: N818 - a signal, not an error
-    """Raised from the progress callback to stop indexing between two files."""
-
-
 @dataclass
 class FolderView:
     """One added folder as the sources pane shows it."""
@@ -238,8 +234,6 @@ class Session:
         Raises:
             IndexBusy: another writer (typically the watch daemon) holds the lock; nothing was done.
         """
-        report = IndexReport()
-        missing: list[Path] = []
         paths, settings = self.services.paths, self.services.settings
         lock = WriterLock(paths.writer_lock)
         lock.acquire(WRITER_ROLE)
@@ -249,23 +243,13 @@ class Session:
             try:
                 # The generation that answers, cut the way it was built (archivist.index.fingerprint).
                 indexer = Indexer(store, self._embedder, settings_for(settings, read_fingerprint(store)))
-                for folder in store.folders():
-                    def step(done: int, total: int, current: Path | None, root: Path = folder.path) -> None:
-                        if cancel is not None and cancel.is_set():
-                            raise _Stop
-                        if progress is not None:
-                            progress(root, done, total, current)
-                    try:
-                        report.merge(indexer.index_folder(folder, step))
-                    except FolderNotFound:
-                        missing.append(folder.path)
-                    except _Stop:
-                        break
+                run = indexer.index_folders(
+                    None if progress is None else lambda folder, *step: progress(folder.path, *step), cancel)
             finally:
                 store.close()
         finally:
             lock.release()
-        return report, missing
+        return run.report, run.missing
 
     def close(self, wait: float = 10.0) -> None:
         """Close the index once the answer being generated (if any) has stopped, waiting up to ``wait`` s."""
