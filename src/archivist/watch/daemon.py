@@ -85,7 +85,8 @@ def reload_settings(services: Services) -> bool:
     try:
         settings = Settings.load(services.paths.config_file)
     except ConfigError as exc:
-        log.warning("the settings changed but are invalid, the watcher keeps the previous ones: %s", exc)
+        log.warning("config.toml changed but is invalid, the watcher keeps the previous settings: %s "
+                    "Fix the file and save it again; the watcher reads it at once.", exc)
         return False
     services.reload_settings(settings)
     log.info("settings changed: reloaded")
