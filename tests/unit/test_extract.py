@@ -635,6 +635,34 @@ def test_binary_without_nul_bytes_is_still_skipped_as_binary(tmp_path: Path) -> 
     assert "blob.txt" in str(info.value) and "binary" in str(info.value)
 
 
+def test_nul_bytes_after_the_first_8_kb_make_the_file_binary(tmp_path: Path) -> None:
+    text = "Quarterly report, plain prose line.\n" * 600  # ~22 KB of clean UTF-8 first
+    path = tmp_path / "notes.txt"
+    path.write_bytes(text.encode() + b"\x00\x00\x01\x02payload\x00" + b"more words\n" * 10)
+
+    with pytest.raises(SkipFile) as info:
+        extract(path)
+
+    assert "notes.txt" in str(info.value) and "NUL" in str(info.value)
+    path.write_bytes(text.encode())  # control: the same text without the tail is read
+    assert "Quarterly report" in all_text(extract(path))
+
+
+def test_binary_after_the_first_8_kb_of_legacy_text_makes_the_file_binary(tmp_path: Path) -> None:
+    text = "Café crème brûlée, a naïve menu line for the canteen.\n" * 250  # ~14 KB of latin-1 (not UTF-8)
+    rng = random.Random(3)
+    tail = bytes(rng.randrange(1, 256) for _ in range(600))  # no NUL byte in it
+    path = tmp_path / "menu.txt"
+    path.write_bytes(text.encode("latin-1") + tail)
+
+    with pytest.raises(SkipFile) as info:
+        extract(path)
+
+    assert "menu.txt" in str(info.value) and "binary" in str(info.value)
+    path.write_bytes(text.encode("latin-1") + "Fin du menu.\x1a".encode("latin-1"))  # control: a DOS ^Z is fine
+    assert "Fin du menu" in all_text(extract(path))
+
+
 def test_latin1_text_is_decoded_correctly(tmp_path: Path) -> None:
     path = tmp_path / "menu.txt"
     path.write_bytes("Café crème brûlée".encode("latin-1"))

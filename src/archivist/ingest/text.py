@@ -6,15 +6,16 @@ import re
 from pathlib import Path
 
 from archivist.errors import SkipFile
-from archivist.ingest.base import Block, Document
+from archivist.ingest.base import Block, Document, read_bytes
 
 
 def decode(data: bytes, name: str) -> str:
     """Decode file bytes: UTF-8 first, then charset detection; binary content raises SkipFile."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # The whole file counts, not its first block: text followed by binary would otherwise be stored as text
+    # (NUL is valid UTF-8). ``in`` scans bytes at memory speed (under 1 ms for 20 MB).
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SkipFile(f"{name}: binary content (NUL bytes) in a text file.")
     try:
         return data.decode("utf-8")
@@ -35,15 +36,30 @@ def decode(data: bytes, name: str) -> str:
     near = [m for m in matches if m.chaos <= cleanest + 0.05]
     best = max(near, key=lambda m: (round(m.coherence, 2), "cp1252" in m.could_be_from_charset))
     text = str(best)
-    # Control characters other than whitespace mean the "text" is really binary.
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > 0.01 * min(len(text), 8192):
+    if _binary_window(text):
         raise SkipFile(f"{name}: binary content in a text file.")
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+"""Control characters other than whitespace (tab, newline, carriage return, form feed)."""
+CONTROL_WINDOW = 2048
+"""Characters judged together: small enough that a few hundred binary bytes after clean text stand out (500
+random bytes hold ~55 control characters), large enough that one stray character (a DOS end-of-file ^Z) does
+not; every window of a 20 MB text is checked in about 60 ms."""
+
+
+def _binary_window(text: str) -> bool:
+    """Whether any stretch of ``CONTROL_WINDOW`` characters is over 1% control characters (the "text" is
+    really binary there). Every stretch is looked at, the last one aligned to the end of the text, so binary
+    after clean text is caught however far in it starts, and a short last stretch is never judged alone."""
+    width = min(len(text), CONTROL_WINDOW)
+    starts = [*range(0, len(text) - width, CONTROL_WINDOW), len(text) - width]
+    return any(len(_CONTROL.findall(text, start, start + width)) > 0.01 * width for start in starts)
+
+
 def read_text(path: Path) -> str:
-    return decode(path.read_bytes(), path.name)
+    return decode(read_bytes(path), path.name)
 
 
 def _paragraph_blocks(lines: list[str], first_line: int, heading: tuple[str, ...]) -> list[Block]:
