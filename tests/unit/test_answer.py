@@ -188,6 +188,25 @@ def test_extractive_quotes_never_just_repeat_a_title_or_heading(services_factory
     assert any("CWP-2" in q for q in quotes)  # the title names the document; it answers nothing
 
 
+@pytest.mark.parametrize("heading", ["# Zephyr backup service runbook", "### Zephyr backup service runbook ###",
+                                     "Zephyr backup service runbook\n=============================",
+                                     "Zephyr backup service runbook\n---"],
+                         ids=["atx", "atx-closed", "setext-1", "setext-2"])
+def test_extractive_quotes_never_open_with_a_markdown_heading(services_factory, tmp_path: Path, heading: str) -> None:
+    folder = tmp_path / "runbooks"
+    folder.mkdir()
+    (folder / "zephyr.md").write_text(f"{heading}\nThe Zephyr backup service listens on port 7431 and writes "
+                                      "snapshots to the vault every six hours.\n")
+    answer, _ = _ask(services_factory, folder, "unused", "Which port does the Zephyr backup service listen on?",
+                     extractive=True)
+    quotes = [s.text.strip("“”") for s in answer.sentences]
+    assert any("7431" in q for q in quotes), quotes
+    assert not any(q.startswith(("#", "Zephyr backup service runbook")) or "===" in q or "---" in q
+                   for q in quotes), quotes
+    assert quotes[0].startswith("The Zephyr backup service listens on port 7431"), quotes
+    assert "Zephyr backup service runbook" in answer.citations[0].text  # the passage itself keeps its heading
+
+
 def test_an_answer_that_opens_with_a_bullet_keeps_it(services_factory, docs: Path) -> None:
     reply = ("- The Zephyr backup service listens on port 7431 [1].\n"
              "- It writes snapshots to the vault every six hours [1].")

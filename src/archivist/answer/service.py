@@ -247,11 +247,39 @@ def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
         labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
-        for raw in split_sentences(unwrap(hit.chunk.text)):
+        text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
+        for raw in split_sentences(unwrap(text)):
             sentence = _without_label(raw, labels)
             if len(terms(sentence)) >= 2:
                 out.append((i, sentence))
     return out
+
+
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t].*)?$")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+
+
+def without_headings(text: str) -> str:
+    """``text`` with its Markdown heading lines blanked: ``# Title`` (``#`` to ``######``) and a title line
+    over ``===`` or ``---``; fenced code is left as it is. A heading names a section, it answers nothing, and
+    joined to the line below it would open a quote ("# Zephyr backup service runbook The Zephyr backup service
+    listens..."). Blank lines keep the sentences apart; the heading stays in the passage and its heading trail.
+    Source code is not passed here: its ``# comment`` lines are prose worth quoting."""
+    lines = text.split("\n")
+    in_fence = False
+    for n, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif in_fence:
+            continue
+        elif _ATX_HEADING.match(line):
+            lines[n] = ""
+        elif _SETEXT_UNDERLINE.match(line):
+            if n and lines[n - 1].strip():
+                lines[n - 1] = ""
+            lines[n] = ""
+    return "\n".join(lines)
 
 
 def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder: Embedder) -> np.ndarray:
