@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from archivist.errors import ExtractionError, SkipFile
-from archivist.ingest import Block, Document, extract
+from archivist.ingest import Block, Document, base, extract
 
 # --------------------------------------------------------------------------------------------------------
 # Fixture builders
@@ -789,16 +789,16 @@ def test_file_deleted_after_listing_but_while_opening_fails_saying_it_disappeare
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     path = BUILDERS[kind](tmp_path / "racing")
-    real_read_bytes = Path.read_bytes
+    real_open = base._open_nofollow
     deleted: list[Path] = []
 
-    def delete_then_read(self: Path) -> bytes:
-        if self == path:
-            self.unlink()
-            deleted.append(self)
-        return real_read_bytes(self)
+    def delete_then_open(target: Path) -> int:
+        if target == path:
+            target.unlink()
+            deleted.append(target)
+        return real_open(target)
 
-    monkeypatch.setattr(Path, "read_bytes", delete_then_read)
+    monkeypatch.setattr(base, "_open_nofollow", delete_then_open)
 
     with pytest.raises(ExtractionError) as info:
         extract(path)
@@ -814,14 +814,14 @@ def test_unreadable_file_fails_with_permission_denied(
 ) -> None:
     # Simulated so the test also bites when the suite runs as root (root ignores chmod 000).
     path = BUILDERS[kind](tmp_path / "private")
-    real_read_bytes = Path.read_bytes
+    real_open = base._open_nofollow
 
-    def denied(self: Path) -> bytes:
-        if self == path:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def denied(target: Path) -> int:
+        if target == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(target))
+        return real_open(target)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(base, "_open_nofollow", denied)
 
     with pytest.raises(ExtractionError) as info:
         extract(path)

@@ -9,6 +9,7 @@ chunk whose content hash is already in the index, and written in one transaction
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreErr
 from archivist.hashing import sha256_file
 from archivist.index.rules import denied, denied_dir, excluded, record_left_out
 from archivist.index.store import FileRow, Folder, NewChunk, Store
-from archivist.ingest import extract, extractor_for
+from archivist.ingest import Document, extractor_for
 from archivist.ingest.chunk import chunk_document
 from archivist.settings import Settings
 from archivist.watch.filters import is_temporary
@@ -71,6 +72,29 @@ class IndexReport:
         self.denied += other.denied
 
 
+def linked(root: Path, path: Path) -> bool:
+    """Whether ``path`` or a folder between ``root`` and it is a symbolic link (``root`` itself aside: folders
+    are stored resolved when they are added)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return True  # not under the folder at all: treat as foreign
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
+def regular_file(path: Path) -> bool:
+    """``path`` is a regular file itself (``Path.is_file`` follows a link to one)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 class Indexer:
     """Indexes folders into a ``Store``; the embedder is built only when something needs embedding."""
 
@@ -85,6 +109,20 @@ class Indexer:
         self._built_with = {f"{kind}-{version}" for kind, version in recorded.items()}
         """Extractor versions this generation was built with: an unchanged file read by one of them is kept as
         it is, even when a newer extractor exists (the newer one builds the next generation instead)."""
+        self._sandbox = None
+
+    def read(self, path: Path) -> Document:
+        """Extract ``path`` in the process's extraction sandbox: a child process under the memory limit and
+        time budget of the settings, so a hostile or broken file fails alone instead of stopping the run.
+
+        Raises:
+            SkipFile, ExtractionError: with the reason (and what to do) that the file is recorded with.
+        """
+        from archivist.ingest.isolate import shared_sandbox
+
+        if self._sandbox is None:
+            self._sandbox = shared_sandbox(self.settings.index.read_budget())
+        return self._sandbox.extract(path, max_bytes=int(self.settings.index.max_file_mb * 1e6))
 
     def _fits(self, read_with: str | None, version: str | None) -> bool:
         """Whether a file read by ``read_with`` belongs in this generation without being read again."""
@@ -219,7 +257,10 @@ class Indexer:
         if folder is None:
             return report
         row = self.store.file_by_path(path)
-        if not path.is_file():
+        # Never through a symbolic link (the file itself or a folder between the watched folder and it): a link
+        # to another team's folder, to ~/.ssh or to any file outside every folder must not bring it in. A full
+        # index skips links the same way (``walk``); a link replacing an indexed file drops it.
+        if linked(folder.path, path) or not regular_file(path):
             if row is not None:
                 self.store.delete_file(row.id)
                 report.removed += 1
@@ -232,6 +273,9 @@ class Indexer:
         if extractor_for(path) is None or not self.wanted(folder.path, path):
             report.unsupported += 1
             return report
+        real = Path(os.path.realpath(path))
+        if real != path and denied(real, self.settings.index.deny, self.settings.index.allow_sensitive):
+            return report  # the deny list holds for where the file really is, too (a folder above it linked)
         # A file that appears with the content of an indexed file whose path is gone was moved or renamed.
         by_sha: dict[str, FileRow] = {}
         vanished: dict[Path, FileRow] = {}
@@ -266,9 +310,11 @@ class Indexer:
     def _index_path(self, folder: Folder, path: Path, row: FileRow | None, by_sha: dict[str, FileRow],
                     vanished: dict[Path, FileRow], report: IndexReport) -> None:
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             return  # gone since the listing: the deletion is handled with the vanished rows
+        if not stat.S_ISREG(st.st_mode):
+            return  # replaced by a link (or a folder) since the listing: never followed
         extractor = extractor_for(path)
         version = f"{extractor.kind}-{extractor.version}" if extractor else None
         if row is not None and row.size == st.st_size and row.mtime == st.st_mtime \
@@ -294,9 +340,8 @@ class Indexer:
             self.store.move_file(old.id, path, folder.id, st.st_size, st.st_mtime)
             report.moved += 1
             return
-        max_bytes = int(self.settings.index.max_file_mb * 1e6)
         try:
-            doc = extract(path, max_bytes=max_bytes)
+            doc = self.read(path)
         except SkipFile as exc:
             self._record(folder, path, st, sha, "skipped", str(exc), version, report, row)
             return

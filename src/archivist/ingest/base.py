@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from archivist.errors import ExtractionError, SkipFile
+
+if TYPE_CHECKING:
+    from archivist.ingest.archive import ZipLimits
 
 
 @dataclass(frozen=True)
@@ -92,18 +97,47 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
-def extract(path: Path, *, max_bytes: int | None = None) -> Document:
-    """Extract ``path`` with the extractor for its format.
+def _open_nofollow(path: Path) -> int:
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, refusing a symbolic link in its last component (``O_NOFOLLOW``): a link swapped in
+    after the indexer checked the path must not be read through.
 
     Raises:
-        SkipFile: unsupported, empty, too large, or binary content.
+        SkipFile: ``path`` is a symbolic link.
+        OSError: it cannot be read.
+    """
+    try:
+        fd = _open_nofollow(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SkipFile(f"{path.name}: is a symbolic link; links are never followed.",
+                           hint="Add the folder it points to instead, if it should be indexed.") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def extract(path: Path, *, max_bytes: int | None = None, limits: ZipLimits | None = None) -> Document:
+    """Extract ``path`` with the extractor for its format (zip-based formats under ``limits``).
+
+    Raises:
+        SkipFile: unsupported, empty, too large, a symbolic link, over a zip limit, or binary content.
         ExtractionError: the file exists but could not be read (permission, vanished, corrupt).
     """
     ex = extractor_for(path)
     if ex is None:
         raise SkipFile(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}.")
     try:
-        size = path.stat().st_size
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            raise SkipFile(f"{path.name}: is a symbolic link; links are never followed.",
+                           hint="Add the folder it points to instead, if it should be indexed.")
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            raise SkipFile(f"{path.name}: not a regular file (a pipe, socket or device); not read.")
+        size = st.st_size
         if size == 0:
             raise SkipFile(f"{path.name}: empty file (0 bytes).")
         if max_bytes is not None and size > max_bytes:
@@ -111,7 +145,7 @@ def extract(path: Path, *, max_bytes: int | None = None) -> Document:
                 f"{path.name}: {_size(size)} is above the {_size(max_bytes)} limit.",
                 hint="Raise index.max_file_mb in config.toml to index it.",
             )
-        doc = ex.extract(path)
+        doc = ex.extract(path, limits) if getattr(ex, "zipped", False) else ex.extract(path)
     except FileNotFoundError:
         raise ExtractionError(f"{path.name}: the file disappeared while it was being read.") from None
     except PermissionError:

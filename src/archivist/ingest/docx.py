@@ -7,15 +7,18 @@ import zipfile
 from pathlib import Path
 
 from archivist.errors import ExtractionError
-from archivist.ingest.base import Block, Document
+from archivist.ingest.archive import ZipLimits, check_zip
+from archivist.ingest.base import Block, Document, read_bytes
 
 
 class DocxExtractor:
     kind = "docx"
     suffixes = (".docx",)
     version = "1"
+    zipped = True
+    """Read under ``ZipLimits`` (``extract`` passes the configured ones)."""
 
-    def extract(self, path: Path) -> Document:
+    def extract(self, path: Path, limits: ZipLimits | None = None) -> Document:
         import docx
         from docx.table import Table
         from docx.text.paragraph import Paragraph
@@ -23,7 +26,9 @@ class DocxExtractor:
 
         # Read the bytes ourselves: given a path, python-docx turns a vanished or unreadable file (and any
         # non-zip) into its own PackageNotFoundError, so the user was never told "permission denied".
-        data = path.read_bytes()
+        data = read_bytes(path)
+        # The archive's sizes are checked before python-docx inflates anything (a zip bomb, an entity attack).
+        check_zip(io.BytesIO(data), path.name, limits or ZipLimits(), "DOCX").close()
         try:
             document = docx.Document(io.BytesIO(data))
         except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:

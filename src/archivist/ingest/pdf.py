@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from archivist.errors import ExtractionError
-from archivist.ingest.base import Block, Document
+from archivist.ingest.base import Block, Document, read_bytes
 
 
 class PdfExtractor:
@@ -25,7 +25,7 @@ class PdfExtractor:
         import pypdfium2 as pdfium
 
         # Open from bytes: the file may vanish or be rewritten while we read page by page.
-        data = path.read_bytes()
+        data = read_bytes(path)
         try:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:

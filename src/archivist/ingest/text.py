@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from archivist.errors import SkipFile
-from archivist.ingest.base import Block, Document
+from archivist.ingest.base import Block, Document, read_bytes
 
 
 def decode(data: bytes, name: str) -> str:
@@ -59,7 +59,7 @@ def _binary_window(text: str) -> bool:
 
 
 def read_text(path: Path) -> str:
-    return decode(path.read_bytes(), path.name)
+    return decode(read_bytes(path), path.name)
 
 
 def _paragraph_blocks(lines: list[str], first_line: int, heading: tuple[str, ...]) -> list[Block]:
