@@ -27,6 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archivist.offline import enforce_offline
+
+# Every benchmark imports this module first: the telemetry and hub switches are in force before numpy, torch or
+# ONNX Runtime load, in this process and every child it starts (README, Privacy model).
+enforce_offline()
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 WORK = BENCH_DIR / ".work"
@@ -70,13 +76,10 @@ def work_dir(quick: bool) -> Path:
 
 
 def use_home(name: str, quick: bool) -> Path:
-    """Point ``ARCHIVIST_HOME`` at ``.work/[quick/]home-<name>`` and set the offline switches.
+    """Point ``ARCHIVIST_HOME`` at ``.work/[quick/]home-<name>`` (the offline switches are set at import).
 
-    Must run before ``archivist.paths.Paths.resolve()`` and before any model library is imported.
+    Must run before ``archivist.paths.Paths.resolve()``.
     """
-    from archivist.offline import enforce_offline
-
-    enforce_offline()
     home = work_dir(quick) / f"home-{name}"
     home.mkdir(parents=True, exist_ok=True)
     os.environ["ARCHIVIST_HOME"] = str(home)

@@ -33,7 +33,10 @@ def export_onnx(models_dir: Path, threads: int = 2) -> Path:
     Raises:
         ModelError: torch/onnx are not installed.
     """
+    from archivist.offline import load_onnxruntime
+
     try:
+        load_onnxruntime()  # telemetry off before onnxruntime.quantization loads the library
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel, AutoTokenizer

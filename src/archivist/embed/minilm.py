@@ -67,7 +67,9 @@ class OnnxMiniLM:
                 hint="Run `archivist models prepare` (the README set-up does it), or set embed.backend = \"torch\".",
             )
         meta = json.loads(meta_path.read_text())
-        import onnxruntime as ort
+        from archivist.offline import load_onnxruntime
+
+        ort = load_onnxruntime()  # telemetry off before the library loads
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

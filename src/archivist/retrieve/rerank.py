@@ -153,8 +153,11 @@ class OnnxCrossEncoder:
             raise ModelError(
                 f"No cross-encoder in {folder}: it needs {' and '.join(CROSS_ENCODER_FILES)}.",
                 hint="Export one to ONNX (README, Retrieval) or set retrieval.rerank = \"signals\".")
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from archivist.offline import load_onnxruntime
+
+        ort = load_onnxruntime()  # telemetry off before the library loads
 
         try:
             options = ort.SessionOptions()
