@@ -7,6 +7,8 @@ it, then rewrites the files so the text cannot be recovered even by someone hold
 as one all-or-nothing step: each file is copied and re-keyed beside the original, then a commit marker is
 written, then the copies replace the originals. A crash before the marker leaves the old key working on
 every file (the copies are discarded at the next start); a crash after it is finished at the next start.
+Both hold the writer lock, which ``rekey`` holds from its first check to its last rename: copies seen while
+a live re-key holds it are its work in progress, never leftovers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from archivist.errors import AccessDenied, FolderNotFound
+from archivist.errors import AccessDenied, FolderNotFound, IndexBusy
 from archivist.index.lock import WriterLock
 from archivist.index.sqlcipher import connect as _connect
 from archivist.index.sqlcipher import quote as _quote
@@ -27,6 +29,8 @@ from archivist.services import Services
 
 REKEY_SUFFIX = ".rekey"
 REKEY_MARKER = "rekey.commit"
+REKEY_ROLE = "archivist passwd"
+"""The writer lock's role while ``rekey`` runs."""
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,56 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def finish_interrupted_rekey(paths: Paths) -> str | None:
-    """Complete or discard a re-key a crash interrupted (called before opening anything).
+def rekey_in_progress(paths: Paths) -> bool:
+    """Whether a live ``archivist passwd`` holds the writer lock (its files may be half switched over)."""
+    holder = WriterLock(paths.writer_lock).holder()
+    return bool(holder) and holder.get("role") == REKEY_ROLE
 
-    Returns ``"finished"``, ``"discarded"`` or None (nothing to do)."""
+
+def _rekey_files(paths: Paths) -> bool:
+    marker = paths.data_dir / REKEY_MARKER
+    return (marker.exists() or marker.with_suffix(".tmp").exists()
+            or next(paths.data_dir.rglob(f"*{REKEY_SUFFIX}"), None) is not None)
+
+
+def finish_interrupted_rekey(paths: Paths) -> str | None:
+    """Complete or discard a re-key a crash interrupted (called at every start, before opening anything).
+
+    It is done holding the writer lock. When another process holds the lock, the re-key files are not
+    leftovers but a live ``archivist passwd``'s work: they are left alone, and the files to open are still
+    the originals until its commit marker is written.
+
+    Returns:
+        ``"finished"``, ``"discarded"`` or None (nothing to do, or a live re-key's files left alone).
+
+    Raises:
+        IndexBusy: a live re-key is switching the files to the new passphrase right now.
+    """
+    if not _rekey_files(paths):
+        return None  # the usual start: no lock taken, so a start never delays or refuses a writer
+    lock = WriterLock(paths.writer_lock)
+    try:
+        lock.acquire("finishing an interrupted re-key")
+    except IndexBusy:
+        if (paths.data_dir / REKEY_MARKER).exists():
+            raise switching(paths) from None
+        return None
+    try:
+        return _finish_rekey(paths)
+    finally:
+        lock.release()
+
+
+def switching(paths: Paths) -> IndexBusy:
+    """The error a reader meets while a live re-key switches the files to the new passphrase."""
+    holder = WriterLock(paths.writer_lock).holder() or {}
+    return IndexBusy(f"A passphrase change is in progress ({holder.get('role', 'archivist passwd')}, pid "
+                     f"{holder.get('pid', '?')}): the index files are being switched to the new passphrase.",
+                     hint="Try again in a moment.")
+
+
+def _finish_rekey(paths: Paths) -> str | None:
+    """``finish_interrupted_rekey``'s work; the caller holds the writer lock."""
     marker = paths.data_dir / REKEY_MARKER
     if marker.exists():
         for name in json.loads(marker.read_text()):
@@ -195,9 +245,9 @@ def rekey(paths: Paths, old: str, new: str, *, fail_after: int | None = None) ->
         WrongPassphrase: ``old`` does not open a file (nothing changed).
         IndexBusy: another process writes the index.
     """
-    files = encrypted_files(paths)
     with WriterLock(paths.writer_lock) as lock:
-        lock.acquire("archivist passwd")
+        lock.acquire(REKEY_ROLE)
+        files = encrypted_files(paths)  # listed under the lock: no generation is added meanwhile
         for db in files:  # the old key must open every file before anything is written
             conn = _connect(db, old)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -226,5 +276,5 @@ def rekey(paths: Paths, old: str, new: str, *, fail_after: int | None = None) ->
         os.chmod(tmp, 0o600)
         _fsync(tmp)
         os.replace(tmp, marker)
-        finish_interrupted_rekey(paths)
+        _finish_rekey(paths)
     return files

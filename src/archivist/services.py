@@ -151,28 +151,36 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
     (``archivist adapters use``), scaled by ``adapter_scale``.
 
     Raises:
-        WrongPassphrase, PassphraseMissing, StoreError, AdapterError (an unknown ``adapter``).
+        WrongPassphrase, PassphraseMissing, StoreError, AdapterError (an unknown ``adapter``), IndexBusy (a
+        passphrase change is switching the files over right now).
     """
     from archivist.adapters.runtime import adapted, resolve_choice
 
     if adapter is not None:
         resolve_choice(paths, settings.profile, adapter, adapter_scale)  # an unknown name fails before the key
-    from archivist.privacy import apply_forgotten, finish_interrupted_rekey
+    from archivist.errors import WrongPassphrase
+    from archivist.privacy import apply_forgotten, finish_interrupted_rekey, rekey_in_progress, switching
 
     paths.ensure_private(paths.data_dir)
-    finish_interrupted_rekey(paths)  # a re-key a crash interrupted: finish it or discard it, before opening
+    # A re-key a crash interrupted is finished or discarded, before opening; a live one is left to finish.
+    finish_interrupted_rekey(paths)
     database = current_database(paths)  # the generation that answers (index.db until another is promoted)
     creating = not database.exists()
     passphrase = get_passphrase(creating=creating, prompt=prompt)
-    store = Store.open(database, passphrase, cache_mb=settings.cache_mb,
-                       profile=None if all_profiles else settings.profile)
     try:
-        apply_folder_rules(store, settings)
-        state = StateStore.open(paths.state_database, passphrase)
-        state.import_feedback(store)
-        apply_forgotten(store, state.forgotten())
-    except BaseException:
-        store.close()
+        store = Store.open(database, passphrase, cache_mb=settings.cache_mb,
+                           profile=None if all_profiles else settings.profile)
+        try:
+            apply_folder_rules(store, settings)
+            state = StateStore.open(paths.state_database, passphrase)
+            state.import_feedback(store)
+            apply_forgotten(store, state.forgotten())
+        except BaseException:
+            store.close()
+            raise
+    except WrongPassphrase:
+        if rekey_in_progress(paths):  # a live re-key switched a file since the check above: say so, not this
+            raise switching(paths) from None
         raise
     _audit_egress(state, settings.profile)
     services = Services(paths, settings, store, state,

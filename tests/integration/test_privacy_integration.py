@@ -158,7 +158,7 @@ KILLED_REKEY = """
 CRASHES = {
     "after-first-copy": ("privacy._fsync = dies_at(2, privacy._fsync)", PASSPHRASE),
     "before-marker": ("privacy._fsync = dies_at(3, privacy._fsync)", PASSPHRASE),
-    "after-marker": ("privacy.finish_interrupted_rekey = lambda paths: os._exit(9)", NEW),
+    "after-marker": ("privacy._finish_rekey = lambda paths: os._exit(9)", NEW),
     "mid-finish": ("os.replace = dies_at(3, os.replace)", NEW),
 }
 

@@ -707,6 +707,84 @@ def test_a_crash_after_the_commit_marker_is_finished_with_the_new_key(run, index
     assert "Wrong passphrase" in _one_line_error(run("status"))
 
 
+def _reader_start(passphrase: str = PASSPHRASE) -> dict:
+    """What every command does first (``open_services``), then a look at the index: a reader starting."""
+    from archivist.services import open_services
+    from archivist.settings import Settings
+
+    paths = Paths.resolve()
+    services = open_services(paths, Settings.load(paths.config_file), prompt=lambda text, confirm: passphrase)
+    try:
+        return services.store.counts()
+    finally:
+        services.close()
+
+
+def test_a_reader_started_during_passwd_leaves_its_copies_alone_and_passwd_completes(
+        run, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: a reader's start deleted passwd's ``*.rekey`` copies, and passwd then failed with a false
+    "Wrong passphrase"."""
+    from archivist import privacy
+    from archivist.index.lock import WriterLock
+
+    before = _snapshot(run)
+    paths = Paths.resolve()
+    seen: dict = {}
+    real_fsync = privacy._fsync
+
+    def a_reader_starts_after_the_first_copy(path: Path) -> None:
+        real_fsync(path)
+        if path.name.endswith(".rekey") and "counts" not in seen:
+            seen["holder"] = (WriterLock(paths.writer_lock).holder() or {}).get("role")
+            seen["copies"] = sorted(paths.data_dir.rglob("*.rekey"))
+            seen["counts"] = _reader_start()  # the old passphrase still opens the originals
+            seen["left"] = sorted(paths.data_dir.rglob("*.rekey"))
+
+    monkeypatch.setattr(privacy, "_fsync", a_reader_starts_after_the_first_copy)
+    changed = run("passwd", input=f"{NEW}\n{NEW}\n")
+    assert changed.exit_code == 0, changed.output
+    assert seen["holder"] == "archivist passwd"  # passwd holds the writer lock while it copies
+    assert seen["copies"] and seen["left"] == seen["copies"], "the reader deleted passwd's copies"
+    assert seen["counts"] == before[0]
+    assert _snapshot(run, env={"ARCHIVIST_PASSPHRASE": NEW}) == before
+    assert "Wrong passphrase" in _one_line_error(run("status"))
+    assert not list(paths.data_dir.rglob("*.rekey")) and not (paths.data_dir / "rekey.commit").exists()
+
+
+def test_a_reader_started_while_passwd_switches_the_files_is_told_to_try_again(
+        run, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist import privacy
+    from archivist.errors import IndexBusy
+
+    before = _snapshot(run)
+    seen: dict = {}
+    real_finish = privacy._finish_rekey
+    real_start = privacy.finish_interrupted_rekey
+
+    def a_reader_starts_at_the_switch(paths: Paths) -> str | None:
+        for passphrase in (PASSPHRASE, NEW):  # the marker is written: neither key may be tried yet
+            with pytest.raises(IndexBusy) as info:
+                _reader_start(passphrase)
+            seen.setdefault("messages", []).append(str(info.value))
+        os.replace(str(paths.database) + ".rekey", paths.database)  # one file switched, the state file not yet
+        # A reader whose check ran just before the marker was written opens a switched file with the old key:
+        # told the same, not "Wrong passphrase".
+        monkeypatch.setattr(privacy, "finish_interrupted_rekey", lambda paths: None)
+        with pytest.raises(IndexBusy) as info:
+            _reader_start(PASSPHRASE)
+        seen["messages"].append(str(info.value))
+        monkeypatch.setattr(privacy, "finish_interrupted_rekey", real_start)
+        assert (paths.data_dir / "rekey.commit").exists() and list(paths.data_dir.rglob("*.rekey"))
+        return real_finish(paths)
+
+    monkeypatch.setattr(privacy, "_finish_rekey", a_reader_starts_at_the_switch)
+    changed = run("passwd", input=f"{NEW}\n{NEW}\n")
+    assert changed.exit_code == 0, changed.output
+    assert len(seen["messages"]) == 3
+    assert all("passphrase change is in progress" in m and "Try again in a moment" in m for m in seen["messages"])
+    assert _snapshot(run, env={"ARCHIVIST_PASSPHRASE": NEW}) == before
+
+
 def test_passwd_new_key_file_is_private_and_opens_the_index(run, indexed: Path, tmp_path: Path) -> None:
     before = _snapshot(run)
     key_file = tmp_path / "usb" / "archivist.key"
