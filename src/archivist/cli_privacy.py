@@ -48,17 +48,29 @@ def audit() -> None:
     """The encrypted, hash-chained audit trail (asks, searches, opened passages, exports, forgets)."""
 
 
+ALL_PROFILES_NOTE = ("Profiles are views inside one installation, not boundaries between users: anyone with the "
+                     "passphrase can read every profile's entries (separate OS accounts keep users apart). This "
+                     "read is recorded in the audit trail, and every profile's `audit show` lists it.")
+
+
 @audit.command("show")
 @click.option("-n", "--last", "limit", default=50, show_default=True, type=click.IntRange(1, 100000))
-@click.option("--all-profiles", is_flag=True, help="Every profile's entries (an administrator's view).")
+@click.option("--all-profiles", is_flag=True, help="Every profile's entries. " + ALL_PROFILES_NOTE)
 @click.option("--json", "as_json", is_flag=True)
 def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
-    """The current profile's last entries, oldest first."""
+    """The current profile's last entries, oldest first (with every read of all profiles' entries)."""
+    from archivist.state import AUDIT_READ_ALL
+
     services = _context()
     try:
+        if all_profiles:  # recorded before reading, so the read is listed in its own output too
+            services.audit(AUDIT_READ_ALL, detail=f"audit show --all-profiles --last {limit}")
         entries = services.state.audit_entries(limit, profile=None if all_profiles else services.profile)
     finally:
         services.close()
+    if all_profiles:  # with --json on stderr, so the output stays one JSON document
+        click.secho(f"All profiles' audit entries, read as profile {services.profile}. {ALL_PROFILES_NOTE}",
+                    err=as_json, fg="yellow")
     if as_json:
         click.echo(json.dumps([vars(e) for e in entries], indent=2, ensure_ascii=False))
         return

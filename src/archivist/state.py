@@ -19,6 +19,9 @@ from archivist.index.rows import FeedbackRow
 from archivist.index.sqlcipher import connect as _connect
 from archivist.index.store import Store
 
+AUDIT_READ_ALL = "audit-all-profiles"
+"""The audit action of ``audit show --all-profiles``: listed in every profile's ``audit show``."""
+
 MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -238,8 +241,10 @@ class StateStore:
         return AuditEntry(seq, at, profile, action, query, json.loads(ids), detail, prev, digest)
 
     def audit_entries(self, limit: int | None = None, profile: str | None = None) -> list[AuditEntry]:
-        """Entries oldest first (the last ``limit`` when given; only ``profile``'s when given)."""
-        where, args = ("WHERE a.profile = ?", (profile,)) if profile is not None else ("", ())
+        """Entries oldest first (the last ``limit`` when given; only ``profile``'s when given, plus every
+        profile's reads of all profiles' entries: each profile sees that its entries were read)."""
+        where, args = (("WHERE a.profile = ? OR a.action = ?", (profile, AUDIT_READ_ALL)) if profile is not None
+                       else ("", ()))
         rows = list(self._conn.execute(
             "SELECT a.seq, a.at, a.profile, a.action, q.query, a.chunk_ids, a.detail, a.prev_hash, a.hash "
             f"FROM audit a LEFT JOIN audit_query q ON q.seq = a.seq {where} ORDER BY a.seq", args))

@@ -198,6 +198,34 @@ def test_audit_show_under_a_profile_shows_only_that_profiles_entries(run, teams:
     assert not _leaks(shown.stdout, [ops_question, "Heron ingest cluster nodes"])
 
 
+def test_audit_show_all_profiles_says_profiles_are_views_and_is_itself_audited(run, teams: Teams) -> None:
+    """Profiles are views, not authentication (README, privacy model): any profile may list every profile's
+    entries, but the command says what profiles are, and the read is recorded where every profile sees it."""
+    ops_question = "Which port does the Zephyr backup service listen on?"
+    run("--profile", "ops", "ask", "--extractive", ops_question)
+    run("--profile", "legal", "ask", "--extractive", LEGAL_QUERIES[0])
+    assert "not boundaries between users" in " ".join(run("audit", "show", "--help").stdout.split())
+
+    table = run("--profile", "legal", "audit", "show", "--all-profiles")
+    assert table.exit_code == 0, table.output
+    header = " ".join(table.stdout.split("SEQ")[0].split())
+    assert "All profiles' audit entries, read as profile legal" in header
+    assert "Profiles are views inside one installation, not boundaries between users" in header
+    assert "separate OS accounts" in header and "recorded in the audit trail" in header
+
+    shown = run("--profile", "legal", "audit", "show", "--all-profiles", "--json")
+    entries = json.loads(shown.stdout)  # the note goes to stderr: stdout stays one JSON document
+    assert "not boundaries between users" in " ".join(shown.stderr.split())
+    assert any(e["profile"] == "ops" and e["query"] == ops_question for e in entries)  # allowed: a view
+    assert (entries[-1]["profile"], entries[-1]["action"]) == ("legal", "audit-all-profiles")
+
+    ops_view = json.loads(run("--profile", "ops", "audit", "show", "--json").stdout)
+    reads = [(e["profile"], e["action"]) for e in ops_view if e["profile"] != "ops"]
+    assert reads == [("legal", "audit-all-profiles")] * 2, "ops is not told its entries were read"
+    assert not _leaks(json.dumps(ops_view), [LEGAL_QUERIES[0]])
+    assert run("audit", "verify").exit_code == 0
+
+
 def test_status_counts_only_the_profiles_folders(run, teams: Teams) -> None:
     legal = run("--profile", "legal", "status", "--json")
     data = json.loads(legal.stdout)
