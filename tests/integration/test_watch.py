@@ -287,3 +287,22 @@ def test_an_unreadable_subfolder_is_reported_and_watching_goes_on(watched: Watch
     later = _write(docs / "later.txt", "And after that too: wallabyslate.\n")
     assert wait_until(lambda: watched.found("wallabyslate") == {later}), "the watcher stopped after the error"
     assert watched.found("okapiledger") == {inside}
+
+
+def test_symlinks_made_in_a_watched_folder_are_never_indexed(watched: Watched, docs: Path, tmp_path: Path) -> None:
+    # A hostile colleague's links: to another team's file, a deny-listed key, a file and a folder outside.
+    outside = tmp_path / "outside"
+    _write(outside / ".env", "AWS_SECRET_ACCESS_KEY=denycanary\n")
+    _write(outside / "secret.txt", "Outside every folder: outsidecanary.\n")
+    _write(tmp_path / "team-b" / "plan.md", "Team B plan, codeword platypuscanary.\n")
+    watched.start()
+    (docs / "sneaky-b.md").symlink_to(tmp_path / "team-b" / "plan.md")
+    (docs / "settings-notes.txt").symlink_to(outside / ".env")
+    (docs / "linked.txt").symlink_to(outside / "secret.txt")
+    (docs / "linked-dir").symlink_to(outside, target_is_directory=True)
+    later = _write(docs / "later.txt", "Written after the links: puffinslate.\n")
+    assert wait_until(lambda: watched.found("puffinslate") == {later})
+    assert wait_until(lambda: all(watched.handled[docs / n] for n in ("sneaky-b.md", "linked.txt")))
+    for canary in ("platypuscanary", "denycanary", "outsidecanary"):
+        assert watched.found(canary) == set(), canary
+    assert watched.indexed() == {later}
