@@ -1,17 +1,19 @@
 """The ``archivist`` command: a thin shell over the core services.
 
-User errors (``ArchivistError``) print one red line on stderr and exit 2, never a traceback.
+User errors (``ArchivistError``) print one red line on stderr and exit 2, never a traceback. Everything
+printed goes through :mod:`archivist.cli_console`, which shows control characters from file names and
+documents escaped.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from archivist.cli_console import echo, echo_json, safe_line
 from archivist.errors import ArchivistError, FolderNotFound
 
 
@@ -20,10 +22,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ArchivistError as exc:
-            click.secho(f"{exc.title}: {exc}", fg="red", err=True)
+            # One line whatever the message quotes: a file name with a newline cannot add a line of its own.
+            echo(safe_line(f"{exc.title}: {exc}"), fg="red", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
-            click.secho("Interrupted; the index keeps every file finished so far.", fg="yellow", err=True)
+            echo("Interrupted; the index keeps every file finished so far.", fg="yellow", err=True)
             sys.exit(130)
 
 
@@ -40,7 +43,7 @@ def _context(model: Path | None = None, prompt=None, all_profiles: bool = False,
 
 
 def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    echo_json(data)
 
 
 @click.group(cls=_Group, invoke_without_command=True)
@@ -89,14 +92,15 @@ def add(folders: tuple[Path, ...], profiles: str | None) -> None:
             readers = [p.strip() for p in profiles.split(",") if p.strip()] if profiles else None
             added_folder, new = services.store.add_folder(folder.expanduser().resolve(), readers)
             who = ", ".join(added_folder.profiles)
-            click.echo(f"{'Added' if new else 'Already added'}: {added_folder.path} (readable by: {who})")
+            echo(f"{'Added' if new else 'Already added'}: {safe_line(str(added_folder.path))} (readable by: "
+                 f"{safe_line(who)})")
         from archivist.privacy import apply_forgotten
 
         apply_forgotten(services.store, services.state.forgotten())  # forgotten files stay out
         _sync_generations(services)
     finally:
         services.close()
-    click.echo("Run `archivist index` to read it.")
+    echo("Run `archivist index` to read it.")
 
 
 @cli.command()
@@ -110,7 +114,7 @@ def remove(folder: Path) -> None:
         if match is None:
             raise FolderNotFound(f"{path} is not an indexed folder.", hint="`archivist status` lists them.")
         n = services.store.remove_folder(match)
-        click.echo(f"Removed {path} ({n} files dropped from the index).")
+        echo(f"Removed {safe_line(str(path))} ({n} files dropped from the index).")
         _sync_generations(services)
     finally:
         services.close()
@@ -121,7 +125,7 @@ def _sync_generations(services) -> None:  # noqa: ANN001
     from archivist.index.rebuild import sync_candidates
 
     for g in sync_candidates(services):
-        click.echo(f"Also applied to generation {g.id} ({g.status}).")
+        echo(f"Also applied to generation {g.id} ({g.status}).")
 
 
 @cli.group(invoke_without_command=True)
@@ -278,7 +282,7 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
         return
     if stop:
         pid = d.stop_daemon(paths)
-        click.echo(f"Stopped the watch daemon (pid {pid})." if pid else "No watch daemon is running.")
+        echo(f"Stopped the watch daemon (pid {pid})." if pid else "No watch daemon is running.")
         return
     if daemon:
         from archivist.errors import IndexBusy
@@ -293,7 +297,7 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
         services = _context()  # checks the passphrase (and creates the index) before detaching
         services.close()
         pid = d.spawn_daemon(paths, get_passphrase(creating=False))
-        click.echo(f"Watch daemon started (pid {pid}). Log: {paths.watch_log}. Stop: archivist watch --stop")
+        echo(f"Watch daemon started (pid {pid}). Log: {safe_line(str(paths.watch_log))}. Stop: archivist watch --stop")
         return
     from archivist.shell import watch_foreground
 
@@ -323,7 +327,7 @@ def locate() -> None:
     paths = Paths.resolve()
     for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", current_database(paths)),
                         ("cache", paths.cache_dir), ("models", paths.models_dir), ("log", paths.watch_log)):
-        click.echo(f"{name:<7} {value}")
+        echo(f"{name:<7} {safe_line(str(value))}")
 
 
 @cli.group()
@@ -340,11 +344,11 @@ def prepare(force: bool) -> None:
 
     paths = Paths.resolve()
     if not force and onnx_is_current(paths.models_dir):
-        click.echo(f"Embedder export is current: {paths.models_dir}")
+        echo(f"Embedder export is current: {safe_line(str(paths.models_dir))}")
         return
-    click.echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True)
+    echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True)
     target = export_onnx(paths.models_dir)
-    click.echo(f"Wrote {target}")
+    echo(f"Wrote {safe_line(str(target))}")
 
 
 @cli.command()

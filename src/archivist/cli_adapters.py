@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from archivist.cli_console import echo, safe_line
+
 
 def _paths_settings():  # noqa: ANN202
     from archivist.paths import Paths
@@ -66,14 +68,14 @@ def list_(as_json: bool) -> None:
         click.echo(json.dumps({"model": base.name if base else None, "active": active, "adapters": rows}, indent=2))
         return
     if not rows:
-        click.echo(f"No adapters in {paths.adapters_dir}. Train one: archivist adapters train --help", err=True)
+        echo(f"No adapters in {paths.adapters_dir}. Train one: archivist adapters train --help", err=True)
         return
     width = max(4, *(len(r["name"]) for r in rows))
-    click.echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE        DESCRIPTION")
+    echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE        DESCRIPTION")
     for r in rows:
         fits = "?" if r["fits"] is None else ("yes" if r["fits"] else "no")
-        click.echo(f"{r['name']:<{width}}  {'*' if r['active'] else '':<6}  {fits:<4}  {r['rank'] or '-':<4}  "
-                   f"{r['style']:<11}  {r['description']}")
+        echo(f"{r['name']:<{width}}  {'*' if r['active'] else '':<6}  {fits:<4}  {r['rank'] or '-':<4}  "
+             f"{r['style']:<11}  {safe_line(r['description'] or '')}")
 
 
 @adapters.command()
@@ -94,34 +96,34 @@ def show(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{info.name}: {info.description or '(no description)'}")
-    click.echo(f"  file       {info.path}")
+    echo(f"{safe_line(info.name)}: {safe_line(info.description or '(no description)')}")
+    echo(f"  file       {info.path}")
     bm = info.base_model
     if bm:
-        click.echo(f"  base model {bm.get('name')} ({bm.get('architecture')}, {bm.get('n_layer')} layers, "
-                   f"{bm.get('n_embd')} wide) sha256 {str(bm.get('sha256', '?'))[:16]}…")
-    click.echo(f"  LoRA       rank {info.rank}, alpha {info.alpha}, on {', '.join(info.target_modules) or '?'}")
-    click.echo(f"  created    {info.created or '?'}")
+        echo(f"  base model {bm.get('name')} ({bm.get('architecture')}, {bm.get('n_layer')} layers, "
+             f"{bm.get('n_embd')} wide) sha256 {str(bm.get('sha256', '?'))[:16]}…")
+    echo(f"  LoRA       rank {info.rank}, alpha {info.alpha}, on {', '.join(info.target_modules) or '?'}")
+    echo(f"  created    {info.created or '?'}")
     t = info.training
     if t:
-        click.echo(f"  training   {t.get('examples')} examples ({t.get('held_out')} held out), {t.get('epochs')} "
-                   f"epochs, {t.get('steps')} steps in {t.get('seconds')} s, final loss {t.get('final_loss')}; "
-                   f"data sha256 {str(t.get('data_sha256', '?'))[:16]}…")
+        echo(f"  training   {t.get('examples')} examples ({t.get('held_out')} held out), {t.get('epochs')} "
+             f"epochs, {t.get('steps')} steps in {t.get('seconds')} s, final loss {t.get('final_loss')}; "
+             f"data sha256 {str(t.get('data_sha256', '?'))[:16]}…")
     ev = info.evaluation
     if ev:
-        click.echo(f"  style      {ev.get('style_base')} without -> {ev.get('style_adapter')} with the adapter "
-                   "(held-out examples)")
+        echo(f"  style      {ev.get('style_base')} without -> {ev.get('style_adapter')} with the adapter "
+             "(held-out examples)")
         if ev.get("sample_style_base") is not None:
-            click.echo(f"             {ev['sample_style_base']} -> {ev.get('sample_style_adapter')} (answers on "
-                       f"{ev.get('questions')})")
-        click.echo(f"  grounding  supported-sentence rate {ev.get('supported_base')} -> {ev.get('supported_adapter')}"
-                   f" on {ev.get('questions') or '-'}")
-        click.echo(f"  verdict    {ev.get('verdict', '-')}{' (promoted)' if ev.get('promoted') else ''}")
+            echo(f"             {ev['sample_style_base']} -> {ev.get('sample_style_adapter')} (answers on "
+                 f"{ev.get('questions')})")
+        echo(f"  grounding  supported-sentence rate {ev.get('supported_base')} -> {ev.get('supported_adapter')}"
+             f" on {ev.get('questions') or '-'}")
+        echo(f"  verdict    {ev.get('verdict', '-')}{' (promoted)' if ev.get('promoted') else ''}")
     if info.style_checks:
-        click.echo(f"  checks     {json.dumps(info.style_checks, ensure_ascii=False)}")
+        echo(f"  checks     {json.dumps(info.style_checks, ensure_ascii=False)}")
     if "fits_model" in data:
         fm = data["fits_model"]
-        click.echo(f"  fits       {fm['model']}: " + ("yes" if fm["fits"] else "no — " + "; ".join(fm["problems"])))
+        echo(f"  fits       {fm['model']}: " + ("yes" if fm["fits"] else "no — " + "; ".join(fm["problems"])))
 
 
 @adapters.command()
@@ -135,14 +137,14 @@ def use(name: str, scale: float) -> None:
     paths, settings = _paths_settings()
     if name.lower() == NONE:
         save_choice(paths.active_adapter_file, Choice(), settings.profile)
-        click.echo(f"Answers use no adapter (profile {settings.profile}).")
+        echo(f"Answers use no adapter (profile {settings.profile}).")
         return
     registry = Registry(paths.adapters_dir)
     base = _base_model(settings)
     info = registry.check(name, base) if base is not None and base.is_file() else registry.get(name)
     save_choice(paths.active_adapter_file, Choice(info.name, scale), settings.profile)
-    click.echo(f"Answers use adapter {info.name} at scale {scale:g} (profile {settings.profile}). "
-               "`archivist adapters use none` goes back to the bare model.")
+    echo(f"Answers use adapter {info.name} at scale {scale:g} (profile {settings.profile}). "
+         "`archivist adapters use none` goes back to the bare model.")
 
 
 @adapters.command()
@@ -182,7 +184,6 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
     \b
     Ctrl-C stops at once and writes nothing.
     """
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -195,7 +196,9 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
     from archivist.adapters.pipeline import TrainRequest, run_training
     from archivist.adapters.registry import check_name
     from archivist.adapters.train import TrainConfig
+    from archivist.cli_console import console
     from archivist.errors import ModelError
+    from archivist.safe_console import prose
     from archivist.security.passphrase import get_passphrase
 
     check_name(name)
@@ -210,7 +213,7 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
                                                          max_steps=steps, threads=threads),
                            description=description, style=checks, held_out=0.0 if no_eval else held_out,
                            promote=promote, replace=replace, questions=questions, docs=docs, output=output)
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True, soft_wrap=False)
     bar = Progress(TextColumn("Training {task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
                    TimeRemainingColumn(), console=err, transient=False)
@@ -228,10 +231,10 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
 
     try:
         outcome = run_training(request, paths, lambda: get_passphrase(creating=False), progress=progress,
-                               say=lambda text: err.print(f"[dim]{text}[/]"))
+                               say=lambda text: err.print(f"[dim]{prose(text)}[/]"))
     except KeyboardInterrupt:
         bar.stop()
-        click.secho("Training cancelled; nothing was written.", fg="yellow", err=True)
+        echo("Training cancelled; nothing was written.", fg="yellow", err=True)
         sys.exit(130)
     finally:
         bar.stop()
@@ -264,11 +267,12 @@ def promote(name: str, data: Path, style_file: Path | None, eval_questions: Path
     request = TrainRequest(data, name, base, TrainConfig(threads=threads), style=_style(data, style_file),
                            promote=True, replace=replace, questions=_eval_questions(eval_questions, False),
                            docs=_eval_docs(eval_docs, False))
-    from rich.console import Console
+    from archivist.cli_console import console
+    from archivist.safe_console import prose
 
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True, soft_wrap=False)
     outcome = promote_candidate(request, paths, lambda: get_passphrase(creating=False),
-                                say=lambda text: err.print(f"[dim]{text}[/]"))
+                                say=lambda text: err.print(f"[dim]{prose(text)}[/]"))
     _report(outcome, promote=True)
 
 
@@ -294,23 +298,23 @@ def _eval_docs(given: Path | None, skip: bool) -> Path | None:
 def _report(outcome, *, promote: bool) -> None:  # noqa: ANN001
     ev = outcome.evaluation
     if ev is not None:
-        click.echo(f"Style score on {ev.held_out} held-out examples: {ev.style_base:.2f} without, "
-                   f"{ev.style_adapter:.2f} with the adapter.")
+        echo(f"Style score on {ev.held_out} held-out examples: {ev.style_base:.2f} without, "
+             f"{ev.style_adapter:.2f} with the adapter.")
         if ev.supported_base is not None:
-            click.echo(f"Supported-sentence rate on {ev.questions}: {ev.supported_base:.2f} without, "
-                       f"{ev.supported_adapter:.2f} with the adapter.")
+            echo(f"Supported-sentence rate on {ev.questions}: {ev.supported_base:.2f} without, "
+                 f"{ev.supported_adapter:.2f} with the adapter.")
         if ev.sample_style_base is not None:
-            click.echo(f"Style score of the answers on {ev.questions}: {ev.sample_style_base:.2f} without, "
-                       f"{ev.sample_style_adapter:.2f} with the adapter.")
-        click.echo(f"Verdict: {ev.verdict()}.")
-    click.echo(f"Candidate kept: {outcome.candidate}")
+            echo(f"Style score of the answers on {ev.questions}: {ev.sample_style_base:.2f} without, "
+                 f"{ev.sample_style_adapter:.2f} with the adapter.")
+        echo(f"Verdict: {ev.verdict()}.")
+    echo(f"Candidate kept: {outcome.candidate}")
     if outcome.registered:
-        click.echo(f"Registered as {outcome.info.name}: `archivist adapters use {outcome.info.name}` or "
-                   f"`archivist ask --adapter {outcome.info.name} ...`.")
+        echo(f"Registered as {outcome.info.name}: `archivist adapters use {outcome.info.name}` or "
+             f"`archivist ask --adapter {outcome.info.name} ...`.")
     elif promote:
-        click.secho("Not registered: the evaluation did not allow promotion "
-                    f"(`archivist adapters promote {outcome.info.name} --data ...` evaluates it again).",
-                    fg="yellow", err=True)
+        echo("Not registered: the evaluation did not allow promotion "
+             f"(`archivist adapters promote {outcome.info.name} --data ...` evaluates it again).",
+             fg="yellow", err=True)
         sys.exit(1)
 
 
@@ -334,9 +338,9 @@ def feedback(rating: str | None, answer_id: int | None, correction: str | None, 
         history = services.state.history(services.profile, limit=1000 if answer_id is not None else 20)
         if list_:
             for row in history:
-                click.echo(f"{row.id:>5}  {row.created_at}  {row.question[:90]}")
+                echo(f"{row.id:>5}  {row.created_at}  {safe_line(row.question[:90])}")
             if not history:
-                click.echo("No answers yet: ask something first.")
+                echo("No answers yet: ask something first.")
             return
         row = next((h for h in history if answer_id is None or h.id == answer_id), None)
         if row is None:
@@ -346,7 +350,8 @@ def feedback(rating: str | None, answer_id: int | None, correction: str | None, 
         fid = services.state.add_feedback(row.question, row.answer_json, rating, text, profile=services.profile)
     finally:
         services.close()
-    click.echo(f"Stored feedback {fid} ({rating}{', with a correction' if text else ''}) on: {row.question[:80]}")
+    echo(f"Stored feedback {fid} ({rating}{', with a correction' if text else ''}) on: "
+         f"{safe_line(row.question[:80])}")
 
 
 @click.group()
@@ -377,5 +382,5 @@ def export(output: Path, plaintext: bool, include_bad: bool) -> None:
     finally:
         services.close()
     how = "plain text" if plaintext else "encrypted with the index passphrase"
-    click.echo(f"Wrote {len(examples)} examples to {output} ({how}); {skipped} rating(s) skipped "
-               "(bad without a correction, or quotes).")
+    echo(f"Wrote {len(examples)} examples to {output} ({how}); {skipped} rating(s) skipped "
+         "(bad without a correction, or quotes).")

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 
 def _console(stderr: bool = False):  # noqa: ANN202
-    from rich.console import Console
+    from archivist.cli_console import console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return console(stderr=stderr)
 
 
 def _paths_settings():  # noqa: ANN202
@@ -44,11 +44,11 @@ def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) 
 
     Returns the candidate, or None when the current generation matches the settings.
     """
-    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from archivist.index.generations import BUILDING, READY
     from archivist.index.rebuild import build, plan
+    from archivist.safe_console import field
 
     out, err = _console(), _console(stderr=True)
     found = plan(services)
@@ -60,7 +60,7 @@ def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) 
     if not quiet:
         if found.changes:
             out.print(f"The settings changed since generation {found.current.id} was built: "
-                      + escape("; ".join(found.changes)) + ".")
+                      + field("; ".join(found.changes)) + ".")
         verb = "Building" if candidate.status == BUILDING else "Catching up"
         out.print(f"{verb} generation {candidate.id}; generation {found.current.id} keeps answering meanwhile "
                   "(Ctrl-C stops, running it again resumes).")
@@ -70,7 +70,7 @@ def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) 
 
         def progress(folder, done: int, total: int, path: Path | None) -> None:  # noqa: ANN001
             if folder.path not in tasks:
-                tasks[folder.path] = bar.add_task(f"Generation {candidate.id}: {folder.path.name}", total=None)
+                tasks[folder.path] = bar.add_task(f"Generation {candidate.id}: {field(folder.path.name)}", total=None)
             bar.update(tasks[folder.path], completed=done, total=total)
 
         result = build(services, candidate, found.fingerprint, progress=progress)
@@ -83,7 +83,7 @@ def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) 
                   f"and switch: archivist index promote {candidate.id}")
     else:
         out.print(f"Generation {candidate.id} is not complete ({done}); missing folder(s): "
-                  + ", ".join(escape(str(m)) for m in result.missing))
+                  + ", ".join(field(m) for m in result.missing))
     return result.generation
 
 
@@ -247,8 +247,6 @@ def prune_cmd(keep: int | None) -> None:
 def verify_cmd(answer_file: Path, as_json: bool) -> None:
     """Check that the passages an answer cited (`archivist ask --json`) are still there: unchanged, moved, or
     gone. Exit 1 unless every citation is unchanged; `-` reads the answer from standard input."""
-    from rich.markup import escape
-
     from archivist.answer.verify import MOVED, UNCHANGED, load_answer, verify
 
     answer = load_answer(answer_file)
@@ -260,17 +258,18 @@ def verify_cmd(answer_file: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([c.to_json() for c in checks], indent=2, ensure_ascii=False))
     else:
+        from archivist.safe_console import field
         from archivist.shell import where
 
         out = _console()
         colours = {UNCHANGED: "green", MOVED: "yellow"}
         for c in checks:
             line = f"[bold]\\[{c.n}][/] [{colours.get(c.status, 'red')}]{c.status:<9}[/] " + \
-                escape(where(c.path, c.page, c.line_start, c.line_end))
+                field(where(c.path, c.page, c.line_start, c.line_end))
             if c.status == MOVED:
-                line += " → " + escape(where(c.now_path, c.now_page, c.now_line_start, c.now_line_end))
+                line += " → " + field(where(c.now_path, c.now_page, c.now_line_start, c.now_line_end))
             if c.reason and c.status != MOVED:
-                line += f" [dim]({escape(c.reason)})[/]"
+                line += f" [dim]({field(c.reason)})[/]"
             out.print(line)
         same = sum(c.status == UNCHANGED for c in checks)
         out.print(f"{same} of {len(checks)} citation(s) unchanged.")

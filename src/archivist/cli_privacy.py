@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from archivist.cli_console import echo, safe_line
+
 
 def _context():  # noqa: ANN202
     from archivist.cli import _context as open_context
@@ -35,12 +37,12 @@ def forget(path: Path, allow_reindex: bool, as_json: bool) -> None:
                                "history_removed": report.history_removed, "audit_redacted": report.audit_redacted,
                                "excluded": report.excluded}, indent=2))
         return
-    click.echo(f"Forgot {len(report.files)} file(s), {report.passages} passage(s); removed "
-               f"{report.history_removed} history entr{'y' if report.history_removed == 1 else 'ies'}; "
-               f"redacted the question of {report.audit_redacted} audit entr"
-               f"{'y' if report.audit_redacted == 1 else 'ies'}.")
-    click.echo("It will not be indexed again." if report.excluded else
-               "It will be indexed again at the next `archivist index` if it still exists.")
+    echo(f"Forgot {len(report.files)} file(s), {report.passages} passage(s); removed "
+         f"{report.history_removed} history entr{'y' if report.history_removed == 1 else 'ies'}; "
+         f"redacted the question of {report.audit_redacted} audit entr"
+         f"{'y' if report.audit_redacted == 1 else 'ies'}.")
+    echo("It will not be indexed again." if report.excluded else
+         "It will be indexed again at the next `archivist index` if it still exists.")
 
 
 @click.group()
@@ -69,21 +71,22 @@ def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
     finally:
         services.close()
     if all_profiles:  # with --json on stderr, so the output stays one JSON document
-        click.secho(f"All profiles' audit entries, read as profile {services.profile}. {ALL_PROFILES_NOTE}",
-                    err=as_json, fg="yellow")
+        echo(f"All profiles' audit entries, read as profile {services.profile}. {ALL_PROFILES_NOTE}",
+             err=as_json, fg="yellow")
     if as_json:
         click.echo(json.dumps([vars(e) for e in entries], indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from archivist.cli_console import console
+
     table = Table("SEQ", "TIME (UTC)", "PROFILE", "ACTION", "QUERY", "PASSAGES", "DETAIL", box=None)
     for e in entries:
-        query = Text("(redacted)", style="dim") if e.query is None else Text(e.query)
-        table.add_row(str(e.seq), e.at[:19].replace("T", " "), e.profile, e.action, query,
-                      str(len(e.chunk_ids)), Text(e.detail))
-    Console().print(table)
+        query = Text("(redacted)", style="dim") if e.query is None else Text(safe_line(e.query))
+        table.add_row(str(e.seq), e.at[:19].replace("T", " "), Text(safe_line(e.profile)), e.action, query,
+                      str(len(e.chunk_ids)), Text(safe_line(e.detail)))
+    console(soft_wrap=False).print(table)
 
 
 @audit.command("verify")
@@ -97,11 +100,11 @@ def audit_verify() -> None:
         services.close()
     if problems:
         for p in problems:
-            click.secho(f"entry {p.seq}: {p.problem}", fg="red", err=True)
-        click.secho(f"The audit trail was tampered with ({len(problems)} problem(s) in {count} entries).",
-                    fg="red", err=True)
+            echo(f"entry {p.seq}: {p.problem}", fg="red", err=True)
+        echo(f"The audit trail was tampered with ({len(problems)} problem(s) in {count} entries).",
+             fg="red", err=True)
         sys.exit(1)
-    click.echo(f"Audit trail intact: {count} entries, chain verified.")
+    echo(f"Audit trail intact: {count} entries, chain verified.")
 
 
 @click.command()
@@ -129,10 +132,10 @@ def passwd(new_key_file: Path | None) -> None:
         if not new:
             raise click.UsageError("The new passphrase cannot be empty.")
     files = rekey(paths, old, new)
-    click.echo(f"Re-keyed {len(files)} file(s).")
+    echo(f"Re-keyed {len(files)} file(s).")
     if new_key_file is not None:
-        click.echo(f"Key written to {new_key_file}: set ARCHIVIST_PASSPHRASE_FILE={new_key_file} (keep it safe; "
-                   "without it the index cannot be opened).")
+        echo(f"Key written to {new_key_file}: set ARCHIVIST_PASSPHRASE_FILE={new_key_file} (keep it safe; "
+             "without it the index cannot be opened).")
 
 
 @click.command()
@@ -151,4 +154,4 @@ def history(limit: int, as_json: bool) -> None:
         return
     for r in rows:
         answer = json.loads(r.answer_json)
-        click.echo(f"{r.created_at}  {r.question}\n    {answer.get('answer', '')[:200]}")
+        echo(f"{r.created_at}  {safe_line(r.question)}\n    {safe_line(answer.get('answer', '')[:200])}")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from archivist.cli_console import echo
+
 _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skip": ("-", "white")}
 
 
@@ -35,11 +37,11 @@ def doctor(privacy: bool) -> None:
     checks = diagnose(paths)
     for c in checks:
         mark, colour = _MARKS[c.status]
-        click.secho(f"{mark} {c.name:<12} {c.detail}", fg=colour)
+        echo(f"{mark} {c.name:<12} {c.detail}", fg=colour)
         if c.fix:
-            click.echo(f"  {'':<12} {'fix' if c.status == FAIL else 'hint'}: {c.fix}")
+            echo(f"  {'':<12} {'fix' if c.status == FAIL else 'hint'}: {c.fix}")
     failed = [c.name for c in checks if c.status == FAIL]
-    click.echo(f"{len(failed)} problem(s): {', '.join(failed)}." if failed else "Everything needed is in place.")
+    echo(f"{len(failed)} problem(s): {', '.join(failed)}." if failed else "Everything needed is in place.")
     sys.exit(1 if failed else 0)
 
 
@@ -48,26 +50,26 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
 
     report = privacy_report(paths)
     if report.guard_active:
-        click.secho(f"✓ egress guard active: network connections are refused ({report.refused_attempts} refused "
-                    "in this process)", fg="green")
+        echo(f"✓ egress guard active: network connections are refused ({report.refused_attempts} refused "
+             "in this process)", fg="green")
     else:
-        click.secho("✗ egress guard NOT active in this process", fg="red")
-    click.echo("\nWhere your data lives:")
+        echo("✗ egress guard NOT active in this process", fg="red")
+    echo("\nWhere your data lives:")
     for name, path, exists in report.locations:
-        click.echo(f"  {name:<8} {path}{'' if exists else '  (not created yet)'}")
-    click.echo("\nPermissions (data files must be 0600, folders 0700):")
+        echo(f"  {name:<8} {path}{'' if exists else '  (not created yet)'}")
+    echo("\nPermissions (data files must be 0600, folders 0700):")
     entries = report.entries + ([report.passphrase_file] if report.passphrase_file else [])
     if not entries:
-        click.echo("  nothing stored yet")
+        echo("  nothing stored yet")
     for e in entries:
         kind = "dir " if e.is_dir else "file"
-        click.secho(f"  {'✓' if e.private else '✗'} {e.mode:04o} {kind} {e.path}", fg=None if e.private else "red")
+        echo(f"  {'✓' if e.private else '✗'} {e.mode:04o} {kind} {e.path}", fg=None if e.private else "red")
     if report.problems:
-        click.secho(f"\n{len(report.problems)} problem(s):", fg="red")
+        echo(f"\n{len(report.problems)} problem(s):", fg="red")
         for p in report.problems:
-            click.echo(f"  - {p}")
+            echo(f"  - {p}")
         return 1
-    click.echo("\nEverything is private.")
+    echo("\nEverything is private.")
     return 0
 
 
@@ -83,7 +85,7 @@ def trust(model: Path) -> None:
 
     check_gguf(model.expanduser())
     record = ModelChecksums(Paths.resolve().data_dir).trust(model)
-    click.echo(f"Trusted {model.expanduser().resolve()} (SHA-256 {record.sha256}).")
+    echo(f"Trusted {model.expanduser().resolve()} (SHA-256 {record.sha256}).")
 
 
 # ---------------------------------------------------------------- init
@@ -111,11 +113,11 @@ def init(ctx: click.Context, folders: tuple[Path, ...], profile: str | None, yes
     interactive = not yes and sys.stdin.isatty()
     database = current_database(paths)
     if database.exists() and not folders and profile is None:
-        click.echo(f"Archivist is already set up (index {database}).\n"
-                   "Add folders with `archivist add PATH`; `archivist doctor` checks the installation.")
+        echo(f"Archivist is already set up (index {database}).\n"
+             "Add folders with `archivist add PATH`; `archivist doctor` checks the installation.")
         return
     if interactive:
-        click.echo("Archivist keeps an encrypted index of your folders and answers from it offline.\n")
+        echo("Archivist keeps an encrypted index of your folders and answers from it offline.\n")
         folders = folders or _ask_folders()
         if profile is None:
             profile = click.prompt("Profile name", default=Settings.load(paths.config_file).profile)
@@ -131,7 +133,7 @@ def init(ctx: click.Context, folders: tuple[Path, ...], profile: str | None, yes
             raise ConfigError(f"Profile name {profile!r} is not allowed.",
                               hint="Use 1-40 letters, digits, '.', '_' or '-'.")
         write_top_level_key(paths, "profile", profile)
-        click.echo(f"Profile {profile} written to {paths.config_file}")
+        echo(f"Profile {profile} written to {paths.config_file}")
     _create_and_fill(ctx, paths, chosen, index_now, interactive)
 
 
@@ -145,7 +147,7 @@ def _ask_folders() -> tuple[Path, ...]:
         if path.is_dir():
             picked.append(path)
         else:
-            click.secho(f"{answer} is not a folder.", fg="yellow", err=True)
+            echo(f"{answer} is not a folder.", fg="yellow", err=True)
 
 
 def _create_and_fill(ctx: click.Context, paths, folders: list[Path], index_now: bool | None,  # noqa: ANN001
@@ -164,7 +166,7 @@ def _create_and_fill(ctx: click.Context, paths, folders: list[Path], index_now: 
     try:
         _context().close()  # creates the encrypted index (or checks the passphrase against the existing one)
         if creating:
-            click.echo(f"Created the encrypted index {paths.database}")
+            echo(f"Created the encrypted index {paths.database}")
         if folders:
             ctx.invoke(add, folders=tuple(folders))
         if index_now is None:  # asked last: the passphrase prompt comes first, then the long part
@@ -176,8 +178,8 @@ def _create_and_fill(ctx: click.Context, paths, folders: list[Path], index_now: 
             os.environ.pop(ENV, None)
         else:
             os.environ[ENV] = saved
-    click.echo("Ready: `archivist ask \"...\"`, or `archivist` for the terminal UI. `archivist doctor` checks the "
-               "installation.")
+    echo("Ready: `archivist ask \"...\"`, or `archivist` for the terminal UI. `archivist doctor` checks the "
+         "installation.")
 
 
 def write_top_level_key(paths, key: str, value: str) -> None:  # noqa: ANN001

@@ -1,4 +1,9 @@
-"""Terminal presentation for the CLI (rich): progress, results, answers. No logic of its own."""
+"""Terminal presentation for the CLI (rich): progress, results, answers. No logic of its own.
+
+Everything goes through ``out`` and ``err``, consoles that show any control character escaped
+(:mod:`archivist.cli_console`); a name or reason inside a line is passed through ``field`` as well, so that
+neither markup nor a newline in a file name can change how the line reads.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-
 from archivist.answer.service import Answer
+from archivist.cli_console import console, safe_line
 from archivist.errors import FolderNotFound
 from archivist.index.indexer import IndexReport
 from archivist.index.rows import Folder
 from archivist.retrieve.hybrid import SearchResult
+from archivist.safe_console import field, prose
 from archivist.services import Services
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = console()
+err = console(stderr=True)
 
 
 def where(path: str | Path | None, page: int | None, line_start: int | None, line_end: int | None) -> str:
@@ -50,13 +54,14 @@ def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[Ind
                   TextColumn("{task.fields[current]}"), console=err, disable=quiet, transient=True) as bar:
         def progress(folder: Folder, done: int, total: int, path: Path | None) -> None:
             if folder.path not in tasks:
-                tasks[folder.path] = bar.add_task(f"Indexing {folder.path.name}", total=None, current="")
-            bar.update(tasks[folder.path], completed=done, total=total, current=path.name if path else "")
+                tasks[folder.path] = bar.add_task(f"Indexing {field(folder.path.name)}", total=None, current="")
+            # The columns parse markup: a file named "[/red].txt" must neither style nor break the bar.
+            bar.update(tasks[folder.path], completed=done, total=total, current=field(path.name) if path else "")
 
         run = services.indexer().index_folders(progress)
     if not quiet:
         for path in run.missing:
-            err.print(f"[yellow]Folder {escape(str(path))} does not exist any more.[/]")
+            err.print(f"[yellow]Folder {field(path)} does not exist any more.[/]")
     return run.report, run.missing
 
 
@@ -73,13 +78,13 @@ def print_index_report(report: IndexReport, missing: list[Path]) -> None:
     if report.problems:
         out.print(f"[yellow]{len(report.problems)} file(s) not indexed:[/]")
         for path, reason in report.problems:
-            out.print(f"  [yellow]•[/] {escape(str(path))}: {escape(reason)}")
+            out.print(f"  [yellow]•[/] {field(path)}: {field(reason)}")
     if report.denied:
         out.print(f"{len(report.denied)} file(s) left out by the deny list (keys, credentials): "
                   "`archivist status` lists them.")
     if missing:
         out.print(f"[red]{len(missing)} folder(s) missing[/] (their index is kept): "
-                  + ", ".join(escape(str(m)) for m in missing))
+                  + ", ".join(field(m) for m in missing))
 
 
 def search_json(result: SearchResult) -> dict:
@@ -102,40 +107,40 @@ def print_search(result: SearchResult) -> None:
         return
     for i, h in enumerate(result.hits, start=1):
         c = h.chunk
-        out.print(f"[bold][{i}][/] [cyan]{escape(where(c.path, c.page, c.line_start, c.line_end))}[/]"
+        out.print(f"[bold][{i}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]"
                   f"  [dim]evidence {h.evidence:.2f}[/]")
         text = " ".join(c.text.split())
-        out.print("    " + escape(text[:300] + ("…" if len(text) > 300 else "")))
+        out.print("    " + field(text[:300] + ("…" if len(text) > 300 else "")))
 
 
 def print_answer(answer: Answer) -> None:
     if answer.abstained:
-        out.print(f"[bold yellow]{escape(answer.answer)}[/]")
+        out.print(f"[bold yellow]{prose(answer.answer)}[/]")
         if answer.note:
-            out.print(f"[dim]{escape(answer.note)}[/]")
+            out.print(f"[dim]{prose(answer.note)}[/]")
         if answer.citations:
             out.print("Closest passages:")
     else:
         from archivist.answer.grounding import render
 
         out.print(render(answer.sentences, supported="{body} [bold cyan]\\[{n}][/]{end}",
-                         unsupported="[yellow]{body}{end} \\[unsupported][/]", quote=escape), end="")
+                         unsupported="[yellow]{body}{end} \\[unsupported][/]", quote=prose), end="")
         out.print()
         if answer.note:
-            out.print(f"[dim]{escape(answer.note)}[/]")
+            out.print(f"[dim]{prose(answer.note)}[/]")
         out.print("\n[bold]Sources[/]")
     from archivist.answer.grounding import unwrap
     from archivist.answer.spans import supporting_spans
 
     for c in answer.citations:
-        out.print(f"  [bold]\\[{c.n}][/] [cyan]{escape(where(c.path, c.page, c.line_start, c.line_end))}[/]")
+        out.print(f"  [bold]\\[{c.n}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]")
         # Quote what supports the answer (or, when abstaining, what comes closest to the question), not
         # merely the passage's first lines.
         claims = [s.text for s in answer.sentences if s.passage == c.n] or [answer.question]
         flowing = unwrap(c.text)  # same length as the text: PDF line wraps become spaces
         spans = supporting_spans(flowing, claims)
         text = " … ".join(" ".join(flowing[a:b].split()) for a, b in spans) or " ".join(c.text.split())
-        out.print("      [dim]" + escape(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
+        out.print("      [dim]" + field(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
 
 
 def run_ask(services: Services, question: str, *, folder_id: int | None, extractive: bool,
@@ -180,7 +185,7 @@ def watch_foreground(services: Services) -> None:
     line = Text("starting…")
     with Live(line, console=err, refresh_per_second=4, transient=False) as live:
         def show(status) -> None:  # noqa: ANN001
-            last = Path(status.last_file).name if status.last_file else "-"
+            last = safe_line(Path(status.last_file).name) if status.last_file else "-"
             live.update(Text(f"{status.state}: {status.queued} queued, {status.done} done, "
                              f"{status.errors} errors, last: {last}  (Ctrl-C stops)"))
 
@@ -225,8 +230,8 @@ def eval_run(services: Services, questions: Path, *, k: int, answer: bool, extra
     out.print("Verdicts: " + ", ".join(f"{k}: {v}" for k, v in sorted(run.breakdown.items())))
     for r in run.questions:
         if r.verdict != "ok":
-            out.print(f"  [yellow]{r.verdict}[/] {escape(r.id)}: {escape(r.question[:100])}")
-    out.print(f"[bold]What to do next:[/] {escape(run.advice)}")
+            out.print(f"  [yellow]{r.verdict}[/] {field(r.id)}: {field(r.question[:100])}")
+    out.print(f"[bold]What to do next:[/] {prose(run.advice)}")
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -284,12 +289,12 @@ def status_json(services: Services) -> dict:
 def print_status(data: dict) -> None:
     c = data["counts"]
     generation = f", generation {data['generation']}" if data.get("generation") else ""
-    out.print(f"Index: {escape(data['index'])} (schema {data['schema_version']}{generation})")
+    out.print(f"Index: {field(data['index'])} (schema {data['schema_version']}{generation})")
     out.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
               f"{c['skipped']} skipped, {c['failed']} failed.")
     for f in data["folders"]:
         flag = "" if f["exists"] else " [red](missing)[/]"
-        out.print(f"  {escape(f['path'])}{flag}")
+        out.print(f"  {field(f['path'])}{flag}")
     daemon = data.get("watch_daemon")
     if daemon is None:
         out.print("Watch daemon: not running (`archivist watch --daemon` keeps the index fresh).")
@@ -299,13 +304,13 @@ def print_status(data: dict) -> None:
         since = dt.datetime.fromtimestamp(daemon.get("since") or 0).strftime("%Y-%m-%d %H:%M:%S")
         out.print(f"Watch daemon: running (pid {daemon.get('pid')}) since {since}, {daemon.get('state', '?')}, "
                   f"{daemon.get('queued', 0)} queued, {daemon.get('done', 0)} handled, last: "
-                  f"{escape(str(daemon.get('last_file') or '-'))}")
+                  f"{field(daemon.get('last_file') or '-')}")
         for e in daemon.get("recent_errors", [])[-5:]:
-            out.print(f"  [yellow]error[/] {escape(e['reason'])}")
+            out.print(f"  [yellow]error[/] {field(e['reason'])}")
     if data["problems"]:
         out.print("[yellow]Not indexed:[/]")
         for p in data["problems"]:
-            out.print(f"  [yellow]{p['status']}[/] {escape(p['path'])}: {escape(p['reason'])}")
+            out.print(f"  [yellow]{field(p['status'])}[/] {field(p['path'])}: {field(p['reason'])}")
     print_denied([(Path(d["path"]), d["pattern"]) for d in data.get("denied", [])])
 
 
@@ -316,11 +321,11 @@ def print_denied(left_out: list[tuple[Path, str]]) -> None:
     count = sum(1 if path.name else int(pattern[1:]) for path, pattern in left_out)
     out.print(f"Left out by the deny list (keys and credentials are never indexed): {count} file(s)")
     for path, pattern in left_out:
-        out.print(f"  • {escape(str(path))}: matches {escape(pattern)}" if path.name
-                  else f"  • … and {escape(pattern[1:])} more")
+        out.print(f"  • {field(path)}: matches {field(pattern)}" if path.name
+                  else f"  • … and {field(pattern[1:])} more")
     example = next(pattern for path, pattern in left_out if path.name)
     out.print("  Not a secret? Lift its pattern in config.toml, e.g. "
-              + escape(f'[index] allow_sensitive = ["{example}"]') + ", then `archivist index`.")
+              + field(f'[index] allow_sensitive = ["{example}"]') + ", then `archivist index`.")
 
 
 def run_demo(question: str) -> None:
@@ -339,10 +344,10 @@ def run_demo(question: str) -> None:
     services = open_services(paths, Settings.load(paths.config_file))
     try:
         services.store.add_folder(sample)
-        out.print(f"[bold]Demo index[/] {escape(str(paths.database))} (passphrase from ARCHIVIST_PASSPHRASE)")
+        out.print(f"[bold]Demo index[/] {field(paths.database)} (passphrase from ARCHIVIST_PASSPHRASE)")
         report, missing = index_with_progress(services)
         print_index_report(report, missing)
-        out.print(f"\n[bold]Question:[/] {escape(question)}\n")
+        out.print(f"\n[bold]Question:[/] {field(question)}\n")
         run_ask(services, question, folder_id=None, extractive=False, stream=True)
     finally:
         services.close()

@@ -6,16 +6,20 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rich.segment import Segment
 from textual import work
 from textual.app import App, SystemCommand
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from archivist.errors import ArchivistError, PassphraseMissing, WrongPassphrase
 from archivist.services import Services
 from archivist.settings import Settings
+from archivist.terminal import without_controls
 from archivist.tui.keys import bind, keymap
 from archivist.tui.opener import OpenPlan, plan_open
 from archivist.tui.screens.dialogs import ErrorScreen
@@ -38,6 +42,19 @@ class _NeedPassphrase(Exception):  # noqa: N818 - a signal, not an error
         self.creating = creating
 
 
+class NoControls(LineFilter):
+    """Drops control characters from every line the UI draws (see :mod:`archivist.terminal`).
+
+    Textual strips only BEL, BS, VT, FF and CR: an ESC sequence in a document or a file name would reach the
+    terminal as it is and could clear it or retitle the window. The widgets show file names escaped; this is
+    the backstop for everything else (passage text, notifications), applied after layout, so it drops the
+    characters (they take no cell) rather than widening the line with escapes.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [Segment(without_controls(s.text), s.style, s.control) if s.control is None else s for s in segments]
+
+
 class ArchivistApp(App[None]):
     """Archivist's terminal UI.
 
@@ -57,6 +74,9 @@ class ArchivistApp(App[None]):
         self._reopen_as = reopen_as
         """Opens the services again under another profile (switching profile); None: switching unavailable."""
         self.session: Session | None = None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), _NO_CONTROLS]
 
     def get_default_screen(self) -> Screen:
         self._main = MainScreen()
@@ -259,6 +279,9 @@ class ArchivistApp(App[None]):
         self.main.stop_work()
         if self.session is not None:
             self.session.close()
+
+
+_NO_CONTROLS = NoControls()
 
 
 def run() -> int:

@@ -12,6 +12,7 @@ from archivist.answer.grounding import render, strip_markers
 from archivist.answer.service import Answer, Citation
 from archivist.answer.spans import supporting_spans
 from archivist.retrieve.hybrid import Hit
+from archivist.terminal import safe_line
 
 HIGHLIGHT = "bold reverse"
 """Style of a supporting span: reverse video stays visible with NO_COLOR and on monochrome terminals."""
@@ -29,10 +30,10 @@ def where(page: int | None, line_start: int | None, line_end: int | None) -> str
 
 def display_path(path: str | Path, folders: Sequence[Path]) -> str:
     """``folder-name/relative/path`` for a file under an added folder (short, and the same on every machine);
-    the full path otherwise."""
+    the full path otherwise. Control characters and newlines in it are shown escaped (``archivist.terminal``)."""
     p = Path(path)
     best = max((f for f in folders if f in p.parents), key=lambda f: len(f.parts), default=None)
-    return str(p.relative_to(best.parent)) if best is not None else str(p)
+    return safe_line(str(p.relative_to(best.parent)) if best is not None else str(p))
 
 
 def citations_from_hits(hits: Sequence[Hit]) -> list[Citation]:

@@ -24,6 +24,7 @@ from archivist.index.generations import load as load_generations
 from archivist.index.lock import WriterLock
 from archivist.paths import Paths
 from archivist.services import Services
+from archivist.terminal import safe_line
 from archivist.watch.watcher import Watcher, WatchStatus
 
 STATE_KEY = "watch.state"
@@ -189,14 +190,14 @@ def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
         services = open_services_fn(prompt=(lambda text, confirm: piped) if piped else None)
     except ArchivistError as exc:
         log.error("could not open the index: %s", exc.title)
-        print(f"{exc.title}: {exc}", file=sys.stderr)
+        print(safe_line(f"{exc.title}: {exc}"), file=sys.stderr)  # the log; spawn_daemon quotes it
         sys.exit(2)
     try:
         status = run_watch(services, role=DAEMON_ROLE, stop=stop)
         log.info("daemon stopped: %d changes handled, %d errors", status.done, status.errors)
     except ArchivistError as exc:
         log.error("%s", exc.title)
-        print(f"{exc.title}: {exc}", file=sys.stderr)
+        print(safe_line(f"{exc.title}: {exc}"), file=sys.stderr)  # the log; spawn_daemon quotes it
         sys.exit(2)
     finally:
         services.close()

@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
 from archivist.settings import TuiKeys
+from archivist.terminal import safe_line
 from archivist.tui.render import display_path, local_time
 from archivist.tui.session import SourcesView
 
@@ -22,7 +23,7 @@ def _watch_line(view: SourcesView) -> Text:
     text = Text()
     daemon = view.daemon
     if daemon is not None:
-        last = Path(daemon["last_file"]).name if daemon.get("last_file") else "-"
+        last = safe_line(Path(daemon["last_file"]).name) if daemon.get("last_file") else "-"
         text.append("Watch daemon", style="bold")
         text.append(f" (pid {daemon.get('pid')}): {daemon.get('state', '?')}, {daemon.get('queued', 0)} queued, "
                     f"{daemon.get('done', 0)} handled, {daemon.get('errors', 0)} errors, last: {last}")
@@ -50,7 +51,7 @@ def sources_text(view: SourcesView) -> Text:
     if not view.folders:
         text.append("No folders yet: add one (see the footer).\n")
     for f in view.folders:
-        text.append(str(f.path), style="bold")
+        text.append(safe_line(str(f.path)), style="bold")
         if not f.exists:
             text.append("  MISSING (index kept)", style="bold red")
         text.append(f"\n  {f.stats.files} files, {f.stats.chunks} passages, {f.stats.failed} failed, "
@@ -69,7 +70,7 @@ def sources_text(view: SourcesView) -> Text:
         text.append("\nNot indexed:\n", style="bold yellow")
         for p in view.problems[:MAX_LISTED * 4]:
             text.append(f"  {p['status']}: ", style="yellow")
-            text.append(f"{display_path(p['path'], folders)}: {p['reason']}\n")
+            text.append(f"{display_path(p['path'], folders)}: {safe_line(p['reason'])}\n")
     return text
 
 
@@ -118,8 +119,8 @@ class SourcesPane(VerticalScroll):
     def progress(self, folder: Path, done: int, total: int, current: Path | None) -> None:
         """Indexing ``folder``: ``done`` of ``total`` files (``current`` being read)."""
         self.add_class("indexing")
-        name = current.name if current else "done"
-        self.query_one("#progress-label", Static).update(f"Indexing {folder.name}: {name}")
+        name = safe_line(current.name) if current else "done"
+        self.query_one("#progress-label", Static).update(f"Indexing {safe_line(folder.name)}: {name}")
         self.query_one("#progress-bar", ProgressBar).update(total=max(total, 1), progress=done)
 
     def finished(self) -> None:
