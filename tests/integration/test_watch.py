@@ -273,7 +273,7 @@ def test_an_unreadable_subfolder_is_reported_and_watching_goes_on(watched: Watch
     monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(os, "stat", stat)
     watcher = watched.start()
-    reasons = [reason for _, reason in watcher.status.recent_errors]
+    reasons = [e.reason for e in watcher.status.recent_errors()]
     assert any("private" in r and "could not be read" in r and "Permission denied" in r for r in reasons), reasons
     assert watched.found("okapiledger") == {inside}, "an unreadable folder's files were dropped from the index"
 
@@ -281,9 +281,9 @@ def test_an_unreadable_subfolder_is_reported_and_watching_goes_on(watched: Watch
     with open(private / "bonus.txt", "w") as fh:
         fh.write("Bonus plan.\n")
     fresh = _write(docs / "fresh.txt", "Written after the errors: wallabyquartz.\n")
-    assert wait_until(lambda: watched.found("wallabyquartz") == {fresh}), list(watcher.status.recent_errors)
-    assert wait_until(lambda: any("bonus.txt" in r and "Permission denied" in r
-                                  for _, r in watcher.status.recent_errors)), list(watcher.status.recent_errors)
+    assert wait_until(lambda: watched.found("wallabyquartz") == {fresh}), watcher.status.recent_errors()
+    assert wait_until(lambda: any("bonus.txt" in e.reason and "Permission denied" in e.reason
+                                  for e in watcher.status.recent_errors())), watcher.status.recent_errors()
     later = _write(docs / "later.txt", "And after that too: wallabyslate.\n")
     assert wait_until(lambda: watched.found("wallabyslate") == {later}), "the watcher stopped after the error"
     assert watched.found("okapiledger") == {inside}

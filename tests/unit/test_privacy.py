@@ -246,6 +246,62 @@ def test_status_counts_only_the_profiles_folders(run, teams: Teams) -> None:
         everything.close()
 
 
+def test_the_watch_daemons_status_shows_each_profile_only_its_own_folders(run, teams: Teams) -> None:
+    """Issue 13: one watch daemon serves every profile; legal's ``status`` showed the daemon's last file and
+    errors from ops' folder. The real watcher runs here as the daemon does (every folder, the daemon's lock
+    role, its state stored in the index) while ops' folder changes."""
+    import threading
+
+    from conftest import wait_until
+
+    from archivist.services import open_services
+    from archivist.settings import Settings
+    from archivist.watch.daemon import DAEMON_ROLE, run_watch
+
+    paths = Paths.resolve()
+    daemon = open_services(paths, Settings.load(paths.config_file), all_profiles=True)
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            run_watch(daemon, role=DAEMON_ROLE, stop=stop, persist_every=0.0)
+        except BaseException as exc:  # noqa: BLE001 - shown by the assertions below
+            failed.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        def ops_status() -> dict:
+            return json.loads(run("--profile", "ops", "status", "--json").stdout)["watch_daemon"] or {}
+
+        assert wait_until(lambda: ops_status().get("state") == "watching", timeout=60), (ops_status(), failed)
+        (teams.runbooks / "takeover-memo.md").write_text(f"# Takeover\n\nOps canary {OPS_CANARY}.\n")
+        (teams.runbooks / "torn-scan.pdf").write_bytes(b"%PDF-1.7\ngarbage")
+
+        def both_handled(status: dict) -> bool:  # the folder's catch-up, then each new file
+            return status.get("done", 0) >= 3 and any("torn-scan.pdf" in e["reason"]
+                                                      for e in status.get("recent_errors", []))
+
+        assert wait_until(lambda: both_handled(ops_status()), timeout=60), ops_status()
+        ops = ops_status()
+        assert Path(ops["last_file"]).parent == teams.runbooks  # control: ops is shown its own activity
+
+        as_json = run("--profile", "legal", "status", "--json")
+        legal = json.loads(as_json.stdout)["watch_daemon"]
+        plain = run("--profile", "legal", "status")
+        assert legal["state"] == "watching" and "Watch daemon: running" in plain.stdout
+        markers = [*teams.ops_markers, "takeover-memo", "torn-scan"]
+        assert not _leaks(as_json.stdout + plain.stdout, markers), as_json.stdout + plain.stdout
+        assert legal["recent_errors"] == [] and legal["errors"] == 0
+        assert legal["done"] < ops["done"]  # ops' activity is not counted in legal's view
+    finally:
+        stop.set()
+        thread.join(60)
+        daemon.close()
+    assert not failed, failed
+
+
 @pytest.mark.parametrize("command", ["search", "ask"])
 def test_scoping_to_another_profiles_folder_finds_nothing(run, teams: Teams, command: str) -> None:
     extra = ["--extractive"] if command == "ask" else []

@@ -11,13 +11,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import wait_until
 
 from archivist.errors import DiskFull, IndexBusy
 from archivist.index.lock import WriterLock
 from archivist.index.store import Folder
 from archivist.watch.debounce import Debouncer
 from archivist.watch.filters import is_temporary
-from archivist.watch.watcher import Watcher
+from archivist.watch.watcher import Watcher, WatchError
 
 # -- temp and backup files ---------------------------------------------------------------------------------------
 
@@ -81,6 +82,20 @@ def test_folder_rescans_are_debounced_too(tmp_path: Path) -> None:
     q.rescan(tmp_path, now=5.5)
     assert q.take_due(now=6.0) == ([], [])
     assert q.take_due(now=6.5) == ([], [tmp_path])
+
+
+def test_the_queue_counts_what_waits_per_group(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    q = Debouncer(delay=1.0, group=lambda p: a if a in p.parents or p == a else b)
+    q.touch(a / "1.txt", now=10.0)
+    q.touch(a / "1.txt", now=10.5)  # the same path again: still one waiting
+    q.touch(a / "2.txt", now=11.5)
+    q.rescan(b, now=10.0)
+    assert q.counts() == {a: 2, b: 1}
+    assert q.take_due(now=11.6) == ([a / "1.txt"], [b])
+    assert q.counts() == {a: 1}
+    q.take_due(now=20.0)
+    assert q.counts() == {} and len(q) == 0
 
 
 # -- event routing -----------------------------------------------------------------------------------------------
@@ -227,3 +242,76 @@ def test_a_full_disk_is_a_clear_error_and_the_index_stays_consistent(services_fa
     conn.execute("PRAGMA max_page_count = 1073741823").fetchone()
     assert indexer.index_file(big).added == 1
     assert [h.chunk.path for h in services.retriever().search("wombatquill", 3, mode="bm25").hits] == [big]
+
+
+# -- one daemon, several profiles ----------------------------------------------------------------------------------
+
+def test_each_profile_is_shown_only_its_own_folders_activity(tmp_path: Path) -> None:
+    """Issue 13: the default profile's ``status`` showed the daemon's last file and errors from team-b's folder.
+    The daemon (all folders) stores its state per folder; each profile's view is cut from it."""
+    import json
+
+    from archivist.index.indexer import IndexReport
+    from archivist.watch.daemon import WITHHELD, profile_view, status_json
+
+    ours, theirs = tmp_path / "ours", tmp_path / "team-b"
+    for d in (ours, theirs):
+        d.mkdir()
+    secret = theirs / "acquisition-plan.md"
+
+    def index_folder(folder: Folder) -> IndexReport:
+        if folder.path == theirs:
+            return IndexReport(added=1, problems=[(secret, f"{secret.name}: not a readable PDF.")])
+        return IndexReport(added=2)
+
+    store = SimpleNamespace(folders=lambda: [Folder(1, ours), Folder(2, theirs, ("team-b",))])
+    w = Watcher(SimpleNamespace(store=store, index_folder=index_folder), debounce=600)  # type: ignore[arg-type]
+    w.on_event("created", str(theirs / "q3-layoffs.txt"))  # still waiting in their folder at the end
+    w.start()
+    try:
+        assert wait_until(lambda: w.status.state == "watching")
+    finally:
+        w.stop()
+    w.status.watcher_errors.append(WatchError(1.0, f"watcher stopped: KeyError: '{secret}'"))
+    state = json.loads(status_json(w.status, pid=4242))
+
+    mine = profile_view(state, [str(ours)], [str(theirs)])
+    shown = json.dumps(mine)
+    for leak in ("team-b", "acquisition-plan", "q3-layoffs", "not a readable PDF"):
+        assert leak not in shown, (leak, shown)
+    assert (mine["done"], mine["errors"], mine["queued"]) == (1, 0, 0)  # our folder's catch-up only
+    assert mine["last_file"] == str(ours)
+    assert [e["reason"] for e in mine["recent_errors"]] == [f"watcher stopped ({WITHHELD})"]
+    assert mine["pid"] == 4242 and mine["state"] == "stopped"  # the process itself is the same for all
+
+    their_view = profile_view(state, [str(theirs)], [str(ours)])
+    assert (their_view["done"], their_view["errors"], their_view["queued"]) == (1, 1, 1)
+    assert their_view["last_file"] == str(theirs)
+    reasons = [e["reason"] for e in their_view["recent_errors"]]
+    assert reasons == [f"watcher stopped: KeyError: '{secret}'", f"{secret.name}: not a readable PDF."]
+    assert their_view["recent_errors"][1]["path"] == str(secret)
+    everything = profile_view(state, [str(ours), str(theirs)], [])  # a store opened for every profile
+    assert (everything["done"], everything["errors"]) == (2, 1)
+
+
+def test_the_daemon_log_keeps_a_librarys_message_out(tmp_path: Path) -> None:
+    """watch.log holds counts and states, never names or text; pypdf's warnings quote document bytes."""
+    import logging
+
+    from archivist.watch.daemon import own_messages_only
+
+    log_file = tmp_path / "watch.log"
+    handler = logging.FileHandler(log_file)
+    handler.addFilter(own_messages_only)
+    for name in ("pypdf._reader", "archivist.watch"):
+        logging.getLogger(name).addHandler(handler)
+    try:
+        logging.getLogger("pypdf._reader").warning("Ignoring wrong object in %s: b'quokkafrost'", "merger-q3.pdf")
+        logging.getLogger("archivist.watch").warning("state=%s queued=%d", "watching", 3)
+    finally:
+        for name in ("pypdf._reader", "archivist.watch"):
+            logging.getLogger(name).removeHandler(handler)
+        handler.close()
+    text = log_file.read_text()
+    assert "merger-q3" not in text and "quokkafrost" not in text
+    assert "pypdf._reader: a warning" in text and "state=watching queued=3" in text

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from archivist.errors import ArchivistError
@@ -25,23 +25,54 @@ from archivist.index.lock import WriterLock
 from archivist.paths import Paths
 from archivist.services import Services
 from archivist.terminal import safe_line
-from archivist.watch.watcher import Watcher, WatchStatus
+from archivist.watch.watcher import RECENT_ERRORS, Watcher, WatchError, WatchStatus
 
 STATE_KEY = "watch.state"
 DAEMON_ROLE = "watch daemon"
 
 
+def _error_json(error: WatchError) -> dict:
+    return {"at": error.at, "reason": error.reason, "folder": error.folder, "path": error.path}
+
+
 def status_json(status: WatchStatus, pid: int) -> str:
+    """The daemon's state as stored in the index: per folder, so that each profile is shown only its own
+    (``profile_view``); the process's own state (pid, start, what it is doing) is the same for all."""
     return json.dumps({
-        "pid": pid, "started": status.started, "state": status.state, "queued": status.queued,
-        "done": status.done, "errors": status.errors, "last_file": status.last_file,
-        "last_indexed_at": status.last_indexed_at,
-        "recent_errors": [{"at": t, "reason": r} for t, r in status.recent_errors],
+        "pid": pid, "started": status.started, "state": status.state,
+        "folders": {path: {"done": a.done, "errors": a.errors, "queued": a.queued, "last_file": a.last_file,
+                           "last_indexed_at": a.last_indexed_at,
+                           "recent_errors": [_error_json(e) for e in a.recent_errors]}
+                    for path, a in status.folders.items()},
+        "watcher_errors": [_error_json(e) for e in status.watcher_errors],
     })
 
 
+WITHHELD = "details withheld: they name a folder of another profile"
+
+
+def profile_view(state: dict, readable: Sequence[str], hidden: Sequence[str]) -> dict:
+    """What one profile is shown of the daemon's stored ``state``: counts, last file and errors of the
+    folders it reads (``readable``) only, and the watcher's own errors, their text withheld when it names
+    one of the ``hidden`` folders. The daemon serves every profile; profiles are views (README, privacy
+    model), and a view must not show another profile's file names or activity."""
+    folders = [state.get("folders", {}).get(path) or {} for path in readable]
+    last = max((f for f in folders if f.get("last_indexed_at")), key=lambda f: f["last_indexed_at"], default={})
+    own = [e for f in folders for e in f.get("recent_errors", [])]
+    general = [{**e, "reason": e["reason"].split(":", 1)[0] + f" ({WITHHELD})"}
+               if any(h in e["reason"] for h in hidden) else e for e in state.get("watcher_errors", [])]
+    return {
+        "pid": state.get("pid"), "started": state.get("started"), "state": state.get("state"),
+        "queued": sum(f.get("queued", 0) for f in folders), "done": sum(f.get("done", 0) for f in folders),
+        "errors": sum(f.get("errors", 0) for f in folders),
+        "last_file": last.get("last_file"), "last_indexed_at": last.get("last_indexed_at"),
+        "recent_errors": sorted(own + general, key=lambda e: e["at"])[-RECENT_ERRORS:],
+    }
+
+
 def daemon_state(services: Services) -> dict | None:
-    """The running daemon's state (None when no daemon holds the writer lock)."""
+    """The running daemon's state as the current profile may see it (``profile_view``); None when no daemon
+    holds the writer lock."""
     holder = WriterLock(services.paths.writer_lock).holder()
     if not holder or holder.get("role") != DAEMON_ROLE:
         return None
@@ -49,8 +80,11 @@ def daemon_state(services: Services) -> dict | None:
     state = json.loads(raw) if raw else {}
     if state.get("pid") != holder.get("pid"):
         state = {}
-    state.update(pid=holder.get("pid"), since=holder.get("since"))
-    return state
+    readable = [str(f.path) for f in services.store.folders()]
+    hidden = [str(p) for p in services.store.folder_paths() if str(p) not in readable]
+    view = profile_view(state, readable, hidden)
+    view.update(pid=holder.get("pid"), since=holder.get("since"))
+    return view
 
 
 class ConfigWatch:
@@ -128,8 +162,12 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
     finally:
         lock.release()
     if watcher.failure is not None:
-        raise ArchivistError(f"The watcher stopped after an unexpected error: {type(watcher.failure).__name__}: "
-                             f"{watcher.failure}", hint="Run `archivist index` to see it again; please report it.")
+        failure = type(watcher.failure).__name__
+        if role != DAEMON_ROLE:  # the daemon's log names no file, and an unexpected error's text may
+            failure += f": {watcher.failure}"
+        raise ArchivistError(f"The watcher stopped after an unexpected error: {failure}",
+                             hint="Run `archivist index` (or `archivist watch` in a terminal) to see it again; "
+                                  "please report it.")
     return watcher.status
 
 
@@ -178,9 +216,21 @@ def _watch_generation(services: Services, status_changed: Callable[[WatchStatus]
     return watcher
 
 
+def own_messages_only(record: logging.LogRecord) -> bool:
+    """The daemon's log holds counts, states and ids, never names or text: a library's message (pypdf's
+    warnings quote a document's bytes) is reduced to where it came from."""
+    if not record.name.startswith("archivist"):
+        record.msg = "%s: a %s (its text is not logged: it may quote a document or name a file)"
+        record.args = (record.name, record.levelname.lower())
+    return True
+
+
 def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
     """Body of the detached daemon process: passphrase from stdin, log to ``paths.watch_log``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.captureWarnings(True)  # a library's warnings go through the same filter, not raw to the log
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(own_messages_only)
     log = logging.getLogger("archivist.watch")
     piped = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else ""
     stop = threading.Event()

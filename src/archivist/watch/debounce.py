@@ -5,32 +5,50 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 
 class Debouncer:
-    """Collects touched paths (and whole-folder rescans) and releases them once quiet. Thread-safe."""
+    """Collects touched paths (and whole-folder rescans) and releases them once quiet. Thread-safe.
 
-    def __init__(self, delay: float = 1.0) -> None:
+    Args:
+        delay: seconds a path must stay quiet before it is released.
+        group: the group a path is counted in (``counts``), e.g. its folder; by default one group.
+    """
+
+    def __init__(self, delay: float = 1.0, group: Callable[[Path], Hashable] | None = None) -> None:
         self.delay = delay
         self._paths: dict[Path, float] = {}
         self._rescans: dict[Path, float] = {}
+        self._group = group or (lambda path: None)
+        self._counts: Counter[Hashable] = Counter()
         self._cond = threading.Condition()
 
     def touch(self, path: Path, now: float | None = None) -> None:
         with self._cond:
+            if path not in self._paths:
+                self._counts[self._group(path)] += 1
             self._paths[path] = time.monotonic() if now is None else now
             self._cond.notify()
 
     def rescan(self, folder: Path, now: float | None = None) -> None:
         """A directory-level change (a folder moved or deleted): rescan ``folder`` once things settle."""
         with self._cond:
+            if folder not in self._rescans:
+                self._counts[self._group(folder)] += 1
             self._rescans[folder] = time.monotonic() if now is None else now
             self._cond.notify()
 
     def __len__(self) -> int:
         with self._cond:
             return len(self._paths) + len(self._rescans)
+
+    def counts(self) -> dict[Hashable, int]:
+        """How many paths and rescans wait, per group (kept as they come and go: no walk over the queue)."""
+        with self._cond:
+            return dict(self._counts)
 
     def take_due(self, now: float | None = None) -> tuple[list[Path], list[Path]]:
         """Paths and rescans quiet for ``delay``; they leave the queue. Existing paths come first, so a
@@ -43,6 +61,8 @@ class Debouncer:
                 del self._paths[p]
             for f in rescans:
                 del self._rescans[f]
+            self._counts.subtract(self._group(p) for p in [*paths, *rescans])
+            self._counts = +self._counts  # drop the groups with nothing left
         # os.path.exists, not Path.exists: the latter raises PermissionError (a folder without +x), which
         # would end the watcher's worker thread.
         paths.sort(key=lambda p: (not os.path.exists(p), str(p)))

@@ -20,10 +20,40 @@ from archivist.index.indexer import Indexer, IndexReport
 from archivist.watch.debounce import Debouncer
 from archivist.watch.filters import is_temporary
 
+RECENT_ERRORS = 10
+"""Errors remembered per folder (and for the watcher itself)."""
+
+
+@dataclass(frozen=True)
+class WatchError:
+    """One error the watcher met."""
+
+    at: float
+    reason: str
+    folder: str | None = None
+    """The added folder it happened in; None for the watcher itself (it names no file then)."""
+    path: str | None = None
+    """The file or folder being handled."""
+
+
+@dataclass
+class FolderActivity:
+    """What the watcher did in one added folder. A watch daemon serves every profile, and ``archivist status``
+    shows each profile only the activity of the folders it reads (``archivist.watch.daemon.profile_view``)."""
+
+    done: int = 0
+    errors: int = 0
+    queued: int = 0
+    last_file: str | None = None
+    last_indexed_at: float | None = None
+    recent_errors: deque[WatchError] = field(default_factory=lambda: deque(maxlen=RECENT_ERRORS))
+
 
 @dataclass
 class WatchStatus:
-    """What the watcher is doing (shown live by ``archivist watch`` and stored for ``archivist status``)."""
+    """What the watcher is doing (shown live by ``archivist watch`` and stored for ``archivist status``).
+
+    The counts and the last file are totals over every watched folder; ``folders`` has them per folder."""
 
     started: float = field(default_factory=time.time)
     state: str = "starting"
@@ -33,7 +63,21 @@ class WatchStatus:
     errors: int = 0
     last_file: str | None = None
     last_indexed_at: float | None = None
-    recent_errors: deque = field(default_factory=lambda: deque(maxlen=10))
+    folders: dict[str, FolderActivity] = field(default_factory=dict)
+    """Per added folder (its path), the same counts."""
+    watcher_errors: deque[WatchError] = field(default_factory=lambda: deque(maxlen=RECENT_ERRORS))
+    """Errors of the watcher itself, in no folder."""
+
+    def activity(self, folder: Path | None) -> FolderActivity | None:
+        """``folder``'s activity (created at first use); None for a path in no added folder."""
+        if folder is None:
+            return None
+        return self.folders.setdefault(str(folder), FolderActivity())
+
+    def recent_errors(self) -> list[WatchError]:
+        """Every remembered error, oldest first."""
+        found = [*self.watcher_errors, *(e for a in self.folders.values() for e in a.recent_errors)]
+        return sorted(found, key=lambda e: e.at)
 
 
 class Watcher:
@@ -50,14 +94,14 @@ class Watcher:
                  on_indexed: Callable[[Path, IndexReport], None] | None = None, debounce: float = 1.0) -> None:
         self.indexer = indexer
         self.status = WatchStatus()
-        self.queue = Debouncer(debounce)
+        self.folders = [f.path for f in indexer.store.folders()]
+        self.queue = Debouncer(debounce, group=self._folder_of)
         self._on_status = on_status
         self._on_indexed = on_indexed
         self._stop = threading.Event()
         self._failure: BaseException | None = None
         self._observer = None
         self._thread: threading.Thread | None = None
-        self.folders = [f.path for f in indexer.store.folders()]
 
     # -- events ----------------------------------------------------------------------------------------------
 
@@ -131,6 +175,9 @@ class Watcher:
 
     def _emit(self) -> None:
         self.status.queued = len(self.queue)
+        waiting = self.queue.counts()
+        for folder in {*map(Path, self.status.folders), *(f for f in waiting if isinstance(f, Path))}:
+            self.status.activity(folder).queued = waiting.get(folder, 0)  # type: ignore[union-attr]
         if self._on_status is not None:
             self._on_status(self.status)
 
@@ -145,7 +192,8 @@ class Watcher:
         except Exception as exc:  # surfaced, not swallowed: the owner sees `failure` and stops the watcher
             self._failure = exc
             self.status.state = "failed"
-            self.status.recent_errors.append((time.time(), f"watcher stopped: {type(exc).__name__}: {exc}"))
+            self.status.watcher_errors.append(WatchError(time.time(),
+                                                         f"watcher stopped: {type(exc).__name__}: {exc}"))
             self._emit()
 
     def _work(self, catch_up: bool) -> None:
@@ -175,6 +223,18 @@ class Watcher:
             self.status.state = "watching"
             self._emit()
 
+    def _error(self, path: Path, reason: str) -> None:
+        folder = self._folder_of(path)
+        self.status.errors += 1
+        activity = self.status.activity(folder)
+        error = WatchError(time.time(), reason, str(folder) if folder else None, str(path))
+        if activity is None:  # not expected (only paths in a folder are queued); whose it is is unknown, so
+            # every profile may see it: without its path or reason
+            self.status.watcher_errors.append(WatchError(error.at, "an error outside the added folders"))
+            return
+        activity.errors += 1
+        activity.recent_errors.append(error)
+
     def _handle(self, path: Path, work: Callable[[], IndexReport]) -> None:
         try:
             report = work()
@@ -183,17 +243,19 @@ class Watcher:
             # it and go on; uncaught, it would end the worker thread while the status still said "watching".
             reason = str(exc) if isinstance(exc, ArchivistError) else \
                 f"{path.name}: could not be read ({exc.strerror or exc})."
-            self.status.errors += 1
-            self.status.recent_errors.append((time.time(), reason))
+            self._error(path, reason)
             self._emit()
             return
+        now = time.time()
         self.status.done += 1
         self.status.last_file = str(path)
-        self.status.last_indexed_at = time.time()
-        if report.problems:
-            self.status.errors += len(report.problems)
-            for _, reason in report.problems:
-                self.status.recent_errors.append((time.time(), reason))
+        self.status.last_indexed_at = now
+        activity = self.status.activity(self._folder_of(path))
+        if activity is not None:
+            activity.done += 1
+            activity.last_file, activity.last_indexed_at = str(path), now
+        for problem, reason in report.problems:
+            self._error(problem, reason)
         if self._on_indexed is not None:
             self._on_indexed(path, report)
         self._emit()

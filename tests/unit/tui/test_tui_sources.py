@@ -83,8 +83,8 @@ def test_while_the_daemon_writes_reindex_is_refused_and_its_state_shown(docs: Pa
     lock.acquire(DAEMON_ROLE)  # a second open file description: flock conflicts even within one process
     import os
 
-    store.set_meta(STATE_KEY, json.dumps({"pid": os.getpid(), "state": "watching", "queued": 2, "done": 7,
-                                          "errors": 0, "last_file": str(docs / "retention.txt")}))
+    store.set_meta(STATE_KEY, json.dumps({"pid": os.getpid(), "state": "watching", "folders": {str(docs.resolve()): {
+        "queued": 2, "done": 7, "errors": 0, "last_file": str(docs / "retention.txt")}}}))
     store.close()
     app = make_app(fake_embedder, FakeGenerator(PORT_REPLY))
     seen = record_notifications(app)
