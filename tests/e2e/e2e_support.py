@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ARCHIVIST = Path(sys.executable).parent / "archivist"
@@ -29,6 +30,26 @@ class Sandbox:
     @property
     def stored_dirs(self) -> list[Path]:
         return [self.root / d for d in ("home", "config", "data", "cache", "state", "run")]
+
+
+class Tmux:
+    """A private tmux server for one test: its own socket (``-L``), no configuration file, and an environment
+    without the caller's tmux variables or terminal size. A tmux the user is running (its environment, its
+    ``~/.tmux.conf``, its sessions) can then neither change what the test sees nor be touched by it.
+
+    ``tmux(*args)`` runs one tmux command on that server and returns its output; ``kill()`` ends the server.
+    """
+
+    def __init__(self, env: dict[str, str], name: str) -> None:
+        self.socket = f"archivist-{name}-{os.getpid()}-{time.monotonic_ns()}"
+        self.env = {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE", "COLUMNS", "LINES")}
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args], capture_output=True, text=True,
+                              env=self.env, check=False).stdout
+
+    def kill(self) -> None:
+        self("kill-server")
 
 
 def make_corpus(docs: Path) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import pytest
-from e2e_support import ARCHIVIST, Sandbox, make_corpus
+from e2e_support import ARCHIVIST, Sandbox, Tmux, make_corpus
 
 
 @pytest.fixture
@@ -114,12 +113,10 @@ def test_locate_and_help(sandbox: Sandbox) -> None:
 def test_passphrase_prompt_in_a_terminal(sandbox: Sandbox) -> None:
     """No ARCHIVIST_PASSPHRASE: the first use asks twice (new index), later uses once; typing is hidden."""
     make_corpus(sandbox.docs)
-    env = {k: v for k, v in sandbox.env.items() if k != "ARCHIVIST_PASSPHRASE"}
-    session = f"archivist-e2e-{int(time.time() * 1000)}"
+    # A private tmux server: a tmux the user runs (its environment, its configuration) changes nothing here.
+    tmux = Tmux({k: v for k, v in sandbox.env.items() if k != "ARCHIVIST_PASSPHRASE"}, "passphrase-e2e")
+    session = "prompt"
     log = sandbox.root / "tmux.out"
-
-    def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", *args], capture_output=True, text=True, env=env, check=False).stdout
 
     def wait_for(text: str) -> str:
         for _ in range(200):
@@ -143,7 +140,7 @@ def test_passphrase_prompt_in_a_terminal(sandbox: Sandbox) -> None:
         assert "DONE-0" in screen
         assert "1 folder(s)" in log.read_text()
     finally:
-        tmux("kill-session", "-t", session)
+        tmux.kill()
 
 
 @pytest.mark.slow

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from e2e_support import ARCHIVIST, Sandbox
+from e2e_support import ARCHIVIST, Sandbox, Tmux
 
 SAMPLE_DOCS = Path(__file__).resolve().parents[2] / "examples" / "sample-docs"
 QUESTION = "What caused the warehouse outage in April?"
@@ -27,14 +26,9 @@ def test_the_ui_answers_a_question_with_a_cited_path(sandbox: Sandbox) -> None:
     assert sandbox.run("add", str(SAMPLE_DOCS)).returncode == 0
     indexed = sandbox.run("index")
     assert indexed.returncode == 0, indexed.stderr
-    # A private tmux server (-L) starts with this sandbox's environment, whatever server the user runs; without
-    # the sandbox's COLUMNS, which would make the UI lay itself out wider than the tmux window.
-    socket = f"archivist-tui-e2e-{int(time.time() * 1000)}"
-    env = {k: v for k, v in sandbox.env.items() if k not in ("COLUMNS", "LINES")}
-
-    def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, env=env,
-                              check=False).stdout
+    # A private tmux server starts with this sandbox's environment, whatever server the user runs; without the
+    # sandbox's COLUMNS, which would make the UI lay itself out wider than the tmux window.
+    tmux = Tmux(sandbox.env, "tui-e2e")
 
     def wait_for(predicate, what: str, timeout: float = 300) -> str:  # noqa: ANN001
         deadline = time.monotonic() + timeout
@@ -63,4 +57,4 @@ def test_the_ui_answers_a_question_with_a_cited_path(sandbox: Sandbox) -> None:
         tmux("send-keys", "-t", "tui", "C-q")
         assert "EXIT-0" in wait_for(lambda s: "EXIT-" in s, "the UI to quit", timeout=30)
     finally:
-        tmux("kill-server")
+        tmux.kill()
