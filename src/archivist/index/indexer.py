@@ -118,10 +118,10 @@ class Indexer:
         Raises:
             SkipFile, ExtractionError: with the reason (and what to do) that the file is recorded with.
         """
-        from archivist.ingest.isolate import shared_sandbox
+        from archivist.ingest.isolate import budget_from, shared_sandbox
 
         if self._sandbox is None:
-            self._sandbox = shared_sandbox(self.settings.index.read_budget())
+            self._sandbox = shared_sandbox(budget_from(self.settings.index))
         return self._sandbox.extract(path, max_bytes=int(self.settings.index.max_file_mb * 1e6))
 
     def _fits(self, read_with: str | None, version: str | None) -> bool:

@@ -44,6 +44,16 @@ class ReadBudget:
         self.zip_limits = zip_limits or ZipLimits()
 
 
+def budget_from(index_settings) -> ReadBudget:  # noqa: ANN001 - settings.IndexSettings
+    """The sandbox's limits from ``[index]`` settings (extract_memory_mb, extract_timeout_s, zip limits)."""
+    from archivist.ingest.archive import MB
+
+    s = index_settings
+    return ReadBudget(memory_mb=s.extract_memory_mb, timeout_s=s.extract_timeout_s,
+                      zip_limits=ZipLimits(max_unpacked_bytes=int(s.max_unpacked_mb * MB),
+                                           max_entries=s.max_zip_entries, max_ratio=s.max_unpacked_ratio))
+
+
 def _write_frame(fd: int, payload: dict) -> None:
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     view = memoryview(_HEADER.pack(len(data)) + data)
