@@ -83,15 +83,6 @@ class IndexSettings(BaseModel):
     max_unpacked_ratio: float = Field(100, ge=1)
     """How many times a part above 10 MB may inflate (Word's XML: 5-20x; a zip bomb: hundreds)."""
 
-    def read_budget(self):  # noqa: ANN201 - ReadBudget, imported lazily (settings import nothing heavy)
-        """The extraction sandbox's limits, from these settings."""
-        from archivist.ingest.archive import MB, ZipLimits
-        from archivist.ingest.isolate import ReadBudget
-
-        return ReadBudget(memory_mb=self.extract_memory_mb, timeout_s=self.extract_timeout_s,
-                          zip_limits=ZipLimits(max_unpacked_bytes=int(self.max_unpacked_mb * MB),
-                                               max_entries=self.max_zip_entries, max_ratio=self.max_unpacked_ratio))
-
 
 class WatchSettings(BaseModel):
     """The folder watcher."""
@@ -134,6 +125,15 @@ class RetrievalSettings(BaseModel):
     """Folder with a cross-encoder's ``model.onnx`` and ``tokenizer.json``. Empty: ``models/rerank``."""
     cross_encoder_candidates: int = Field(10, ge=1, le=200)
     """Hits the cross-encoder reads (one transformer pass each: ~25 ms per hit on two cores for MiniLM-L6)."""
+    boilerplate_weight: float = Field(1.0, ge=0.0, le=10.0)
+    """How far passages that recur across many files (auditor opinions, legends) move down after the re-rank:
+    1.0 moves a passage that is all boilerplate down by a quarter of the candidates' score range (0: off)."""
+    expand_glossary: bool = True
+    """Search a question's keywords together with the glossary's phrases for the terms it names."""
+    glossary: dict[str, list[str]] = {}
+    """Your own analyst vocabulary, added to the built-in one (``archivist.retrieve.glossary``): a term and the
+    phrases documents use for it, e.g. ``"net revenue retention" = ["NRR", "dollar-based net retention rate"]``.
+    Questions naming one are also searched for the others, and table rows are matched against them."""
 
 
 class AnswerSettings(BaseModel):

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from archivist.answer.figures import Figure, find_figure
 from archivist.answer.generator import Generator
 from archivist.answer.grounding import (
     Sentence,
@@ -22,7 +23,9 @@ from archivist.answer.grounding import (
 )
 from archivist.answer.prompt import build_prompt
 from archivist.embed.base import Embedder
+from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
+from archivist.ingest.tables import parse_row, split_heading
 from archivist.retrieve.hybrid import Hit, Retriever
 from archivist.retrieve.scope import parse_scope
 from archivist.retrieve.text import coverage, terms
@@ -188,7 +191,11 @@ class Answerer:
             answer.invented_markers = invented
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
-        cited = sorted({x.passage for x in sentences if x.passage is not None})
+        figure = find_figure(question, given, glossary=s.retrieval.glossary)
+        if figure is not None:  # the cell asked for leads, cited, before what the model wrote
+            sentences.insert(0, figure_sentence(figure, figure.hit + 1))
+        # Passages are numbered in the order the answer first cites them.
+        cited = list(dict.fromkeys(x.passage for x in sentences if x.passage is not None))
         renumber = {old: new for new, old in enumerate(cited, start=1)}
         for x in sentences:
             x.passage = renumber.get(x.passage) if x.passage is not None else None
@@ -215,9 +222,12 @@ class Answerer:
         """The best supporting sentences, quoted verbatim from the passages; no model call. ``item``
         (``"\n- "``) lays each quote out as a list item, as the model's unsupported answer was."""
         t = time.perf_counter()
+        figure = find_figure(question, hits, glossary=self.settings.retrieval.glossary)
         candidates = quote_candidates(hits)
         chosen: list[tuple[float, int, str]] = []
-        if candidates:
+        if figure is not None:
+            max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
+        if candidates and max_sentences > 0:
             scores = quote_scores(question, candidates, self.retriever.embedder)
             order = np.argsort(-scores)
             seen: set[str] = set()
@@ -229,13 +239,27 @@ class Answerer:
                 chosen.append((float(scores[j]), i, sentence))
                 if len(chosen) == max_sentences:
                     break
-        used = sorted({i for _, i, _ in chosen})
+        # Passages are numbered in the order the answer cites them: the figure's passage is [1].
+        used = list(dict.fromkeys(([figure.hit] if figure is not None else []) + [i for _, i, _ in chosen]))
         number = {i: n for n, i in enumerate(used, start=1)}
         sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text in chosen]
+        if figure is not None:
+            sentences.insert(0, figure_sentence(figure, number[figure.hit], item))
         citations = [_citation(number[i], hits[i], 1.0, self.generation) for i in used]
         timings["extract_ms"] = (time.perf_counter() - t) * 1000
+        if not sentences:  # nothing quotable: only boilerplate, or passages of headings and figures alone
+            closest = [_citation(i, h, 0.0, self.generation) for i, h in enumerate(hits[:3], start=1)]
+            return Answer(question, NOT_FOUND, "abstained", True, [], closest, evidence, timings_ms=timings,
+                          note="The passages found hold no sentence that answers it (only text repeated across "
+                               "many files, such as an auditor's opinion, or headings).")
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)
+
+
+def figure_sentence(figure: Figure, n: int, lead: str = "") -> Sentence:
+    """The answer's lead when a table cell answers the question (``answer.figures``): the figure, its period
+    and unit, and the row it was read from, cited."""
+    return Sentence(figure.lead() + ".", n, 1.0, True, lead=lead)
 
 
 QUOTE_PASSAGES = 4
@@ -243,9 +267,15 @@ QUOTE_PASSAGES = 4
 
 
 def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
-    """(passage index, sentence) of every quotable sentence of the first ``QUOTE_PASSAGES`` passages."""
+    """(passage index, sentence) of every quotable sentence of the first ``QUOTE_PASSAGES`` passages, boilerplate
+    passages aside (unless the question is about them: it finds 80% of its words there)."""
     out: list[tuple[int, str]] = []
     for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
+        if hit.boilerplate >= boilerplate.THRESHOLD and hit.coverage < 0.8:
+            continue  # text repeated across many files (an auditor's opinion) is never the answer's quote
+        if split_heading(hit.chunk.heading)[2]:  # a table: each row is quoted as a line of its own
+            out += [(i, line.strip()) for line in hit.chunk.text.split("\n") if parse_row(line) is not None]
+            continue
         labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
         text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
         for raw in split_sentences(unwrap(text)):

@@ -77,6 +77,19 @@ MIGRATIONS: dict[int, list[str]] = {
         """ALTER TABLE folders ADD COLUMN profiles TEXT NOT NULL DEFAULT '["default"]'""",
         """ALTER TABLE folders ADD COLUMN exclude TEXT NOT NULL DEFAULT '[]'""",
     ],
+    # Boilerplate (index.boilerplate): a 1-in-8 sample of each passage's 5-word shingle hashes, so text that
+    # recurs across many files (auditor opinions, legends) is recognised. Filled for old passages by
+    # ``boilerplate.backfill`` in the same transaction.
+    4: [
+        """CREATE TABLE chunk_shingles (
+               chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+               h INTEGER NOT NULL,
+               PRIMARY KEY (chunk_id, h)) WITHOUT ROWID""",
+        """CREATE INDEX chunk_shingles_h ON chunk_shingles(h)""",
+    ],
 }
+
+PYTHON_STEPS = {4: "backfill_shingles"}
+"""Migrations that also run Python after their SQL (``Store._migrate`` calls the named step)."""
 
 LATEST = max(MIGRATIONS)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from archivist.errors import AccessDenied, DiskFull, StoreError
-from archivist.index import rules
-from archivist.index.migrations import LATEST, MIGRATIONS
+from archivist.index import boilerplate, rules
+from archivist.index.migrations import LATEST, MIGRATIONS, PYTHON_STEPS
 from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
 from archivist.index.sqlcipher import connect as _connect
 
@@ -98,6 +98,10 @@ class Store:
             with self.transaction():
                 for statement in MIGRATIONS[version]:
                     c.execute(statement)
+                if PYTHON_STEPS.get(version) == "backfill_shingles":
+                    from archivist.index import boilerplate
+
+                    boilerplate.backfill(c)
                 c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
 
     def _size_cache(self, minimum_mb: int) -> None:
@@ -301,7 +305,41 @@ class Store:
                 c.execute("INSERT INTO chunk_vec(rowid, embedding, folder_id) VALUES (?, ?, ?)",
                           (cur.lastrowid, np.ascontiguousarray(vectors[seq], dtype=np.float32).tobytes(),
                            folder_id))
+                c.executemany("INSERT OR IGNORE INTO chunk_shingles(chunk_id, h) VALUES (?, ?)",
+                              boilerplate.rows(cur.lastrowid, ch.text))
         return file_id
+
+    def shingle_file_counts(self, hashes: set[int]) -> dict[int, int]:
+        """In how many files visible to this profile each shingle hash occurs (``index.boilerplate``)."""
+        out: dict[int, int] = {}
+        ordered = sorted(hashes)
+        for start in range(0, len(ordered), 5000):
+            part = ordered[start:start + 5000]
+            marks = ",".join("?" * len(part))
+            for h, n in self._conn.execute(
+                    f"SELECT s.h, COUNT(DISTINCT c.file_id) FROM chunk_shingles s JOIN chunks c ON c.id = s.chunk_id "
+                    f"JOIN files f ON f.id = c.file_id WHERE s.h IN ({marks}) AND f.folder_id IN ({self._visible()}) "
+                    f"GROUP BY s.h", part):
+                out[h] = n
+        return out
+
+    def indexed_file_count(self) -> int:
+        """Files with passages, visible to this profile."""
+        return self._conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'indexed' AND folder_id IN "
+                                  f"({self._visible()})").fetchone()[0]
+
+    def boilerplate_count(self, need: int, threshold: float, min_shingles: int) -> int:
+        """Passages visible to this profile whose sampled shingles occur in ``need`` files or more for at least
+        ``threshold`` of them (``index.boilerplate``; for ``status``)."""
+        visible = f"SELECT c.id, c.file_id FROM chunks c JOIN files f ON f.id = c.file_id " \
+                  f"WHERE f.folder_id IN ({self._visible()})"
+        return self._conn.execute(
+            f"WITH v AS ({visible}), "
+            f"s AS (SELECT cs.chunk_id, cs.h, v.file_id FROM chunk_shingles cs JOIN v ON v.id = cs.chunk_id), "
+            f"common AS (SELECT h FROM s GROUP BY h HAVING COUNT(DISTINCT file_id) >= ?) "
+            f"SELECT COUNT(*) FROM (SELECT chunk_id FROM s GROUP BY chunk_id "
+            f"HAVING COUNT(*) >= ? AND AVG(h IN (SELECT h FROM common)) >= ?)",
+            (need, min_shingles, threshold)).fetchone()[0]
 
     def _delete_file_rows(self, file_id: int) -> None:
         self._conn.execute("DELETE FROM chunk_vec WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",

@@ -13,13 +13,15 @@ from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.tables import find_tables
 
 
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-2"
-    """2: running headers and footers blanked (``furniture``)."""
+    version = "pdfium-3"
+    """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
+    (``with_tables``: each table's title, unit and columns head every passage cut from it)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -50,7 +52,7 @@ class PdfExtractor:
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
-            blocks = blank_furniture(blocks)
+            blocks = with_tables(blank_furniture(blocks))
             title = (pdf.get_metadata_dict().get("Title") or "").strip()
             return Document(path, self.kind, blocks, title=title or path.stem, pages=len(pdf))
         finally:
@@ -97,3 +99,24 @@ def blank_furniture(blocks: list[Block]) -> list[Block]:
         if any(ln.strip() for ln in lines):
             out.append(Block(lines, page=b.page, line_start=b.line_start, heading=b.heading))
     return out
+
+
+def with_tables(blocks: list[Block]) -> list[Block]:
+    """Each page block cut at its tables: a table's lines become a block of their own whose heading is the
+    table's title, unit and columns (``ingest.tables``), so no passage cut from it loses them. Line numbers
+    stay the page's."""
+    out: list[Block] = []
+    for b in blocks:
+        tables = find_tables(b.lines)
+        if not tables:
+            out.append(b)
+            continue
+        cursor = 0
+        for t in tables:
+            if t.start > cursor:
+                out.append(Block(b.lines[cursor:t.start], b.page, b.line_start + cursor, b.heading))
+            out.append(Block(b.lines[t.start:t.end], b.page, b.line_start + t.start, (*b.heading, t.heading)))
+            cursor = t.end
+        if cursor < len(b.lines):
+            out.append(Block(b.lines[cursor:], b.page, b.line_start + cursor, b.heading))
+    return [b for b in out if any(line.strip() for line in b.lines)]

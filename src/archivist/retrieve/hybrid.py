@@ -14,7 +14,7 @@ questions cover few of their many words; coverage still breaks ties cosine alone
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,9 @@ import numpy as np
 
 from archivist.embed.base import Embedder
 from archivist.errors import ModelError
+from archivist.index import boilerplate
 from archivist.index.store import ChunkRow, Store
+from archivist.retrieve.glossary import expansions
 from archivist.retrieve.rerank import (
     CROSS_ENCODER_FILES,
     CrossEncoderReranker,
@@ -59,6 +61,8 @@ class Hit:
     vector_rank: int | None = None
     rerank_score: float | None = None
     """The re-ranker's score (None: not re-ranked); comparable only between hits of one search."""
+    boilerplate: float = 0.0
+    """Share of the passage's text that recurs in many files (``index.boilerplate``; 0 when not measured)."""
 
     @property
     def evidence(self) -> float:
@@ -91,13 +95,21 @@ class Retriever:
         cross_encoder: builds a cross-encoder that re-orders the best ``cross_encoder_candidates`` hits after
             the reranker (None: no cross-encoder).
         cross_encoder_candidates: how many hits the cross-encoder reads.
+        expand: add the glossary's phrases for the terms a question names to its keyword search.
+        glossary: terms of the user's own, added to the built-in glossary.
+        boilerplate_weight: how far a re-ranked passage of boilerplate moves down (in re-rank score units per
+            unit of boilerplate score); 0 leaves the ranking alone.
     """
 
     def __init__(self, store: Store, embedder: Callable[[], Embedder], *, candidates: int = 200,
                  rrf_k: int = 60, doc_name_weight: float = 0.02, reranker: Reranker | None = None,
                  rerank_candidates: int = 50, cross_encoder: Callable[[], Reranker] | None = None,
-                 cross_encoder_candidates: int = 10) -> None:
+                 cross_encoder_candidates: int = 10, expand: bool = True,
+                 glossary: Mapping[str, Sequence[str]] | None = None, boilerplate_weight: float = 0.0) -> None:
         self.store = store
+        self.boilerplate_weight = boilerplate_weight
+        self.expand = expand
+        self.glossary = dict(glossary or {})
         self._factory = embedder
         self._embedder: Embedder | None = None
         self.candidates = candidates
@@ -129,7 +141,9 @@ class Retriever:
                    reranker=None if settings.rerank == "none" else SignalReranker(),
                    rerank_candidates=settings.rerank_candidates,
                    cross_encoder=partial(_load_cross_encoder, folder) if wanted else None,
-                   cross_encoder_candidates=settings.cross_encoder_candidates)
+                   cross_encoder_candidates=settings.cross_encoder_candidates,
+                   expand=settings.expand_glossary, glossary=settings.glossary,
+                   boilerplate_weight=settings.boilerplate_weight)
 
     @property
     def embedder(self) -> Embedder:
@@ -164,7 +178,9 @@ class Retriever:
         knn: list[tuple[int, float]] = []
         qvec = None
         t = time.perf_counter()
-        match = fts_query(query)
+        # Analyst vocabulary: "capital expenditure" also searches "purchases of property, plant and equipment".
+        extra = expansions(query, self.glossary) if self.expand else []
+        match = fts_query(" ".join([query, *extra]))
         if mode in ("hybrid", "bm25") and match is not None:
             bm25 = self.store.keyword_search(match, self.candidates, folder_id, file_ids)
         timings["bm25_ms"] = (time.perf_counter() - t) * 1000
@@ -212,6 +228,10 @@ class Retriever:
             t = time.perf_counter()
             hits = _reorder(hits, self.reranker.rerank(query, hits))
             timings["rerank_ms"] = (time.perf_counter() - t) * 1000
+        if rerank and hits:
+            t = time.perf_counter()
+            hits = self._weigh_boilerplate(hits)
+            timings["boilerplate_ms"] = (time.perf_counter() - t) * 1000
         cross = self.cross_encoder if rerank and hits else None
         if cross is not None:
             t = time.perf_counter()
@@ -219,6 +239,21 @@ class Retriever:
             hits = _reorder(hits[:n], cross.rerank(query, hits[:n])) + hits[n:]
             timings["cross_encoder_ms"] = (time.perf_counter() - t) * 1000
         return SearchResult(query, hits[:k], timings, qvec)
+
+    def _weigh_boilerplate(self, hits: list[Hit]) -> list[Hit]:
+        """Score each hit's boilerplate and move such passages down by ``boilerplate_weight``, unless the
+        question is about them (it finds 80% of its words in the passage: "what did the auditor's opinion
+        say?")."""
+        for hit, score in zip(hits, boilerplate.scores(self.store, [h.chunk.text for h in hits]), strict=True):
+            hit.boilerplate = score
+        if not self.boilerplate_weight or not any(h.boilerplate for h in hits):
+            return hits
+        base = [h.rerank_score if h.rerank_score is not None else -float(i) / len(hits) for i, h in enumerate(hits)]
+        spread = (max(base) - min(base)) or 1.0
+        adjusted = [b - self.boilerplate_weight * spread * h.boilerplate * (h.coverage < 0.8) / 4
+                    for b, h in zip(base, hits, strict=True)]
+        order = sorted(range(len(hits)), key=lambda i: -adjusted[i])
+        return [hits[i] for i in order]
 
     def _hits(self, query: str, top: list[int], fused: dict[int, float], knn: list[tuple[int, float]],
               qvec: np.ndarray | None, bm25_rank: dict[int, int], vec_rank: dict[int, int]) -> list[Hit]:

@@ -1,0 +1,128 @@
+"""The figure a question asks for, read off a table row of the retrieved passages, with its period and unit.
+
+"What was Gannet Logistics' capital expenditure in FY2025?" is answered by one cell: the FY2025 column of the
+row "Purchases of property, plant and equipment (1,577) (1,373)" under "(in millions)". Quoting sentences
+cannot find it (a row is not a sentence) and a 135M model cannot read it off reliably. Here the rows of the
+first passages (kept with their table's title, unit and columns by ``ingest.tables``) are matched against
+the question's metric (its words, and the glossary's line items for them) and period; the cell is the answer's
+lead, cited to its passage, and shown as printed (parentheses are the statement's negative sign).
+
+A question that asks for a ratio, a margin or a change is not answered with one of its operands: only a row
+whose label names that derived measure itself can lead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from archivist.ingest.tables import read_rows, split_heading
+from archivist.retrieve.glossary import expansions
+from archivist.retrieve.hybrid import Hit
+from archivist.retrieve.text import stem, terms
+
+_YEAR = re.compile(r"(?:(?<=fy)|(?<=fy )|(?<![\w]))((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
+_SHORT_FY = re.compile(r"\bfy\s?'?(\d{2})\b", re.IGNORECASE)
+_NOT_A_FIGURE = re.compile(
+    r"^\s*(?:does|do|did|is|are|was there|were there|has|have|had|can|could|should|will|would|why|explain|describe|"
+    r"summari[sz]e|what (?:caused|drove|were the (?:main|key|major)|are the (?:main|key|major)|is the nature|"
+    r"industry|kind|type)|how (?:did|does|has|have|is|are|was|were) (?!much|many))",
+    re.IGNORECASE)
+_DERIVED = ("ratio", "margin", "growth", "change", "turnover", "conversion", "yield", "return", "percent",
+            "percentage", "average", "days", "per", "proportion", "share", "rate", "multiple", "coverage")
+"""Words naming a measure computed from others: a row must name it too to answer (no operand as the answer)."""
+_GENERIC = frozenset(terms("fy fiscal year years quarter amount value figure total usd dollars million millions "
+                           "billion billions thousand thousands round answer decimal place places company report "
+                           "reported statement statements according provide what how much many in units unit "
+                           "basis end ended q1 q2 q3 q4 annual"))
+MIN_MATCH = 0.6
+"""Share of a label's words (and of the metric's) that must meet: below it a row is not the one asked for."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A cell that answers the question: ``value`` in ``column`` of the row ``label`` of passage ``hit``."""
+
+    hit: int
+    """0-based index into the hits it was read from."""
+    label: str
+    value: str
+    column: str
+    unit: str
+    title: str
+    line: int | None
+    match: float
+
+    def lead(self) -> str:
+        """The answer's first sentence: ``(1,577) million in FY2025: Purchases of property, plant and equipment``."""
+        unit = {"thousands": " thousand", "millions": " million", "billions": " billion"}.get(self.unit, "")
+        return f"{self.value}{unit} in {self.column}: {self.label}"
+
+
+def question_years(question: str) -> list[str]:
+    """The years a question names (``FY2018``, ``fiscal 2018``, ``FY18`` -> ``2018``), in order."""
+    years = [m.group(1) for m in _YEAR.finditer(question)]
+    years += ["20" + m.group(1) for m in _SHORT_FY.finditer(question)]
+    return list(dict.fromkeys(years))
+
+
+def asks_for_figure(question: str) -> bool:
+    """Whether ``question`` asks for one figure of a period (not yes/no, not why or how, not a list)."""
+    return bool(question_years(question)) and not _NOT_A_FIGURE.search(question)
+
+
+def _metric_stems(question: str, entity_words: set[str]) -> set[str]:
+    return {stem(t) for t in terms(question) if t not in _GENERIC and not t.isdigit() and stem(t) not in entity_words
+            and not re.fullmatch(r"fy\d+|q[1-4]", t)}
+
+
+def _match(label: str, wanted: set[str]) -> float:
+    have = {stem(t) for t in terms(label)}
+    if not have or not wanted:
+        return 0.0
+    common = len(have & wanted)
+    return 2 * common / (len(have) + len(wanted))
+
+
+def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
+                glossary: Mapping[str, Sequence[str]] | None = None) -> Figure | None:
+    """The best cell for ``question`` among the table rows of the first ``passages`` hits, or None.
+
+    A row qualifies when its label matches the question's metric (or one of the glossary's line items for
+    it) by ``MIN_MATCH``, its table has a column for the year asked, and a derived measure the question asks
+    for (a ratio, a margin, a change) is named by the label too.
+    """
+    if not asks_for_figure(question):
+        return None
+    years = question_years(question)
+    best: Figure | None = None
+    for i, hit in enumerate(hits[:passages]):
+        title, unit, columns = split_heading(hit.chunk.heading)
+        if not columns:
+            continue
+        entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
+        metric = _metric_stems(question, entity)
+        phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
+        derived = {w for w in _DERIVED if w in {t for t in terms(question)}}
+        for offset, row in read_rows(hit.chunk.text):
+            if len(row.cells) != len(columns):
+                continue  # a row that does not fill the columns cannot be tied to them
+            label_terms = set(terms(row.label))
+            if derived - label_terms:
+                continue
+            score = max(_match(row.label, p) for p in phrases)
+            if score < MIN_MATCH:
+                continue
+            col = next((j for j, c in enumerate(columns) if any(y in c for y in years[:1])), None)
+            if col is None:
+                continue
+            score -= 0.05 * i  # the same match further down the ranking counts a little less
+            if best is None or score > best.match:
+                c = hit.chunk
+                # Blank lines are not kept in a passage: the offset is the source line only when none were cut.
+                whole = c.line_start is not None and c.line_end is not None and \
+                    c.line_end - c.line_start + 1 == len(c.text.split("\n"))
+                line = c.line_start + offset if whole else None
+                best = Figure(i, row.label, row.cells[col], columns[col], unit, title, line, score)
+    return best

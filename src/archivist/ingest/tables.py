@@ -1,0 +1,200 @@
+"""Tables in extracted text: rows with their label and figures, and the headers that give them meaning.
+
+A statement page comes out of the PDF reader as lines such as ``Purchases of property, plant and equipment
+(1,577) (1,373)``, with the column headers (``FY2025 FY2024``, or ``November 27,`` / ``2015`` / ...), the unit
+(``(in millions)``) and the title lines above. Cut into passages, a row lost its headers: nobody could tell
+which figure was FY2025's, or that they were millions. Here a run of such rows becomes a table: its block
+carries one heading, ``Consolidated Statements of Cash Flows (in millions) | FY2025 | FY2024``, that every
+passage cut from it repeats (the heading trail is embedded, keyword-indexed and shown with each passage),
+and that ``read_rows`` uses to tie each figure to its column.
+
+Only the layout is read: no company, statement or dataset is named here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER = r"\(?-?\$?\s?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%)?(?:\s?\([a-z]\))?"
+_CELL = rf"(?:\$\s*)?(?:{_NUMBER}|[—–-]{{1,2}}|n/?m)"
+_ROW = re.compile(rf"^(?P<label>.*?[A-Za-z][^\d$]*?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$|"
+                  rf"^(?P<label2>.*?[A-Za-z].*?)\.{{3,}}\s*(?P<cells2>{_CELL}(?:\s+{_CELL})*)\s*$")
+_CELLS = re.compile(_CELL)
+_LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
+_PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
+                     re.IGNORECASE)
+_SCALE = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b", re.IGNORECASE)
+
+MIN_ROWS = 3
+"""Rows a run needs to count as a table (a sentence that happens to end in a figure is not one)."""
+MAX_LABEL_WORDS = 16
+"""A longer line ending in a figure is prose, not a row label."""
+HEADER_LINES = 12
+"""How far above the first row the column headers, unit and title are looked for."""
+TABLE_MARK = " | "
+"""Separates the parts of a table heading: ``title (unit) | column | column``."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: its label and its figures as printed (``(1,577)``, ``—``, ``12.5%``)."""
+
+    label: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table found in a page's lines: ``start``..``end`` (exclusive) index the lines it covers."""
+
+    start: int
+    end: int
+    title: str
+    scale: str
+    columns: tuple[str, ...]
+
+    @property
+    def heading(self) -> str:
+        head = self.title or "Table"
+        if self.scale:
+            head += f" (in {self.scale})"
+        return TABLE_MARK.join([head, *self.columns])
+
+
+def parse_row(line: str) -> Row | None:
+    """The row in ``line`` (a label, then one figure or more), or None when it is not one."""
+    text = " ".join(line.split())
+    if not text or len(text) > 400:
+        return None
+    m = _ROW.match(text)
+    if m is None:
+        return None
+    label = m.group("label") if m.group("label") is not None else m.group("label2")
+    cells_text = m.group("cells") if m.group("cells") is not None else m.group("cells2")
+    label = _LEADER.sub("", label).strip(" .:$…")
+    if not label or len(_WORDS.findall(label)) == 0 or len(label.split()) > MAX_LABEL_WORDS:
+        return None
+    cells = tuple(c.replace(" ", "") for c in _CELLS.findall(cells_text) if c.strip() not in ("$",))
+    cells = tuple(c.lstrip("$") for c in cells if c)
+    if not cells:
+        return None
+    return Row(label, cells)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) > MAX_LABEL_WORDS and parse_row(line) is None
+
+
+def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
+    """The tables among ``lines`` (one page): runs of at least ``MIN_ROWS`` rows, short label lines between them
+    allowed (``Current assets:``), with the columns, unit and title found above the first row."""
+    rows = [parse_row(ln) is not None and not _only_periods(ln) for ln in lines]
+    tables: list[Table] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        if not rows[i]:
+            i += 1
+            continue
+        # A run: rows, blank lines and short label lines; it ends at prose or three non-rows in a row.
+        j, gap, count, last = i, 0, 0, i
+        while j < n:
+            if rows[j]:
+                count, gap, last = count + 1, 0, j
+            elif not lines[j].strip():
+                pass
+            elif _is_prose(lines[j]) or gap >= 2:
+                break
+            else:
+                gap += 1
+            j += 1
+        if count >= MIN_ROWS:
+            tables.append(_table(lines, i, last + 1))
+            i = last + 1
+        else:
+            i += 1
+    return tables
+
+
+def _only_periods(line: str) -> bool:
+    """A header line of periods (``2015 2014``, ``FY2025 FY2024``), which parses like a row of figures."""
+    rest = _PERIOD.sub("", line)
+    return bool(_PERIOD.search(line)) and not re.search(r"\d", rest)
+
+
+def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Table:
+    above: list[int] = []
+    k = first_row - 1
+    while k >= 0 and len(above) < HEADER_LINES:
+        line = lines[k].strip()
+        if line:
+            if _is_prose(line) or (parse_row(line) is not None and not _only_periods(line)):
+                break
+            above.append(k)
+        k -= 1
+    above.reverse()
+    # The column headers: from the first line above the rows that names a period or a date, down to the rows.
+    dated = [k for k in above if _PERIOD.search(lines[k]) or _MONTH.search(lines[k])]
+    head_from = dated[0] if dated else first_row
+    header_lines = [lines[k].strip() for k in above if k >= head_from]
+    header = " ".join(header_lines)
+    scale_match = _SCALE.search(" ".join(lines[k] for k in above))
+    columns = _period_line(header_lines) or _columns(header)
+    title = ""
+    for k in reversed([k for k in above if k < head_from]):  # the closest line first
+        line = " ".join(lines[k].split()).strip(" :")
+        if _SCALE.search(line) or not _WORDS.search(line) or len(line.split()) > 12:
+            continue
+        if re.search(r"statement|balance sheet|consolidated|summary|schedule|results", line, re.IGNORECASE):
+            title = line  # a statement's name wins over a closer caption
+            break
+        if not title and not line.endswith("."):  # the end of a sentence is not a caption
+            title = line
+    start = above[0] if above else first_row
+    return Table(start, end, title, scale_match.group(1).lower() if scale_match else "", columns)
+
+
+def _period_line(header_lines: list[str]) -> tuple[str, ...]:
+    """The periods of the lowest header line that holds nothing else (``2022 2021 2020`` once a parenthesised
+    unit is set aside): the columns, as printed above the figures."""
+    for line in reversed(header_lines):
+        bare = re.sub(r"\([^)]*\)", " ", line)
+        periods = _PERIOD.findall(bare)
+        if len(periods) >= 2 and _only_periods(bare):
+            return tuple(" ".join(p.split()) for p in periods)
+    return ()
+
+
+def _columns(header: str) -> tuple[str, ...]:
+    """Column labels from the header text: each ends at a period (``November 27, 2015``, ``FY2024``)."""
+    header = _SCALE.sub("", header)
+    out: list[str] = []
+    cursor = 0
+    for m in _PERIOD.finditer(header):
+        segment = header[cursor:m.end()].strip(" ,()")
+        words = segment.split()
+        # Keep a date's month and day with its year, not the header's leading words.
+        segment = " ".join(words[-4:]) if len(words) > 4 else segment
+        out.append(segment)
+        cursor = m.end()
+    return tuple(out)
+
+
+def split_heading(heading: str) -> tuple[str, str, tuple[str, ...]]:
+    """(title, unit, columns) of a table heading made by ``Table.heading`` (the last trail part)."""
+    last = heading.rsplit(" > ", maxsplit=1)[-1]
+    parts = last.split(TABLE_MARK)
+    if len(parts) < 2:
+        return last, "", ()
+    head = parts[0]
+    m = re.search(r" \(in (thousands|millions|billions)\)$", head)
+    return (head[:m.start()] if m else head), (m.group(1) if m else ""), tuple(parts[1:])
+
+
+def read_rows(text: str) -> list[tuple[int, Row]]:
+    """(line offset, row) of every row in a passage's text."""
+    return [(i, r) for i, ln in enumerate(text.split("\n")) if (r := parse_row(ln)) is not None and
+            not _only_periods(ln)]

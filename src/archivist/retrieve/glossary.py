@@ -1,0 +1,85 @@
+"""Analyst vocabulary: the words a question uses for a figure, and the words filings print for it.
+
+An analyst asks for "capital expenditure"; the cash-flow statement says "Purchases of property, plant and
+equipment". Neither BM25 nor a small embedder ties the two. Each entry below maps a term (and its common
+abbreviations) to the line items that report it. Questions are expanded with them for keyword search, and
+the table reader (``answer.figures``) matches row labels against them.
+
+The list is general accounting vocabulary (US GAAP and IFRS statement captions), not any data set's answers.
+Teams add their own terms in ``config.toml``::
+
+    [retrieval.glossary]
+    "net revenue retention" = ["NRR", "dollar-based net retention rate"]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from archivist.retrieve.text import fold
+
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    "capital expenditure": ("capex", "capital expenditures", "capital spending",
+                            "purchases of property, plant and equipment", "purchases of property and equipment",
+                            "additions to property, plant and equipment", "additions to property and equipment",
+                            "payments for property, plant and equipment", "capital investments"),
+    "revenue": ("revenues", "net revenue", "net revenues", "total revenues", "net sales", "total net sales",
+                "sales", "turnover"),
+    "cost of goods sold": ("cogs", "cost of sales", "cost of revenue", "cost of revenues", "cost of products sold",
+                           "cost of goods sold"),
+    "gross profit": ("gross margin", "gross income"),
+    "operating income": ("operating profit", "income from operations", "operating earnings", "ebit"),
+    "net income": ("net earnings", "net profit", "profit for the year", "net income attributable"),
+    "operating cash flow": ("cash from operations", "cash flow from operations", "cash from operating activities",
+                            "net cash provided by operating activities", "net cash from operating activities",
+                            "cash generated from operations"),
+    "free cash flow": ("fcf",),
+    "selling, general and administrative": ("sg&a", "sga", "selling, general and administrative expenses",
+                                            "selling and administrative expenses"),
+    "research and development": ("r&d", "research and development expense", "research and development expenses"),
+    "depreciation and amortization": ("d&a", "depreciation", "depreciation, depletion and amortization"),
+    "earnings per share": ("eps", "diluted earnings per share", "basic earnings per share",
+                           "net income per share", "earnings per common share"),
+    "dividends": ("dividends paid", "cash dividends", "dividends declared", "payments of dividends"),
+    "share repurchases": ("buybacks", "stock repurchases", "repurchases of common stock",
+                          "purchases of treasury stock", "repurchase of common stock"),
+    "total debt": ("borrowings", "long-term debt", "short-term debt", "notes payable"),
+    "cash and cash equivalents": ("cash", "cash and equivalents"),
+    "accounts receivable": ("receivables", "trade receivables", "accounts receivable, net"),
+    "accounts payable": ("payables", "trade payables", "trade accounts payable"),
+    "inventory": ("inventories", "merchandise inventories"),
+    "total current assets": ("current assets",),
+    "total current liabilities": ("current liabilities",),
+    "shareholders equity": ("stockholders equity", "total equity", "shareholders' equity", "stockholders' equity",
+                            "total shareholders' equity", "total stockholders' equity"),
+    "interest expense": ("interest costs", "interest expense, net"),
+    "income tax": ("provision for income taxes", "income tax expense", "income taxes"),
+    "ebitda": ("earnings before interest, taxes, depreciation and amortization", "adjusted ebitda"),
+}
+"""term -> the phrases filings use for it. A phrase is matched as words, in any order."""
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9&]+", fold(text)))
+
+
+def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i:i + n]) == tuple(phrase) for i in range(len(words) - n + 1))
+
+
+def expansions(question: str, extra: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """The phrases ``question`` implies beyond its own words: for each glossary term or alias it contains,
+    the term and its other aliases (``capex`` -> ``capital expenditure``, ``purchases of property, plant and
+    equipment``, ...). Empty when it names none."""
+    words = _words(question)
+    out: list[str] = []
+    table = dict(GLOSSARY)
+    for term, aliases in (extra or {}).items():
+        table[term.lower()] = (*table.get(term.lower(), ()), *aliases)
+    for term, aliases in table.items():
+        group = (term, *aliases)
+        if any(_contains(words, _words(p)) for p in group):
+            out += [p for p in group if not _contains(words, _words(p)) and p not in out]
+    return out
