@@ -269,18 +269,21 @@ def eval_compare(a: Path, b: Path, *, tolerance: float) -> int:
 
 
 def status_json(services: Services) -> dict:
+    from archivist.index import boilerplate
     from archivist.index.generations import generation_of
     from archivist.index.rules import left_out
     from archivist.watch.daemon import daemon_state
 
     store = services.store
+    counts = store.counts()
+    counts["boilerplate"] = boilerplate.count(store)
     return {
         "watch_daemon": daemon_state(services),
         "index": str(store.path),
         "generation": generation_of(services.paths, store.path),
         "schema_version": store.schema_version(),
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
-        "counts": store.counts(),
+        "counts": counts,
         "problems": [{"path": str(p), "status": s, "reason": r} for p, s, r in store.problems()],
         "denied": [{"path": str(p), "pattern": pat} for p, pat in left_out(store)],
     }
@@ -292,6 +295,9 @@ def print_status(data: dict) -> None:
     out.print(f"Index: {field(data['index'])} (schema {data['schema_version']}{generation})")
     out.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
               f"{c['skipped']} skipped, {c['failed']} failed.")
+    if c.get("boilerplate"):
+        out.print(f"{c['boilerplate']} passage(s) of boilerplate (text repeated across many files, such as an "
+                  "auditor's opinion): ranked lower, never quoted.")
     for f in data["folders"]:
         flag = "" if f["exists"] else " [red](missing)[/]"
         out.print(f"  {field(f['path'])}{flag}")

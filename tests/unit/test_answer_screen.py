@@ -209,3 +209,13 @@ def test_status_counts_boilerplate_passages(services_factory, reports: Path) -> 
     n = services.store.boilerplate_count(boilerplate.min_files(5), boilerplate.THRESHOLD, boilerplate.MIN_SHINGLES)
     assert n >= 5  # one opinion per report, at least
     assert n < services.store.counts()["chunks"]
+
+
+def test_status_json_counts_them(services_factory, reports: Path) -> None:
+    from archivist.shell import status_json
+
+    services = services_factory()
+    services.store.add_folder(reports)
+    services.indexer().index_all()
+
+    assert status_json(services)["counts"]["boilerplate"] >= 5

@@ -76,6 +76,11 @@ def scores(store: Store, texts: Sequence[str]) -> list[float]:
     return out
 
 
+def count(store: Store) -> int:
+    """How many passages visible to the store's profile are boilerplate (for ``archivist status``)."""
+    return store.boilerplate_count(min_files(store.indexed_file_count()), THRESHOLD, MIN_SHINGLES)
+
+
 def backfill(conn) -> None:  # noqa: ANN001 - a sqlcipher3 connection inside the migration's transaction
     """Fill ``chunk_shingles`` for the passages of an index made before it existed (migration 4)."""
     batch: list[tuple[int, int]] = []
