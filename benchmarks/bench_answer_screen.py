@@ -1,0 +1,242 @@
+"""The answer on the screen (issue "The answer on the screen"): what the analyst reads first, previous default
+beside the new one, in the same run, on FinanceBench dev.
+
+Two indexes of the same 44 filings:
+
+- **previous**: the index of bench_ingest as it was built (PDF extractor ``pdfium-2``: tables flattened), searched
+  and answered as before: no glossary expansion, no boilerplate weighting or exclusion, no figure lead;
+- **new**: a copy brought up to date with the shipped extractor (``pdfium-3``: tables keep their title, unit and
+  columns; passages whose text did not change keep their vectors), searched and answered with the shipped
+  settings.
+
+For each of the 78 questions: page-level recall@1/5/10 of ``search``; the first citation of ``ask --extractive``
+on an evidence page; for questions whose gold answer is a figure, whether that figure is in the answer text and
+in some shown passage (numbers matched with commas, ``$``, scale words and parentheses normalised; whole numbers
+under 100 and years do not count); how often the first quote is boilerplate (recurs across many filings); query
+latency (p50) and, when the new index had to be brought up to date, passages embedded per second.
+
+    .venv/bin/python benchmarks/bench_answer_screen.py [--quick]
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import time
+from contextlib import contextmanager
+from unittest import mock
+
+import _common as c
+from bench_retrieval import gold_pages
+
+NEW_HOME = "financebench-tables"
+_NUM = re.compile(r"\(?-?\$?\d[\d,]*(?:\.\d+)?\)?")
+
+
+def figures_of(text: str) -> set[str]:
+    """Numbers in ``text``, normalised (``$1,577.0`` -> ``1577``), without years and whole numbers under 100."""
+    out: set[str] = set()
+    for raw in _NUM.findall(text):
+        n = raw.strip("()$-").replace(",", "").replace("$", "")
+        if not n:
+            continue
+        try:
+            value = float(n)
+        except ValueError:
+            continue
+        if value.is_integer() and (value < 100 or 1900 <= value <= 2100):
+            continue
+        out.add(f"{value:.2f}".rstrip("0").rstrip("."))
+    return out
+
+
+def gold_figure(answer: str) -> set[str]:
+    """The figures of a gold answer that is a figure (``$1,577.00``, ``0.66``, ``65.4%``); empty otherwise."""
+    text = answer.strip()
+    if len(text.split()) > 6:
+        return set()
+    found = figures_of(text)
+    if not found:  # small numbers and ratios count when they are the whole answer
+        m = re.fullmatch(r"\$?\(?-?(\d+(?:\.\d+)?)\)?%?(?:\s*(?:million|billion|thousand))?", text.replace(",", ""))
+        if m and not (1900 <= float(m.group(1)) <= 2100):
+            found = {f"{float(m.group(1)):.2f}".rstrip("0").rstrip(".")}
+    return found
+
+
+def _copy_and_update(quick: bool):  # noqa: ANN202
+    """The new index: a copy of bench_ingest's, every PDF read again by the shipped extractor (vectors of
+    unchanged passages reused). Returns (index, report, seconds) or (index, None, 0) when already done."""
+    source = c.work_dir(quick) / "home-financebench"
+    target = c.work_dir(quick) / f"home-{NEW_HOME}"
+    if not target.exists():
+        shutil.copytree(source, target)
+    index = c.open_index(NEW_HOME, quick)
+    from archivist.index import fingerprint
+    from archivist.index.indexer import Indexer
+    from archivist.ingest import extractor_for
+    from archivist.services import default_embedder
+
+    stale = [f for f in index.store.files() if f.extractor != _version(extractor_for(f.path))]
+    if not stale:
+        return index, None, 0.0
+    # Forget what read them, so the indexer reads them again (in place: this copy is a benchmark's).
+    index.store._conn.execute("UPDATE files SET extractor = NULL")
+    index.store._conn.execute("DELETE FROM meta WHERE key = ?", (fingerprint.META_KEY,))
+    started = time.perf_counter()
+    report = Indexer(index.store, lambda: default_embedder(index.paths, index.settings), index.settings).index_all()
+    return index, report, time.perf_counter() - started
+
+
+def _version(ex) -> str | None:  # noqa: ANN001
+    return f"{ex.kind}-{ex.version}" if ex else None
+
+
+@contextmanager
+def previous_answers():  # noqa: ANN201
+    """The answer layer as it was: no figure lead, boilerplate neither measured nor skipped."""
+    from archivist.index import boilerplate
+
+    with mock.patch("archivist.answer.service.find_figure", lambda *a, **k: None), \
+            mock.patch.object(boilerplate, "scores", lambda store, texts: [0.0] * len(texts)):
+        yield
+
+
+def run(index, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
+    from archivist.answer.service import Answerer
+    from archivist.index import boilerplate
+    from archivist.retrieve.hybrid import Retriever
+    from archivist.services import default_embedder
+
+    rs = index.settings.retrieval
+    if previous:
+        rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0})
+    embedder = default_embedder(index.paths, index.settings)
+    retriever = Retriever.from_settings(index.store, lambda: embedder, rs, index.paths.models_dir)
+    settings = index.settings.model_copy(update={"retrieval": rs})
+    answerer = Answerer(retriever, lambda: None, settings)
+    rows = []
+    latencies = []
+    for q in qs:
+        gold = gold_pages(q)
+        with (previous_answers() if previous else _nothing()):
+            t = time.perf_counter()
+            result = retriever.search(q["question"], 20)
+            latencies.append((time.perf_counter() - t) * 1000)
+            ranked = [(h.chunk.path.stem, h.chunk.page) for h in result.hits]
+            answer = answerer.ask(q["question"], extractive=True)
+        first = answer.citations[0] if answer.citations else None
+        first_page = (first.path.rsplit("/", 1)[-1].rsplit(".", 1)[0], first.page) if first else None
+        shown = " ".join(ci.text for ci in answer.citations)
+        want = gold_figure(q["answer"])
+        first_quote_hit = None
+        for s in answer.sentences:
+            if s.text.startswith("“") and s.passage is not None:
+                first_quote_hit = answer.citations[[ci.n for ci in answer.citations].index(s.passage)]
+                break
+        bp = boilerplate.scores(index.store, [first_quote_hit.text])[0] if first_quote_hit is not None else 0.0
+        rows.append({
+            "r1": any(p in gold for p in ranked[:1]), "r5": any(p in gold for p in ranked[:5]),
+            "r10": any(p in gold for p in ranked[:10]),
+            "first_citation": first_page in gold if first_page else False,
+            "figure_q": bool(want),
+            "figure_in_answer": bool(want) and bool(want & figures_of(answer.answer)),
+            "figure_shown": bool(want) and bool(want & figures_of(shown)),
+            "quote_boilerplate": bp >= boilerplate.THRESHOLD,
+            "quoted": first_quote_hit is not None,
+        })
+    n = len(rows)
+    nf = sum(r["figure_q"] for r in rows) or 1
+    nq = sum(r["quoted"] for r in rows) or 1
+    return {
+        "R@1": sum(r["r1"] for r in rows) / n, "R@5": sum(r["r5"] for r in rows) / n,
+        "R@10": sum(r["r10"] for r in rows) / n,
+        "first citation on an evidence page": sum(r["first_citation"] for r in rows) / n,
+        "gold figure in the answer": sum(r["figure_in_answer"] for r in rows) / nf,
+        "gold figure in a shown passage": sum(r["figure_shown"] for r in rows) / nf,
+        "first quote is boilerplate": sum(r["quote_boilerplate"] for r in rows) / nq,
+        "query p50 ms": statistics.median(latencies),
+        "figure questions": sum(r["figure_q"] for r in rows),
+        "questions": n,
+    }
+
+
+@contextmanager
+def _nothing():  # noqa: ANN201
+    yield
+
+
+BARS = {"R@1": .40, "R@5": .75, "R@10": .85, "first citation on an evidence page": .40,
+        "gold figure in the answer": .35, "gold figure in a shown passage": .70}
+
+
+def main() -> None:
+    p = c.parser(__doc__.splitlines()[0])
+    args = p.parse_args()
+    started = time.perf_counter()
+    if not c.index_exists("financebench", args.quick):
+        raise SystemExit("No FinanceBench index yet: run benchmarks/bench_ingest.py"
+                         + (" --quick" if args.quick else ""))
+    qs = c.questions(args.quick)
+    new_index, report, seconds = _copy_and_update(args.quick)
+    new = run(new_index, qs, previous=False)
+    new_index.close()
+    old_index = c.open_index("financebench", args.quick)
+    old = run(old_index, qs, previous=True)
+    old_index.close()
+    data = {"previous": old, "new": new, "update": None}
+    if report is not None:
+        data["update"] = {"seconds": round(seconds, 1), "embedded": report.chunks_embedded,
+                          "reused": report.chunks_reused}
+    lines = ["| measure | previous default | new (shipped) | bar |", "|---|---|---|---|"]
+    for key in ("R@1", "R@5", "R@10", "first citation on an evidence page", "gold figure in the answer",
+                "gold figure in a shown passage", "first quote is boilerplate", "query p50 ms"):
+        bar = BARS.get(key)
+        fmt = "{:.0f}" if key.endswith("ms") else "{:.3f}"
+        bar_text = f">= {bar:.2f}" if bar is not None else ("<= 0.02" if "boilerplate" in key else "<= 1.2x")
+        lines.append(f"| {key} | {fmt.format(old[key])} | {fmt.format(new[key])} | {bar_text} |")
+    lines.append(f"\n{new['questions']} questions, {new['figure questions']} with a figure as the gold answer. "
+                 f"Query p50 ratio new/previous: {new['query p50 ms'] / old['query p50 ms']:.2f}x (same run).")
+    if data["update"]:
+        u = data["update"]
+        lines.append(f"Bringing the copy up to date with the new extractor: {u['embedded']} passages embedded, "
+                     f"{u['reused']} reused, {u['seconds']} s.")
+    text = "\n".join([TITLE, "", *lines])
+    print(text)
+    if args.quick:
+        return
+    _save(data, text, started)
+
+
+TITLE = "## 9. The answer on the screen: what the analyst reads first (FinanceBench dev)"
+
+
+def _save(data: dict, text: str, started: float) -> None:
+    """Store the data under .work/results and put this section into RESULTS.md in place (the other sections'
+    stored data may not be on this machine, so RESULTS.md is edited, not regenerated)."""
+    import datetime as dt
+    import json
+    import os
+
+    folder = c.work_dir(False) / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "answer-screen.json").write_text(json.dumps({"data": data, "markdown": text}, indent=1))
+    stamp = (f"*Run {dt.datetime.now().astimezone().isoformat(timespec='seconds')}, "
+             f"{time.perf_counter() - started:.0f} s, load average at end {c.loadavg()}.*\n"
+             "Reproduce: `.venv/bin/python benchmarks/bench_answer_screen.py`")
+    section = text.rstrip() + "\n\n" + stamp + "\n"
+    md = c.RESULTS_MD.read_text()
+    if TITLE in md:
+        start = md.index(TITLE)
+        nxt = md.find("\n## ", start + len(TITLE))
+        md = md[:start] + section + ("\n" + md[nxt + 1:] if nxt != -1 else "")
+    else:
+        md = md.rstrip() + "\n\n" + section
+    tmp = c.RESULTS_MD.with_suffix(".tmp")
+    tmp.write_text(md)
+    os.replace(tmp, c.RESULTS_MD)
+    print(f"Updated {c.RESULTS_MD}")
+
+
+if __name__ == "__main__":
+    main()
