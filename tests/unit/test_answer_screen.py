@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from archivist.answer.figures import asks_for_figure, find_figure, question_years
 from archivist.ingest.base import Block
 from archivist.ingest.pdf import with_tables
 from archivist.ingest.tables import find_tables, parse_row, split_heading
+from archivist.retrieve.figures import asks_for_figure, find_figure, question_years
 from archivist.retrieve.glossary import expansions
 
 CASH_FLOWS = ["Gannet Logistics", "Consolidated Statements of Cash Flows", "(in millions)", "FY2025 FY2024",

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from archivist.answer.figures import Figure, find_figure
 from archivist.answer.generator import Generator
 from archivist.answer.grounding import (
     Sentence,
@@ -26,6 +25,7 @@ from archivist.embed.base import Embedder
 from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
 from archivist.ingest.tables import parse_row, split_heading
+from archivist.retrieve.figures import Figure, find_figure
 from archivist.retrieve.hybrid import Hit, Retriever
 from archivist.retrieve.scope import parse_scope
 from archivist.retrieve.text import coverage, terms

@@ -12,7 +12,9 @@ weights, so no weight is fitted to a benchmark:
   (a question about FY2022 asks about figures: statements and tables hold them);
 - *document*: the summed fusion score of the passage's document among the candidates, relative to the best
   document's (a filing with several good passages lifts its best ones: the wrong filing is FinanceBench's
-  main failure).
+  main failure);
+- *row*: when the question asks for one figure of a period, how well the passage's best table row names that
+  figure and its table has the period's column (``retrieve.figures``): the statement line asked for.
 
 Measured on FinanceBench dev (benchmarks/RESULTS.md, retrieval; same run, against the fused order):
 page-level R@10 .628 -> .731, R@1 .205 -> .244, MRR@20 .338 -> .410; on the half of the questions that
@@ -50,7 +52,7 @@ CROSS_ENCODER_FILES = ("model.onnx", "tokenizer.json")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
-SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document")
+SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document", "row")
 
 
 class Reranker(Protocol):
@@ -67,7 +69,10 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
     *coverage* is the hit's own ``Hit.coverage``; the rest costs about 3 ms for 50 passages (regexes in C).
     *figures* is runs of digits per word (``1,184`` is two of each).
     """
+    from archivist.retrieve.figures import asks_for_figure, figure_in
+
     qnumbers = set(_DIGITS.findall(" ".join(terms(query))))
+    figure_question = asks_for_figure(query)
     per_doc: dict[int, float] = {}
     for h in hits:
         per_doc[h.chunk.file_id] = per_doc.get(h.chunk.file_id, 0.0) + h.score
@@ -83,6 +88,9 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
             out[i, 3] = len(qnumbers & set(figures)) / len(qnumbers)
             out[i, 4] = len(figures) / max(1, len(_WORD.findall(text)))
         out[i, 5] = per_doc[h.chunk.file_id] / best_doc
+        if figure_question:
+            found = figure_in(query, h)
+            out[i, 6] = found.match if found is not None else 0.0
     return out
 
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from archivist.ingest.tables import read_rows, split_heading
 from archivist.retrieve.glossary import expansions
-from archivist.retrieve.hybrid import Hit
 from archivist.retrieve.text import stem, terms
+
+if TYPE_CHECKING:
+    from archivist.retrieve.hybrid import Hit
 
 _YEAR = re.compile(r"(?:(?<=fy)|(?<=fy )|(?<![\w]))((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
 _SHORT_FY = re.compile(r"\bfy\s?'?(\d{2})\b", re.IGNORECASE)
@@ -95,34 +98,45 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
     """
     if not asks_for_figure(question):
         return None
-    years = question_years(question)
     best: Figure | None = None
     for i, hit in enumerate(hits[:passages]):
-        title, unit, columns = split_heading(hit.chunk.heading)
-        if not columns:
+        figure = figure_in(question, hit, i, glossary)
+        if figure is not None:
+            figure = replace(figure, match=figure.match - 0.05 * i)  # further down the ranking counts less
+            if best is None or figure.match > best.match:
+                best = figure
+    return best
+
+
+def figure_in(question: str, hit: Hit, index: int = 0,
+              glossary: Mapping[str, Sequence[str]] | None = None) -> Figure | None:
+    """The best cell of one passage for ``question`` (``find_figure``'s rules), or None."""
+    title, unit, columns = split_heading(hit.chunk.heading)
+    if not columns:
+        return None
+    years = question_years(question)
+    if not years:
+        return None
+    col = next((j for j, c in enumerate(columns) if years[0] in c), None)
+    if col is None:
+        return None
+    entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
+    metric = _metric_stems(question, entity)
+    phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
+    derived = {w for w in _DERIVED if w in set(terms(question))}
+    best: Figure | None = None
+    for offset, row in read_rows(hit.chunk.text):
+        if len(row.cells) != len(columns):
+            continue  # a row that does not fill the columns cannot be tied to them
+        if derived - set(terms(row.label)):
             continue
-        entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
-        metric = _metric_stems(question, entity)
-        phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
-        derived = {w for w in _DERIVED if w in {t for t in terms(question)}}
-        for offset, row in read_rows(hit.chunk.text):
-            if len(row.cells) != len(columns):
-                continue  # a row that does not fill the columns cannot be tied to them
-            label_terms = set(terms(row.label))
-            if derived - label_terms:
-                continue
-            score = max(_match(row.label, p) for p in phrases)
-            if score < MIN_MATCH:
-                continue
-            col = next((j for j, c in enumerate(columns) if any(y in c for y in years[:1])), None)
-            if col is None:
-                continue
-            score -= 0.05 * i  # the same match further down the ranking counts a little less
-            if best is None or score > best.match:
-                c = hit.chunk
-                # Blank lines are not kept in a passage: the offset is the source line only when none were cut.
-                whole = c.line_start is not None and c.line_end is not None and \
-                    c.line_end - c.line_start + 1 == len(c.text.split("\n"))
-                line = c.line_start + offset if whole else None
-                best = Figure(i, row.label, row.cells[col], columns[col], unit, title, line, score)
+        score = max(_match(row.label, p) for p in phrases)
+        if score < MIN_MATCH or (best is not None and score <= best.match):
+            continue
+        c = hit.chunk
+        # Blank lines are not kept in a passage: the offset is the source line only when none were cut.
+        whole = c.line_start is not None and c.line_end is not None and \
+            c.line_end - c.line_start + 1 == len(c.text.split("\n"))
+        line = c.line_start + offset if whole else None
+        best = Figure(index, row.label, row.cells[col], columns[col], unit, title, line, score)
     return best
