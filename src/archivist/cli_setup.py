@@ -54,6 +54,10 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
              "in this process)", fg="green")
     else:
         echo("✗ egress guard NOT active in this process", fg="red")
+    echo("\nTelemetry, update-check and hub switches (set before any library loads):")
+    for sw in report.switches:
+        setting = f"{sw.name}={sw.actual if sw.actual is not None else '(unset)'}"
+        echo(f"  {'✓' if sw.ok else '✗'} {setting:<37} {sw.purpose}", fg=None if sw.ok else "red")
     echo("\nWhere your data lives:")
     for name, path, exists in report.locations:
         echo(f"  {name:<8} {path}{'' if exists else '  (not created yet)'}")
@@ -64,12 +68,20 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
     for e in entries:
         kind = "dir " if e.is_dir else "file"
         echo(f"  {'✓' if e.private else '✗'} {e.mode:04o} {kind} {e.path}", fg=None if e.private else "red")
+    echo("\nWritten by libraries outside Archivist's folders:")
+    if not report.traces:
+        echo("  nothing (every place the README's dependency audit names is absent)")
+    for t in report.traces:
+        echo(f"  ! {t.path} ({t.library}; {t.files} file(s), {t.size / 1000:.0f} kB)", fg="yellow")
+        echo(f"      {t.what}.")
+        echo(f"      Archivist needs none of it; it can be deleted: rm -r {t.path}")
     if report.problems:
         echo(f"\n{len(report.problems)} problem(s):", fg="red")
         for p in report.problems:
             echo(f"  - {p}")
         return 1
-    echo("\nEverything is private.")
+    echo("\nEverything is private." if not report.traces else
+         "\nArchivist's own files are private; the library folders listed above are not Archivist's.")
     return 0
 
 

@@ -2,13 +2,15 @@
 
 Every check is local: no model is loaded, nothing is downloaded, no document text is read. llama.cpp is
 probed in a child process, so a build that uses instructions this CPU lacks (it dies with SIGILL) is
-reported instead of killing the doctor. ``privacy_report`` is the ``--privacy`` view: the egress guard,
-where every piece of data lives and the permissions of every file there.
+reported instead of killing the doctor. ``privacy_report`` is the ``--privacy`` view: the egress guard, the
+telemetry switches, where every piece of data lives, the permissions of every file there, and the folders that
+libraries wrote outside Archivist's own.
 """
 
 from __future__ import annotations
 
 import base64
+import getpass
 import json
 import os
 import platform
@@ -207,12 +209,15 @@ def _python(paths: Paths, settings: Settings) -> Check:
 
 
 def _offline(paths: Paths, settings: Settings) -> Check:
-    from archivist.offline import SWITCHES
+    from archivist.offline import SWITCHES, missing_switches
 
-    missing = [k for k, v in SWITCHES.items() if os.environ.get(k) != v]
-    return Check("offline", OK if not missing else FAIL,
-                 "hub and telemetry switches set" if not missing else f"not set: {', '.join(missing)}",
-                 "" if not missing else "Run Archivist through the `archivist` command (it sets them).")
+    missing = missing_switches()
+    if missing:
+        return Check("offline", FAIL, f"not set: {', '.join(f'{k}={SWITCHES[k]}' for k in missing)}",
+                     "Run Archivist through the `archivist` command (it sets them before any library loads).")
+    return Check("offline", OK, f"all {len(SWITCHES)} switches set: ONNX Runtime telemetry off "
+                 "(ORT_DISABLE_TELEMETRY), Hugging Face hub offline with no telemetry, token or update check "
+                 "(HF_HUB_OFFLINE, ...), DO_NOT_TRACK; `archivist doctor --privacy` lists them")
 
 
 def _egress(paths: Paths, settings: Settings) -> Check:
@@ -413,6 +418,90 @@ def diagnose(paths: Paths) -> list[Check]:
 
 # ---------------------------------------------------------------- --privacy
 
+@dataclass(frozen=True)
+class DependencyTrace:
+    """A folder that a library Archivist uses writes outside Archivist's own folders, when it exists."""
+
+    library: str
+    path: Path
+    what: str
+    files: int
+    size: int
+
+
+def _cache_home() -> Path:
+    value = os.environ.get("XDG_CACHE_HOME")
+    return Path(value) if value else Path.home() / ".cache"
+
+
+def _trace_locations() -> list[tuple[str, Path, str]]:
+    """Where each library would write, resolved as the library itself resolves it (its variable, else the XDG
+    cache folder). The README's privacy section has the audit behind this list; Archivist's switches keep every
+    one of them empty, so a folder found here was written before the switches, or by another program."""
+    cache = _cache_home()
+    env = os.environ.get
+    try:
+        user = re.sub(r'[\\/:*?"<>|]', "_", getpass.getuser())  # as torch._inductor names its folder
+    except (KeyError, OSError):
+        user = ""
+    return [
+        ("ONNX Runtime", cache / "Microsoft" / "DeveloperTools" / ".onnxruntime",
+         "telemetry: a device id and usage events (OS, CPU, memory, Python path) queued for upload, written when "
+         "onnxruntime loads without ORT_DISABLE_TELEMETRY=1"),
+        ("Hugging Face hub", Path(env("HF_HOME") or cache / "huggingface"),
+         "downloaded models, a login token and update-check stamps; Archivist reads no model from it (check "
+         "that no other program of yours uses it before deleting)"),
+        ("PyTorch", Path(env("TORCH_HOME") or cache / "torch"),
+         "torch hub downloads and sentence-transformers' old model cache; Archivist downloads nothing"),
+        ("PyTorch", Path(tempfile.gettempdir()) / f"torchinductor_{user}",
+         "the cache of torch's compiler (torch.compile; torch.onnx.export, run once by `archivist models "
+         "prepare` at set-up, creates it empty); Archivist keeps nothing there"),
+        ("Triton", Path.home() / ".triton", "GPU kernel cache; the CPU build Archivist uses never writes it"),
+        ("llama.cpp", Path(env("LLAMA_CACHE") or cache / "llama.cpp"),
+         "models downloaded by llama.cpp's own tools (-hf); Archivist loads local files only"),
+    ]
+
+
+def dependency_traces() -> list[DependencyTrace]:
+    """The library folders of ``_trace_locations`` that exist, with their file count and size."""
+    out: list[DependencyTrace] = []
+    for library, path, what in _trace_locations():
+        if not path.is_dir() or path.is_symlink():
+            continue
+        files = size = 0
+        for dirpath, _dirs, names in os.walk(path):
+            for name in names:
+                try:
+                    size += (Path(dirpath) / name).lstat().st_size
+                except OSError:
+                    continue
+                files += 1
+        out.append(DependencyTrace(library, path, what, files, size))
+    return out
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """One telemetry/hub switch as this process sees it."""
+
+    name: str
+    wanted: str
+    actual: str | None
+    purpose: str
+
+    @property
+    def ok(self) -> bool:
+        return self.actual == self.wanted
+
+
+def switch_states() -> list[SwitchState]:
+    """Every switch of ``archivist.offline.SWITCHES`` with its value in this process."""
+    from archivist.offline import SWITCH_PURPOSE, SWITCHES
+
+    return [SwitchState(name, wanted, os.environ.get(name), SWITCH_PURPOSE.get(name, ""))
+            for name, wanted in SWITCHES.items()]
+
+
 @dataclass
 class PrivacyReport:
     """What ``archivist doctor --privacy`` prints."""
@@ -423,10 +512,14 @@ class PrivacyReport:
     entries: list[PermEntry]
     passphrase_file: PermEntry | None = None
     problems: list[str] = field(default_factory=list)
+    switches: list[SwitchState] = field(default_factory=list)
+    traces: list[DependencyTrace] = field(default_factory=list)
 
 
 def privacy_report(paths: Paths) -> PrivacyReport:
-    """The egress guard, where data lives and the mode of every file there; ``problems`` lists each fix."""
+    """The egress guard, the switches, where data lives, the mode of every file there and the libraries' folders
+    outside Archivist's; ``problems`` lists each fix (a library's folder is reported, not a problem: it may be
+    another program's)."""
     from archivist.index.generations import current_database
     from archivist.security import egress
 
@@ -438,6 +531,12 @@ def privacy_report(paths: Paths) -> PrivacyReport:
                            [(name, path, path.exists()) for name, path in locations], scan_permissions(paths))
     if not report.guard_active:
         report.problems.append("The egress guard is not active: run Archivist through the `archivist` command.")
+    report.switches = switch_states()
+    unset = [s.name for s in report.switches if not s.ok]
+    if unset:
+        report.problems.append(f"Telemetry/hub switches not set in this process: {', '.join(unset)}; run Archivist "
+                               "through the `archivist` command (it sets them before any library loads).")
+    report.traces = dependency_traces()
     secret = _passphrase_file()
     if secret is not None and secret.is_file():
         report.passphrase_file = PermEntry(secret, "passphrase", stat.S_IMODE(secret.stat().st_mode), False)

@@ -10,6 +10,7 @@ change nothing. The README's privacy section has the audit of every dependency b
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from types import ModuleType
 
 SWITCHES: dict[str, str] = {
@@ -52,6 +53,15 @@ SWITCH_PURPOSE: dict[str, str] = {
 def enforce_offline() -> None:
     """Set every switch (overriding the environment: Archivist never downloads or reports at run time)."""
     os.environ.update(SWITCHES)
+
+
+def keep_torch_caches_in(folder: Path) -> None:
+    """Point torch's compiler caches into ``folder`` (inside one of Archivist's own folders), unless the user chose
+    a place. Importing peft or sentence-transformers loads ``torch._dynamo``, which creates
+    ``$TMPDIR/torchinductor_$USER`` at import even when nothing is compiled (measured on torch 2.13): call this
+    before they load."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder / "inductor"))
+    os.environ.setdefault("TRITON_CACHE_DIR", str(folder / "triton"))
 
 
 def missing_switches() -> list[str]:

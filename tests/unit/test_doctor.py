@@ -26,6 +26,14 @@ def doctor(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """
     enforce_offline()
     monkeypatch.setattr("archivist.security.egress.active", lambda: True)
+    # A user's own home and temp folder, empty: what libraries left in the real ones must not change the outcome.
+    user = home.parent / "user-home"
+    (user / "tmp").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(user))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user / ".cache"))
+    for key in ("HF_HOME", "TORCH_HOME", "LLAMA_CACHE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr("tempfile.tempdir", str(user / "tmp"))
     for key in list(os.environ):
         if key.startswith(("ARCHIVIST_ANSWER__", "ARCHIVIST_PASSPHRASE_FILE", "ARCHIVIST_MODELS_DIR")):
             monkeypatch.delenv(key)
@@ -152,6 +160,17 @@ def test_offline_switches_missing_fail(doctor, monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 1 and "HF_HUB_OFFLINE" in _line(result.output, "offline")
 
 
+def test_the_offline_line_names_onnx_runtime_telemetry_and_fails_without_it(doctor,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = _line(doctor().output, "offline")
+    assert ok.startswith("✓") and "ONNX Runtime telemetry off (ORT_DISABLE_TELEMETRY)" in ok
+    monkeypatch.setenv("ORT_DISABLE_TELEMETRY", "0")
+    monkeypatch.setenv("ORT_TELEMETRY_DISABLED", "1")  # the name that does nothing on onnxruntime 1.32
+    result = doctor()
+    line = _line(result.output, "offline")
+    assert result.exit_code == 1 and line.startswith("✗") and "not set: ORT_DISABLE_TELEMETRY=1" in line
+
+
 class _Usage:
     def __init__(self, free: int) -> None:
         self.total, self.used, self.free = 100 * 10**9, 0, free
@@ -253,3 +272,54 @@ def test_privacy_report_flags_a_readable_file_and_an_inactive_guard(doctor, home
     assert result.exit_code == 1
     assert f"{leaked}: file mode 0640 lets others read it; chmod 600 {leaked}" in result.output
     assert "egress guard NOT active" in result.output and "2 problem(s)" in result.output
+
+
+def test_privacy_report_lists_every_switch_and_fails_when_one_is_not_set(doctor,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist.offline import SWITCHES
+
+    result = doctor("--privacy")
+    assert result.exit_code == 0, result.output
+    for name, value in SWITCHES.items():
+        assert f"✓ {name}={value} " in result.output
+    monkeypatch.delenv("ORT_DISABLE_TELEMETRY")
+    result = doctor("--privacy")
+    assert result.exit_code == 1
+    assert "✗ ORT_DISABLE_TELEMETRY=(unset)" in result.output
+    assert "switches not set in this process: ORT_DISABLE_TELEMETRY;" in result.output
+
+
+def test_privacy_report_names_what_libraries_left_outside_archivists_folders(doctor) -> None:
+    user = Path(os.environ["HOME"])
+    clean = doctor("--privacy")
+    assert "nothing (every place the README's dependency audit names is absent)" in clean.output
+    assert "Everything is private." in clean.output
+
+    ort = user / ".cache" / "Microsoft" / "DeveloperTools" / ".onnxruntime"
+    ort.mkdir(parents=True)
+    (ort / "deviceid").write_text("5f0c1d9e-0000-4000-8000-000000000000")
+    (ort / "onnxruntime.db").write_bytes(b"SQLite format 3\0" + b"\0" * 4080)
+    hub = user / ".cache" / "huggingface"
+    hub.mkdir()
+    (hub / "token").write_text("hf_not_a_real_token")
+    result = doctor("--privacy")
+    assert result.exit_code == 0, result.output  # reported, not failed: another program may have written them
+    out = result.output
+    assert f"! {ort} (ONNX Runtime; 2 file(s)" in out and "a device id and usage events" in out
+    assert f"it can be deleted: rm -r {ort}" in out
+    assert f"! {hub} (Hugging Face hub; 1 file(s)" in out and f"rm -r {hub}" in out
+    assert "Everything is private." not in out
+    assert "Archivist's own files are private; the library folders listed above are not Archivist's." in out
+
+
+def test_library_folders_are_found_where_the_libraries_put_them(doctor, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """XDG_CACHE_HOME moves ONNX Runtime's telemetry folder (measured on 1.32); HF_HOME moves the hub's."""
+    cache, hf = tmp_path / "xdg-cache", tmp_path / "hf-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("HF_HOME", str(hf))
+    (cache / "Microsoft" / "DeveloperTools" / ".onnxruntime").mkdir(parents=True)
+    hf.mkdir()
+    found = {t.library: t.path for t in doctor_module.dependency_traces()}
+    assert found == {"ONNX Runtime": cache / "Microsoft" / "DeveloperTools" / ".onnxruntime",
+                     "Hugging Face hub": hf}

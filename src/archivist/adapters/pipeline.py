@@ -70,7 +70,7 @@ def run_training(request: TrainRequest, paths: Paths, passphrase: Callable[[], s
     say = say or (lambda _: None)
     say(f"{len(examples)} examples: {len(train)} to train on, {len(held)} held out for evaluation.")
     say(f"Loading {request.base_model.name} from its GGUF (dequantising, ~20 s)…")
-    base, tokenizer = load_base(request.base_model, request.config.threads)
+    base, tokenizer = load_base(request.base_model, request.config.threads, cache_dir=paths.cache_dir / "torch")
     model = add_lora(base, request.config)
     result = train_lora(model, tokenizer, train, request.config, progress)
     output = request.output or (paths.adapters_dir / "candidates" / f"{request.name}.gguf")

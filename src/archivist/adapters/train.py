@@ -73,12 +73,16 @@ def _require() -> None:
                                   "is missing).", hint="Install them: pip install -e '.[train]'.") from None
 
 
-def load_base(model: Path, threads: int | None = None):  # noqa: ANN201 - (torch model, tokenizer)
-    """The base model and tokenizer from the GGUF itself (dequantised), in float32 for CPU training."""
-    _require()
-    from archivist.offline import enforce_offline
+def load_base(model: Path, threads: int | None = None, cache_dir: Path | None = None):  # noqa: ANN201
+    """The base model and tokenizer from the GGUF itself (dequantised), in float32 for CPU training: (torch model,
+    tokenizer). ``cache_dir``: where torch may keep its compiler cache (Archivist's cache folder; else torch's
+    default, a folder in $TMPDIR)."""
+    from archivist.offline import enforce_offline, keep_torch_caches_in
 
-    enforce_offline()  # the loader must never look for a hub
+    enforce_offline()  # before the libraries load: they read the switches once; the loader must never look for a hub
+    if cache_dir is not None:
+        keep_torch_caches_in(cache_dir)
+    _require()
     os.environ.setdefault("TQDM_DISABLE", "1")  # transformers' GGUF loader draws its own bar otherwise
     import warnings
 

@@ -33,7 +33,7 @@ def export_onnx(models_dir: Path, threads: int = 2) -> Path:
     Raises:
         ModelError: torch/onnx are not installed.
     """
-    from archivist.offline import load_onnxruntime
+    from archivist.offline import keep_torch_caches_in, load_onnxruntime
 
     try:
         load_onnxruntime()  # telemetry off before onnxruntime.quantization loads the library
@@ -52,6 +52,7 @@ def export_onnx(models_dir: Path, threads: int = 2) -> Path:
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
     sample = tokenizer(["an example sentence to trace the graph", "short"], padding=True, return_tensors="pt")
     with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
+        keep_torch_caches_in(Path(tmp) / "torch")  # the exporter loads torch._dynamo: its cache goes with tmp
         fp32 = Path(tmp) / "fp32.onnx"
         batch = torch.export.Dim("batch", max=4096)
         seq = torch.export.Dim("seq", max=MAX_TOKENS + 2)
