@@ -25,7 +25,7 @@ def default_embedder(paths: Paths, settings: Settings) -> Embedder:
 
     threads = settings.embed.threads
     if settings.embed.backend == "torch":
-        return TorchMiniLM(threads=threads, batch_size=settings.embed.batch_size)
+        return TorchMiniLM(threads=threads, batch_size=settings.embed.batch_size, cache_dir=paths.cache_dir / "torch")
     return OnnxMiniLM(paths.models_dir, threads=threads, batch_size=settings.embed.batch_size)
 
 

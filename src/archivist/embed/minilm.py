@@ -124,7 +124,14 @@ class TorchMiniLM:
     dim = 384
     max_tokens = MAX_TOKENS
 
-    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+    def __init__(self, threads: int = 2, batch_size: int = 32, cache_dir: Path | None = None) -> None:
+        """``cache_dir``: where torch may keep its compiler cache (Archivist's cache folder; else torch's default,
+        a folder in $TMPDIR that importing sentence-transformers creates)."""
+        from archivist.offline import enforce_offline, keep_torch_caches_in
+
+        enforce_offline()  # the hub switches are read when sentence-transformers loads
+        if cache_dir is not None:
+            keep_torch_caches_in(cache_dir)
         try:
             import torch
             from sentence_transformers import SentenceTransformer
