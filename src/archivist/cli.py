@@ -170,15 +170,16 @@ def index(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("words", metavar="QUERY...", nargs=-1, required=True)
 @click.option("-k", "--top", "k", default=None, type=click.IntRange(1, 100), help="How many passages.")
 @click.option("--folder", type=click.Path(path_type=Path), help="Only passages from this added folder.")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "vector"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (schemas/search.json).")
-def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: bool) -> None:
-    """Show the passages that best match QUERY (no model call)."""
+def search(words: tuple[str, ...], k: int | None, folder: Path | None, mode: str, as_json: bool) -> None:
+    """Show the passages that best match QUERY (no model call; quotes are optional)."""
     from archivist.shell import folder_id, print_search, search_json
 
+    query = " ".join(words)
     services = _context()
     try:
         result = services.retriever().search(query, k or services.settings.retrieval.top_k,
@@ -193,7 +194,7 @@ def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: b
 
 
 @cli.command()
-@click.argument("question")
+@click.argument("words", metavar="QUESTION...", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (schemas/ask.json).")
 @click.option("--extractive", is_flag=True, help="Quote the best supporting sentences; no model call.")
 @click.option("--model", type=click.Path(path_type=Path), help="A GGUF model to answer with.")
@@ -201,11 +202,12 @@ def search(query: str, k: int | None, folder: Path | None, mode: str, as_json: b
 @click.option("--adapter", metavar="NAME", help="Answer in this team adapter's style (`none`: no adapter; default: "
                                                 "the one chosen with `archivist adapters use`).")
 @click.option("--adapter-scale", type=click.FloatRange(0, 4), help="How strongly the adapter applies (1: as trained).")
-def ask(question: str, as_json: bool, extractive: bool, model: Path | None, folder: Path | None,
+def ask(words: tuple[str, ...], as_json: bool, extractive: bool, model: Path | None, folder: Path | None,
         adapter: str | None, adapter_scale: float | None) -> None:
-    """Answer QUESTION from your documents, citing the passages it rests on."""
+    """Answer QUESTION from your documents, citing the passages it rests on (quotes are optional)."""
     from archivist.shell import folder_id, run_ask
 
+    question = " ".join(words)
     services = _context(model, adapter=adapter, adapter_scale=adapter_scale)
     try:
         if model is not None:

@@ -64,6 +64,15 @@ def test_add_index_search_ask_status(run, docs: Path) -> None:
     assert "7431" in plain.stdout and "zephyr.md" in plain.stdout and "Sources" in plain.stdout
 
 
+def test_search_and_ask_read_unquoted_words_as_one_query(run, docs: Path) -> None:
+    assert run("add", str(docs)).exit_code == 0 and run("index").exit_code == 0
+    search = json.loads(run("search", "--json", "Zephyr", "port").stdout)
+    assert search["query"] == "Zephyr port" and search["results"][0]["path"].endswith("zephyr.md")
+    ask = json.loads(run("ask", "--json", "What", "port", "does", "Zephyr", "use?").stdout)
+    assert ask["question"] == "What port does Zephyr use?" and not ask["abstained"]
+    assert run("ask").exit_code == 2  # a question is still required
+
+
 def test_ask_about_an_absent_fact_abstains(run, docs: Path) -> None:
     run("add", str(docs))
     run("index")
