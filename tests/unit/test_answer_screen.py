@@ -219,3 +219,30 @@ def test_status_json_counts_them(services_factory, reports: Path) -> None:
     services.indexer().index_all()
 
     assert status_json(services)["counts"]["boilerplate"] >= 5
+
+
+# -- numbers are checked -----------------------------------------------------------------------------------------
+
+ROW = "Consolidated Statements of Cash Flows (in millions)\nFY2025 FY2024\n" \
+      "Purchases of property, plant and equipment (1,577) (1,373)"
+
+
+@pytest.mark.parametrize("sentence", ["Capital expenditure was 1,577 million in FY2025.",
+                                      "Capital expenditure was $1.58 billion in FY2025.",
+                                      "Capital expenditure was (1,577) in FY2025."])
+def test_a_number_the_passage_states_in_another_format_is_supported(sentence: str) -> None:
+    from archivist.answer.grounding import foreign_numbers
+
+    assert foreign_numbers(sentence, ROW, "What was capital expenditure in FY2025?") == []
+
+
+def test_a_sentence_with_a_number_its_passage_lacks_is_unsupported(fake_embedder) -> None:
+    from archivist.answer.grounding import ground
+
+    sentences, _ = ground("Purchases of property, plant and equipment were 1,877 million in FY2025 [1].", [ROW],
+                          fake_embedder, min_support=0.0, question="What was capital expenditure in FY2025?")
+
+    assert [s.supported for s in sentences] == [False]
+    right, _ = ground("Purchases of property, plant and equipment were 1,577 million in FY2025 [1].", [ROW],
+                      fake_embedder, min_support=0.0, question="What was capital expenditure in FY2025?")
+    assert [s.supported for s in right] == [True]

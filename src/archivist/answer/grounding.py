@@ -112,6 +112,37 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+_AMOUNT = re.compile(r"(?<![\w.])\(?-?\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\)?\s*%?\s*"
+                     r"(thousand|million|billion|trillion|mn|bn|k|m|b)?\b", re.IGNORECASE)
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+          "trillion": 1e12}
+
+
+def amounts(text: str) -> list[float]:
+    """The numbers of ``text`` as values: ``(1,577)``, ``$1,577``, ``1577`` -> 1577; ``1.58 billion`` -> 1.58e9.
+    Time of day (``07:10``) is two numbers; a sign or parentheses do not change the magnitude compared."""
+    out = []
+    for m in _AMOUNT.finditer(text):
+        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+        out.append(value * _SCALE.get((m.group(3) or "").lower(), 1.0))
+    return out
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (max(abs(a), abs(b)) > 0 and abs(a - b) / max(abs(a), abs(b)) <= 0.005)
+
+
+def foreign_numbers(sentence: str, passage: str, question: str = "") -> list[float]:
+    """Numbers ``sentence`` states that ``passage`` does not (nor the question): compared as values, the
+    passage's at every scale (a table "in millions" prints 1,577 for 1.577 billion), within the rounding of
+    half a percent (``1.58 billion``)."""
+    have = amounts(passage)
+    scaled = {v * k for v in have for k in (1.0, 1e3, 1e6, 1e9)}
+    asked = amounts(question)
+    return [v for v in amounts(sentence)
+            if not any(_same(v, h) for h in scaled) and not any(_same(v, q) for q in asked)]
+
+
 def lexical_support(sentence: str, passage: str, question: str = "") -> float:
     """Share of the sentence's content words that the passage contains, halved for foreign numbers.
 
@@ -191,7 +222,8 @@ def ground(answer: str, passages: Sequence[str], embedder: Embedder, *, min_supp
     for i, text in enumerate(clean):
         j = int(np.argmax(scores[i])) if len(passages) else -1
         best = float(scores[i, j]) if j >= 0 else 0.0
-        ok = best >= min_support
+        # A number the cited passage does not state makes the sentence unsupported, however close its words.
+        ok = best >= min_support and not foreign_numbers(text, passages[j], question)
         if is_label(text) and i not in continuing:
             out.append(Sentence(text, None, 0.0, False, label=True, lead=leads.get(i, "")))
             continue
