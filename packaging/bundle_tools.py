@@ -5,6 +5,9 @@
     python bundle_tools.py repack DEST PYPROJECT [--extra NAME] [DIST...]
                                                           wheels of those (plus DIST) rebuilt from the
                                                           installed files, each checked against pip's RECORD
+    python bundle_tools.py locked LOCK PYPROJECT [--extra NAME] [DIST...]
+                                                          the lock's entries (versions and SHA-256 hashes) for
+                                                          that same closure (plus DIST): what build-bundle fetches
     python bundle_tools.py llama-info WHEEL               llama.cpp's system info, imported from WHEEL
 
 ``repack`` makes a bundle from the exact, tested environment without any network (the CI test uses it): a
@@ -164,6 +167,29 @@ def repack(dist: md.Distribution, dest: Path) -> Path:
     return target
 
 
+def locked_entries(lock: Path, dists: Sequence[md.Distribution]) -> list[str]:
+    """The lock's entries (``name==version`` with its hashes) of ``dists``, as requirement lines.
+
+    Raises:
+        SystemExit: a distribution is not in the lock, or the lock has another version (refresh the lock).
+    """
+    from lockfile import parse
+
+    entries = parse(lock.read_text())
+    out, wrong = [], []
+    for dist in dists:
+        entry = entries.get(canonical(dist.metadata["Name"]))
+        if entry is None or entry.version != dist.version:
+            wrong.append(f"{dist.metadata['Name']}=={dist.version} (the lock has "
+                         f"{entry.version if entry else 'no entry'})")
+        else:
+            out.append(entry.render())
+    if wrong:
+        sys.exit(f"{lock} does not match the installed environment: {', '.join(wrong)}; run `packaging/lock "
+                 "refresh` after testing, or packaging/bootstrap.sh setup.")
+    return out
+
+
 def llama_info(wheel: Path) -> str:
     """Import llama_cpp from ``wheel`` (unpacked in a temporary folder) and return its system info."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,6 +228,10 @@ def main(argv: list[str]) -> None:
         dists = runtime_closure(Path(pyproject), extras) + [md.distribution(n) for n in extra]
         for dist in dists:
             print(repack(dist, Path(dest)).name)
+    elif command == "locked":
+        lock, pyproject, *extra = args
+        dists = runtime_closure(Path(pyproject), extras) + [md.distribution(n) for n in extra]
+        print("\n".join(locked_entries(Path(lock), dists)))
     elif command == "llama-info":
         print(llama_info(Path(args[0])))
     else:
