@@ -74,7 +74,7 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
     for t in report.traces:
         echo(f"  ! {t.path} ({t.library}; {t.files} file(s), {t.size / 1000:.0f} kB)", fg="yellow")
         echo(f"      {t.what}.")
-        echo(f"      Archivist needs none of it; it can be deleted: rm -r {t.path}")
+        echo(f"      Archivist needs none of it; it can be deleted: rm {'' if t.path.is_file() else '-r '}{t.path}")
     if report.problems:
         echo(f"\n{len(report.problems)} problem(s):", fg="red")
         for p in report.problems:

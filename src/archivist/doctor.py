@@ -448,6 +448,8 @@ def _trace_locations() -> list[tuple[str, Path, str]]:
         ("ONNX Runtime", cache / "Microsoft" / "DeveloperTools" / ".onnxruntime",
          "telemetry: a device id and usage events (OS, CPU, memory, Python path) queued for upload, written when "
          "onnxruntime loads without ORT_DISABLE_TELEMETRY=1"),
+        ("ONNX Runtime", Path(tempfile.gettempdir()) / ".ses",
+         "its telemetry's session file (a start time and a session id), written beside the folder above"),
         ("Hugging Face hub", Path(env("HF_HOME") or cache / "huggingface"),
          "downloaded models, a login token and update-check stamps; Archivist reads no model from it (check "
          "that no other program of yours uses it before deleting)"),
@@ -463,10 +465,13 @@ def _trace_locations() -> list[tuple[str, Path, str]]:
 
 
 def dependency_traces() -> list[DependencyTrace]:
-    """The library folders of ``_trace_locations`` that exist, with their file count and size."""
+    """The library folders (and files) of ``_trace_locations`` that exist, with their file count and size."""
     out: list[DependencyTrace] = []
     for library, path, what in _trace_locations():
-        if not path.is_dir() or path.is_symlink():
+        if path.is_symlink() or not path.exists():
+            continue
+        if path.is_file():
+            out.append(DependencyTrace(library, path, what, 1, path.stat().st_size))
             continue
         files = size = 0
         for dirpath, _dirs, names in os.walk(path):

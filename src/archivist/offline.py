@@ -15,8 +15,9 @@ from types import ModuleType
 
 SWITCHES: dict[str, str] = {
     # ONNX Runtime >= 1.29 (Linux wheels): telemetry is on by default; importing the library writes a device id and
-    # an event database under $XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime, queued for upload. Read
-    # when the library loads; ORT_TELEMETRY_DISABLED changes nothing (both measured on 1.32.0).
+    # an event database under $XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime, queued for upload, and a
+    # session file $TMPDIR/.ses. Read when the library loads; ORT_TELEMETRY_DISABLED changes nothing (both
+    # measured on 1.32.0).
     "ORT_DISABLE_TELEMETRY": "1",
     # Hugging Face hub, transformers, sentence-transformers, peft: never look for or download a model, never
     # send a usage ping, never send a stored token, never check for updates.

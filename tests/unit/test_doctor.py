@@ -299,6 +299,8 @@ def test_privacy_report_names_what_libraries_left_outside_archivists_folders(doc
     ort.mkdir(parents=True)
     (ort / "deviceid").write_text("5f0c1d9e-0000-4000-8000-000000000000")
     (ort / "onnxruntime.db").write_bytes(b"SQLite format 3\0" + b"\0" * 4080)
+    session = user / "tmp" / ".ses"  # the telemetry's session file, in the temporary folder
+    session.write_text("1796226134917\n8ad08382-8339-e481-43e3-d7c0c60ecb9b\n")
     hub = user / ".cache" / "huggingface"
     hub.mkdir()
     (hub / "token").write_text("hf_not_a_real_token")
@@ -307,6 +309,7 @@ def test_privacy_report_names_what_libraries_left_outside_archivists_folders(doc
     out = result.output
     assert f"! {ort} (ONNX Runtime; 2 file(s)" in out and "a device id and usage events" in out
     assert f"it can be deleted: rm -r {ort}" in out
+    assert f"! {session} (ONNX Runtime; 1 file(s)" in out and f"it can be deleted: rm {session}\n" in out
     assert f"! {hub} (Hugging Face hub; 1 file(s)" in out and f"rm -r {hub}" in out
     assert "Everything is private." not in out
     assert "Archivist's own files are private; the library folders listed above are not Archivist's." in out

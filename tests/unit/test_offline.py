@@ -19,10 +19,10 @@ TELEMETRY = Path("cache") / "Microsoft" / "DeveloperTools" / ".onnxruntime"
 
 
 def _run_in_clean_home(tmp_path: Path, code: str) -> list[Path]:
-    """Run ``code`` with a fresh HOME/XDG_CACHE_HOME and none of the switches; the files it left there."""
+    """Run ``code`` with a fresh HOME, XDG_CACHE_HOME and TMPDIR and none of the switches; the files it left."""
     env = {k: v for k, v in os.environ.items() if k not in SWITCHES and k != "ORT_TELEMETRY_DISABLED"}
-    tmp_path.mkdir()
-    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    (tmp_path / "tmp").mkdir(parents=True)
+    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"), TMPDIR=str(tmp_path / "tmp"))
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, cwd=tmp_path)
     return sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
 
@@ -30,6 +30,7 @@ def _run_in_clean_home(tmp_path: Path, code: str) -> list[Path]:
 def test_a_bare_import_of_onnxruntime_writes_its_telemetry_and_archivists_loader_does_not(tmp_path: Path) -> None:
     bare = _run_in_clean_home(tmp_path / "bare", "import onnxruntime")
     assert TELEMETRY / "deviceid" in bare, f"control: onnxruntime wrote no telemetry here ({bare})"
+    assert Path("tmp") / ".ses" in bare  # its session file, in the temporary folder
     loaded = _run_in_clean_home(tmp_path / "archivist", "from archivist.offline import load_onnxruntime\n"
                                 "ort = load_onnxruntime()\nassert ort.get_device()")
     assert loaded == []
