@@ -80,14 +80,19 @@ def test_prose_with_a_stray_figure_is_not_a_table() -> None:
 
 
 def test_every_passage_cut_from_a_pdf_table_repeats_its_headers() -> None:
-    prose = "The statements below were prepared by management, who are responsible for them and for all the notes."
-    page = Block(tuple([prose] + CASH_FLOWS + ["Prose after it, in full sentences."]),
+    prose = ["The statements below were prepared by management, who are responsible for them and for all the notes.",
+             "They were audited by the independent registered public accounting firm named in the annual report "
+             "just before them."]
+    page = Block(tuple(prose + CASH_FLOWS + ["Prose after it, in full sentences."]),
                  page=4, line_start=1)
 
     blocks = with_tables([page])
 
-    assert [b.line_start for b in blocks] == [1, 2, 11]
+    # The prose before keeps its own block; the five words after the table stay with it (alone, a passage of
+    # a few words is ranked high by keyword search for any question that names them).
+    assert [b.line_start for b in blocks] == [1, 3]
     table = blocks[1]
+    assert table.lines[-1] == "Prose after it, in full sentences."
     assert split_heading(" > ".join(table.heading)) == ("Consolidated Statements of Cash Flows", "millions",
                                                          ("FY2025", "FY2024"))
     assert table.lines[5] == "Purchases of property, plant and equipment (1,577) (1,373)"  # page lines kept

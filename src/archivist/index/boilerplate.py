@@ -37,21 +37,29 @@ _DIGITS = re.compile(r"\d")
 
 
 def shingles(text: str) -> set[int]:
-    """The sampled shingle hashes of ``text`` (words folded, digits as ``0``: page numbers and years vary)."""
+    """The sampled shingle hashes of ``text``'s prose: words folded; a sequence holding a number is left out
+    (statement rows share their labels across every filing, "Net cash provided by operating activities", but
+    they are data, not boilerplate: their figures are what is asked for)."""
     folded = text.lower() if text.isascii() else unicodedata.normalize("NFKD", text.lower())
-    words = [_DIGITS.sub("0", w) for w in _WORD.findall(folded)]
+    words = _WORD.findall(folded)
     out: set[int] = set()
     for i in range(len(words) - SHINGLE_WORDS + 1):
-        h = zlib.crc32(" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8"))
+        window = words[i:i + SHINGLE_WORDS]
+        if any(_DIGITS.search(w) for w in window):
+            continue
+        h = zlib.crc32(" ".join(window).encode("utf-8"))
         if h % SAMPLE == 0:
             out.add(h)
     return out
 
 
 def min_files(n_files: int) -> int:
-    """In how many files a shingle must occur to be common: 3 at least (two reports of one company share text
-    legitimately), 5% of the files, at most 10 (a notice in ten files is boilerplate whatever the index size)."""
-    return max(3, min(10, round(0.05 * n_files)))
+    """In how many files a shingle must occur to be common: 15% of the files, 3 at least and 20 at most.
+
+    Several reports of one company repeat their own text year after year (four Adobe 10-Ks among 44
+    filings): that is the company's content, not boilerplate, so a few files sharing text is not enough.
+    Measured on FinanceBench dev (44 filings): at 5% (3 files) the weighting cost R@5 0.577 -> 0.500."""
+    return max(3, min(20, round(0.15 * n_files)))
 
 
 def rows(chunk_id: int, text: str) -> Iterable[tuple[int, int]]:

@@ -101,22 +101,45 @@ def blank_furniture(blocks: list[Block]) -> list[Block]:
     return out
 
 
+SMALL_FRAGMENT_WORDS = 20
+"""Lines left between or around tables with fewer words than this join the table next to them: alone they made
+passages of a page number and a company name that keyword search ranked high for any question naming it."""
+
+
 def with_tables(blocks: list[Block]) -> list[Block]:
     """Each page block cut at its tables: a table's lines become a block of their own whose heading is the
     table's title, unit and columns (``ingest.tables``), so no passage cut from it loses them. Line numbers
-    stay the page's."""
+    stay the page's; a few words left around a table stay with it."""
     out: list[Block] = []
     for b in blocks:
         tables = find_tables(b.lines)
         if not tables:
             out.append(b)
             continue
+        # Spans of (start, end, heading): the tables, and the text around them.
+        spans: list[tuple[int, int, tuple[str, ...]]] = []
         cursor = 0
         for t in tables:
             if t.start > cursor:
-                out.append(Block(b.lines[cursor:t.start], b.page, b.line_start + cursor, b.heading))
-            out.append(Block(b.lines[t.start:t.end], b.page, b.line_start + t.start, (*b.heading, t.heading)))
+                spans.append((cursor, t.start, b.heading))
+            spans.append((t.start, t.end, (*b.heading, t.heading)))
             cursor = t.end
         if cursor < len(b.lines):
-            out.append(Block(b.lines[cursor:], b.page, b.line_start + cursor, b.heading))
+            spans.append((cursor, len(b.lines), b.heading))
+        merged: list[tuple[int, int, tuple[str, ...]]] = []
+        for k, (start, end, heading) in enumerate(spans):
+            words = sum(len(line.split()) for line in b.lines[start:end])
+            is_table = heading != b.heading
+            if not is_table and words < SMALL_FRAGMENT_WORDS:
+                if k + 1 < len(spans):  # join the table below (a page header above a statement)
+                    nxt = spans[k + 1]
+                    spans[k + 1] = (start, nxt[1], nxt[2])
+                    continue
+                if merged:  # or the table above (a page number below it)
+                    prev = merged[-1]
+                    merged[-1] = (prev[0], end, prev[2])
+                    continue
+            merged.append((start, end, heading))
+        for start, end, heading in merged:
+            out.append(Block(b.lines[start:end], b.page, b.line_start + start, heading))
     return [b for b in out if any(line.strip() for line in b.lines)]

@@ -58,7 +58,7 @@ class Table:
 
     @property
     def heading(self) -> str:
-        head = self.title or "Table"
+        head = self.title or "Table"  # a table without a caption still reads as one, between the trail's parts
         if self.scale:
             head += f" (in {self.scale})"
         return TABLE_MARK.join([head, *self.columns])

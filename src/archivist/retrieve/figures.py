@@ -33,13 +33,16 @@ _NOT_A_FIGURE = re.compile(
     r"industry|kind|type)|how (?:did|does|has|have|is|are|was|were) (?!much|many))",
     re.IGNORECASE)
 _DERIVED = ("ratio", "margin", "growth", "change", "turnover", "conversion", "yield", "return", "percent",
-            "percentage", "average", "days", "per", "proportion", "share", "rate", "multiple", "coverage")
+            "percentage", "average", "days", "per", "proportion", "share", "rate", "multiple", "coverage",
+            "plus", "minus", "sum", "difference", "divided", "compute", "calculate", "combined")
 """Words naming a measure computed from others: a row must name it too to answer (no operand as the answer)."""
+_ARITHMETIC = re.compile(r"\w\s*[+/×÷*]\s*\w|%|\bpercent")
+"""A question that writes out a calculation or asks for a percentage is answered by computing, not by a cell."""
 _GENERIC = frozenset(terms("fy fiscal year years quarter amount value figure total usd dollars million millions "
                            "billion billions thousand thousands round answer decimal place places company report "
                            "reported statement statements according provide what how much many in units unit "
                            "basis end ended q1 q2 q3 q4 annual"))
-MIN_MATCH = 0.6
+MIN_MATCH = 0.67
 """Share of a label's words (and of the metric's) that must meet: below it a row is not the one asked for."""
 
 
@@ -71,8 +74,10 @@ def question_years(question: str) -> list[str]:
 
 
 def asks_for_figure(question: str) -> bool:
-    """Whether ``question`` asks for one figure of a period (not yes/no, not why or how, not a list)."""
-    return bool(question_years(question)) and not _NOT_A_FIGURE.search(question)
+    """Whether ``question`` asks for one figure of a period (not yes/no, not why or how, not a list, not a
+    calculation written out)."""
+    return bool(question_years(question)) and not _NOT_A_FIGURE.search(question) \
+        and not _ARITHMETIC.search(question)
 
 
 def _metric_stems(question: str, entity_words: set[str]) -> set[str]:
@@ -123,7 +128,8 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
     metric = _metric_stems(question, entity)
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
-    derived = {w for w in _DERIVED if w in set(terms(question))}
+    asked = set(terms(question))
+    derived = {w for w in _DERIVED if w in asked}
     best: Figure | None = None
     for offset, row in read_rows(hit.chunk.text):
         if len(row.cells) != len(columns):

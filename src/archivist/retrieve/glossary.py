@@ -24,8 +24,7 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
                             "purchases of property, plant and equipment", "purchases of property and equipment",
                             "additions to property, plant and equipment", "additions to property and equipment",
                             "payments for property, plant and equipment", "capital investments"),
-    "revenue": ("revenues", "net revenue", "net revenues", "total revenues", "net sales", "total net sales",
-                "sales", "turnover"),
+    "revenue": ("revenues", "net revenue", "net revenues", "total revenues", "net sales", "total net sales"),
     "cost of goods sold": ("cogs", "cost of sales", "cost of revenue", "cost of revenues", "cost of products sold",
                            "cost of goods sold"),
     "gross profit": ("gross margin", "gross income"),
@@ -38,16 +37,16 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "selling, general and administrative": ("sg&a", "sga", "selling, general and administrative expenses",
                                             "selling and administrative expenses"),
     "research and development": ("r&d", "research and development expense", "research and development expenses"),
-    "depreciation and amortization": ("d&a", "depreciation", "depreciation, depletion and amortization"),
+    "depreciation and amortization": ("d&a", "depreciation, depletion and amortization"),
     "earnings per share": ("eps", "diluted earnings per share", "basic earnings per share",
                            "net income per share", "earnings per common share"),
     "dividends": ("dividends paid", "cash dividends", "dividends declared", "payments of dividends"),
     "share repurchases": ("buybacks", "stock repurchases", "repurchases of common stock",
                           "purchases of treasury stock", "repurchase of common stock"),
-    "total debt": ("borrowings", "long-term debt", "short-term debt", "notes payable"),
-    "cash and cash equivalents": ("cash", "cash and equivalents"),
-    "accounts receivable": ("receivables", "trade receivables", "accounts receivable, net"),
-    "accounts payable": ("payables", "trade payables", "trade accounts payable"),
+    "total debt": ("total borrowings", "long-term debt", "short-term debt", "notes payable"),
+    "cash and cash equivalents": ("cash and equivalents",),
+    "accounts receivable": ("trade receivables", "accounts receivable, net"),
+    "accounts payable": ("trade payables", "trade accounts payable"),
     "inventory": ("inventories", "merchandise inventories"),
     "total current assets": ("current assets",),
     "total current liabilities": ("current liabilities",),
@@ -57,7 +56,8 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "income tax": ("provision for income taxes", "income tax expense", "income taxes"),
     "ebitda": ("earnings before interest, taxes, depreciation and amortization", "adjusted ebitda"),
 }
-"""term -> the phrases filings use for it. A phrase is matched as words, in any order."""
+"""term -> the phrases filings use for it. A question names a term by any of them (words in order); one
+common word alone ("cash", "sales") names nothing, or every question about cash would search for its balance."""
 
 
 def _words(text: str) -> tuple[str, ...]:

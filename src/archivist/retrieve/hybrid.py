@@ -26,6 +26,7 @@ from archivist.embed.base import Embedder
 from archivist.errors import ModelError
 from archivist.index import boilerplate
 from archivist.index.store import ChunkRow, Store
+from archivist.ingest.tables import TABLE_MARK
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.rerank import (
     CROSS_ENCODER_FILES,
@@ -244,8 +245,10 @@ class Retriever:
         """Score each hit's boilerplate and move such passages down by ``boilerplate_weight``, unless the
         question is about them (it finds 80% of its words in the passage: "what did the auditor's opinion
         say?")."""
-        for hit, score in zip(hits, boilerplate.scores(self.store, [h.chunk.text for h in hits]), strict=True):
-            hit.boilerplate = score
+        # A table's passages are data (the figures asked for), never boilerplate, however standard their labels.
+        prose = [i for i, h in enumerate(hits) if TABLE_MARK not in h.chunk.heading]
+        for i, score in zip(prose, boilerplate.scores(self.store, [hits[i].chunk.text for i in prose]), strict=True):
+            hits[i].boilerplate = score
         if not self.boilerplate_weight or not any(h.boilerplate for h in hits):
             return hits
         base = [h.rerank_score if h.rerank_score is not None else -float(i) / len(hits) for i, h in enumerate(hits)]
