@@ -34,24 +34,23 @@ NEW_HOME = "financebench-tables"
 _NUM = re.compile(r"\(?-?\$?\d[\d,]*(?:\.\d+)?\)?")
 
 
-def figures_of(text: str) -> set[str]:
-    """Numbers in ``text``, normalised (``$1,577.0`` -> ``1577``), without years and whole numbers under 100."""
-    out: set[str] = set()
+def figures_of(text: str) -> set[float]:
+    """Numbers in ``text`` as values (``$1,577.0`` -> 1577.0; ``(1,577)`` -> 1577.0), without years and whole
+    numbers under 100 (they match by chance)."""
+    out: set[float] = set()
     for raw in _NUM.findall(text):
         n = raw.strip("()$-").replace(",", "").replace("$", "")
-        if not n:
-            continue
         try:
             value = float(n)
         except ValueError:
             continue
         if value.is_integer() and (value < 100 or 1900 <= value <= 2100):
             continue
-        out.add(f"{value:.2f}".rstrip("0").rstrip("."))
+        out.add(value)
     return out
 
 
-def gold_figure(answer: str) -> set[str]:
+def gold_figure(answer: str) -> set[float]:
     """The figures of a gold answer that is a figure (``$1,577.00``, ``0.66``, ``65.4%``); empty otherwise."""
     text = answer.strip()
     if len(text.split()) > 6:
@@ -59,9 +58,19 @@ def gold_figure(answer: str) -> set[str]:
     found = figures_of(text)
     if not found:  # small numbers and ratios count when they are the whole answer
         m = re.fullmatch(r"\$?\(?-?(\d+(?:\.\d+)?)\)?%?(?:\s*(?:million|billion|thousand))?", text.replace(",", ""))
-        if m and not (1900 <= float(m.group(1)) <= 2100):
-            found = {f"{float(m.group(1)):.2f}".rstrip("0").rstrip(".")}
+        if m and not (1900 <= float(m.group(1)) <= 2100) and not float(m.group(1)).is_integer():
+            found = {float(m.group(1))}
     return found
+
+
+_SCALED = re.compile(r"\b(?:thousands|millions|billions|million|billion|thousand)\b", re.IGNORECASE)
+
+
+def matches(gold: set[float], found: set[float], scaled: bool) -> bool:
+    """Whether a gold figure is among ``found``, within half a percent; when the question or answer names a
+    scale ("in USD billions"), a passage's figure in another scale counts too (0.40 billion = 400 million)."""
+    factors = (1.0, 1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9) if scaled else (1.0,)
+    return any(abs(v * k - g) <= 0.005 * abs(g) for g in gold for v in found for k in factors)
 
 
 def _copy_and_update(quick: bool):  # noqa: ANN202
@@ -102,10 +111,11 @@ def previous_answers():  # noqa: ANN201
         yield
 
 
-def run(index, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
+def make(index, *, previous: bool):  # noqa: ANN001, ANN201
+    """(retriever, answerer) over ``index``, configured as the previous default or as shipped."""
     from archivist.answer.service import Answerer
-    from archivist.index import boilerplate
     from archivist.retrieve.hybrid import Retriever
+    from archivist.retrieve.rerank import SIGNALS, SignalReranker
     from archivist.services import default_embedder
 
     rs = index.settings.retrieval
@@ -113,35 +123,59 @@ def run(index, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
         rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0})
     embedder = default_embedder(index.paths, index.settings)
     retriever = Retriever.from_settings(index.store, lambda: embedder, rs, index.paths.models_dir)
+    if previous:
+        retriever.reranker = SignalReranker(tuple(s for s in SIGNALS if s != "row"))
     settings = index.settings.model_copy(update={"retrieval": rs})
-    answerer = Answerer(retriever, lambda: None, settings)
+    return retriever, Answerer(retriever, lambda: None, settings)
+
+
+def latencies(old, new, qs: list[dict]) -> tuple[float, float]:  # noqa: ANN001
+    """Median search latency (ms) of both retrievers, each question asked of one then the other, after a warm-up
+    pass of each (alternating cancels the machine's drift; the two indexes share the page cache)."""
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    for q in qs:
+        old.search(q["question"], 20)
+        new.search(q["question"], 20)
+    for q in qs:
+        for name, retriever in (("old", old), ("new", new)):
+            with (previous_answers() if name == "old" else _nothing()):
+                t = time.perf_counter()
+                retriever.search(q["question"], 20)
+                times[name].append((time.perf_counter() - t) * 1000)
+    return statistics.median(times["old"]), statistics.median(times["new"])
+
+
+def run(index, retriever, answerer, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
+    from archivist.index import boilerplate
+    from archivist.ingest.tables import TABLE_MARK
+
     rows = []
-    latencies = []
     for q in qs:
         gold = gold_pages(q)
         with (previous_answers() if previous else _nothing()):
-            t = time.perf_counter()
             result = retriever.search(q["question"], 20)
-            latencies.append((time.perf_counter() - t) * 1000)
             ranked = [(h.chunk.path.stem, h.chunk.page) for h in result.hits]
             answer = answerer.ask(q["question"], extractive=True)
         first = answer.citations[0] if answer.citations else None
         first_page = (first.path.rsplit("/", 1)[-1].rsplit(".", 1)[0], first.page) if first else None
         shown = " ".join(ci.text for ci in answer.citations)
         want = gold_figure(q["answer"])
+        scaled = bool(_SCALED.search(q["question"] + " " + q["answer"]))
         first_quote_hit = None
         for s in answer.sentences:
             if s.text.startswith("“") and s.passage is not None:
                 first_quote_hit = answer.citations[[ci.n for ci in answer.citations].index(s.passage)]
                 break
-        bp = boilerplate.scores(index.store, [first_quote_hit.text])[0] if first_quote_hit is not None else 0.0
+        # A table's rows are data, never boilerplate (as search treats them): only prose is measured.
+        prose = first_quote_hit is not None and TABLE_MARK not in first_quote_hit.heading
+        bp = boilerplate.scores(index.store, [first_quote_hit.text])[0] if prose else 0.0
         rows.append({
             "r1": any(p in gold for p in ranked[:1]), "r5": any(p in gold for p in ranked[:5]),
             "r10": any(p in gold for p in ranked[:10]),
             "first_citation": first_page in gold if first_page else False,
             "figure_q": bool(want),
-            "figure_in_answer": bool(want) and bool(want & figures_of(answer.answer)),
-            "figure_shown": bool(want) and bool(want & figures_of(shown)),
+            "figure_in_answer": bool(want) and matches(want, figures_of(answer.answer), scaled),
+            "figure_shown": bool(want) and matches(want, figures_of(shown), scaled),
             "quote_boilerplate": bp >= boilerplate.THRESHOLD,
             "quoted": first_quote_hit is not None,
         })
@@ -155,7 +189,6 @@ def run(index, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
         "gold figure in the answer": sum(r["figure_in_answer"] for r in rows) / nf,
         "gold figure in a shown passage": sum(r["figure_shown"] for r in rows) / nf,
         "first quote is boilerplate": sum(r["quote_boilerplate"] for r in rows) / nq,
-        "query p50 ms": statistics.median(latencies),
         "figure questions": sum(r["figure_q"] for r in rows),
         "questions": n,
     }
@@ -179,10 +212,13 @@ def main() -> None:
                          + (" --quick" if args.quick else ""))
     qs = c.questions(args.quick)
     new_index, report, seconds = _copy_and_update(args.quick)
-    new = run(new_index, qs, previous=False)
-    new_index.close()
     old_index = c.open_index("financebench", args.quick)
-    old = run(old_index, qs, previous=True)
+    new_r, new_a = make(new_index, previous=False)
+    old_r, old_a = make(old_index, previous=True)
+    new = run(new_index, new_r, new_a, qs, previous=False)
+    old = run(old_index, old_r, old_a, qs, previous=True)
+    old["query p50 ms"], new["query p50 ms"] = latencies(old_r, new_r, qs)
+    new_index.close()
     old_index.close()
     data = {"previous": old, "new": new, "update": None}
     if report is not None:

@@ -194,8 +194,9 @@ class Answerer:
         figure = find_figure(question, given, glossary=s.retrieval.glossary)
         if figure is not None:  # the cell asked for leads, cited, before what the model wrote
             sentences.insert(0, figure_sentence(figure, figure.hit + 1))
-        # Passages are numbered in the order the answer first cites them.
-        cited = list(dict.fromkeys(x.passage for x in sentences if x.passage is not None))
+        # Passages are numbered in ranking order, the figure's passage (if any) first.
+        cited = sorted({x.passage for x in sentences if x.passage is not None},
+                       key=lambda n: (figure is None or n != figure.hit + 1, n))
         renumber = {old: new for new, old in enumerate(cited, start=1)}
         for x in sentences:
             x.passage = renumber.get(x.passage) if x.passage is not None else None
@@ -239,7 +240,10 @@ class Answerer:
                 chosen.append((float(scores[j]), i, sentence))
                 if len(chosen) == max_sentences:
                     break
-        # Passages are numbered in the order the answer cites them: the figure's passage is [1].
+        # Quotes are shown best passage first (the ranking's first passage is right more often than the best
+        # scoring sentence's: FinanceBench dev .269 vs .128 on an evidence page), numbered in that order; the
+        # figure's passage, when a cell answers the question, is [1].
+        chosen.sort(key=lambda c: (c[1], -c[0]))
         used = list(dict.fromkeys(([figure.hit] if figure is not None else []) + [i for _, i, _ in chosen]))
         number = {i: n for n, i in enumerate(used, start=1)}
         sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text in chosen]

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from archivist.settings import RetrievalSettings
 
 Mode = Literal["hybrid", "bm25", "vector"]
+MAX_EXPANSION_TERMS = 12
+"""Glossary words added to a question's keyword search at most (each one more posting list to read)."""
+BOILERPLATE_DEPTH = 20
+"""Re-ranked passages whose boilerplate is measured (those shown and quoted; ~10 ms for 50, ~4 for 20)."""
 
 
 @dataclass
@@ -181,7 +185,8 @@ class Retriever:
         t = time.perf_counter()
         # Analyst vocabulary: "capital expenditure" also searches "purchases of property, plant and equipment".
         extra = expansions(query, self.glossary) if self.expand else []
-        match = fts_query(" ".join([query, *extra]))
+        added = [t for t in dict.fromkeys(terms(" ".join(extra))) if t not in set(terms(query))][:MAX_EXPANSION_TERMS]
+        match = fts_query(" ".join([query, *added]))
         if mode in ("hybrid", "bm25") and match is not None:
             bm25 = self.store.keyword_search(match, self.candidates, folder_id, file_ids)
         timings["bm25_ms"] = (time.perf_counter() - t) * 1000
@@ -246,7 +251,7 @@ class Retriever:
         question is about them (it finds 80% of its words in the passage: "what did the auditor's opinion
         say?")."""
         # A table's passages are data (the figures asked for), never boilerplate, however standard their labels.
-        prose = [i for i, h in enumerate(hits) if TABLE_MARK not in h.chunk.heading]
+        prose = [i for i, h in enumerate(hits[:BOILERPLATE_DEPTH]) if TABLE_MARK not in h.chunk.heading]
         for i, score in zip(prose, boilerplate.scores(self.store, [hits[i].chunk.text for i in prose]), strict=True):
             hits[i].boilerplate = score
         if not self.boilerplate_weight or not any(h.boilerplate for h in hits):
@@ -257,6 +262,7 @@ class Retriever:
                     for b, h in zip(base, hits, strict=True)]
         order = sorted(range(len(hits)), key=lambda i: -adjusted[i])
         return [hits[i] for i in order]
+
 
     def _hits(self, query: str, top: list[int], fused: dict[int, float], knn: list[tuple[int, float]],
               qvec: np.ndarray | None, bm25_rank: dict[int, int], vec_rank: dict[int, int]) -> list[Hit]:
