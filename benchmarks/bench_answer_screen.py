@@ -67,10 +67,11 @@ _SCALED = re.compile(r"\b(?:thousands|millions|billions|million|billion|thousand
 
 
 def matches(gold: set[float], found: set[float], scaled: bool) -> bool:
-    """Whether a gold figure is among ``found``, within half a percent; when the question or answer names a
-    scale ("in USD billions"), a passage's figure in another scale counts too (0.40 billion = 400 million)."""
+    """Whether a gold figure is among ``found``, within 1% (gold answers are rounded: ``$4.60`` billion is
+    4,625 million); when the question or answer names a scale ("in USD billions"), a passage's figure in
+    another scale counts too (0.40 billion = 400 million)."""
     factors = (1.0, 1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9) if scaled else (1.0,)
-    return any(abs(v * k - g) <= 0.005 * abs(g) for g in gold for v in found for k in factors)
+    return any(abs(v * k - g) <= 0.01 * abs(g) for g in gold for v in found for k in factors)
 
 
 def _copy_and_update(quick: bool):  # noqa: ANN202

@@ -36,7 +36,8 @@ _DERIVED = ("ratio", "margin", "growth", "change", "turnover", "conversion", "yi
             "percentage", "average", "days", "per", "proportion", "share", "rate", "multiple", "coverage",
             "plus", "minus", "sum", "difference", "divided", "compute", "calculate", "combined")
 """Words naming a measure computed from others: a row must name it too to answer (no operand as the answer)."""
-_ARITHMETIC = re.compile(r"\w\s*[+/×÷*]\s*\w|%|\bpercent")
+_ARITHMETIC = re.compile(r"\w\s*[+/×÷*−]\s*\w|\w\s[-–]\s\w|%|\bpercent|\bdefined as\b|\bformula\b",
+                         re.IGNORECASE)
 """A question that writes out a calculation or asks for a percentage is answered by computing, not by a cell."""
 _GENERIC = frozenset(terms("fy fiscal year years quarter amount value figure total usd dollars million millions "
                            "billion billions thousand thousands round answer decimal place places company report "
@@ -128,13 +129,13 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
     metric = _metric_stems(question, entity)
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
-    asked = set(terms(question))
-    derived = {w for w in _DERIVED if w in asked}
+    asked = {stem(t) for t in terms(question)}
+    derived = {stem(w) for w in _DERIVED if stem(w) in asked}
     best: Figure | None = None
     for offset, row in read_rows(hit.chunk.text):
         if len(row.cells) != len(columns):
             continue  # a row that does not fill the columns cannot be tied to them
-        if derived - set(terms(row.label)):
+        if derived - {stem(t) for t in terms(row.label)}:
             continue
         score = max(_match(row.label, p) for p in phrases)
         if score < MIN_MATCH or (best is not None and score <= best.match):
