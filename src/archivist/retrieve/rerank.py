@@ -1,7 +1,7 @@
 """Second-stage ranking of the fused candidates: local signals, and a cross-encoder when one is installed.
 
 **Signals** (``SignalReranker``, the default). The top ``retrieval.rerank_candidates`` fused passages are
-re-scored from six signals, each standardised across the candidates (z-score) and summed with equal
+re-scored from seven signals, each standardised across the candidates (z-score) and summed with equal
 weights, so no weight is fitted to a benchmark:
 
 - *fusion*: the passage's place in the fused BM25 + vector list (``1 / log2(rank + 2)``);
