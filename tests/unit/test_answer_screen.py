@@ -251,3 +251,27 @@ def test_a_sentence_with_a_number_its_passage_lacks_is_unsupported(fake_embedder
     right, _ = ground("Purchases of property, plant and equipment were 1,577 million in FY2025 [1].", [ROW],
                       fake_embedder, min_support=0.0, question="What was capital expenditure in FY2025?")
     assert [s.supported for s in right] == [True]
+
+
+def test_a_docx_tables_first_row_gives_the_columns_a_figure_is_read_from(tmp_path: Path) -> None:
+    import docx
+
+    from archivist.ingest.base import extract
+
+    document = docx.Document()
+    document.add_heading("Consolidated Statements of Cash Flows", level=1)
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([["", "FY2025", "FY2024"],
+                             ["Net cash provided by operating activities", "2,840", "2,415"],
+                             ["Purchases of property, plant and equipment", "(1,577)", "(1,373)"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    path = tmp_path / "gannet.docx"
+    document.save(path)
+
+    doc = extract(path)
+    block = next(b for b in doc.blocks if "Purchases" in b.text)
+    assert split_heading(" > ".join(block.heading))[2] == ("FY2025", "FY2024")
+    hits = [_hit(list(block.lines), " > ".join(block.heading), path=str(path), page=None)]
+    figure = find_figure("What was Gannet's capital expenditure in FY2024?", hits)
+    assert figure is not None and figure.value == "(1,373)"

@@ -254,7 +254,8 @@ def test_docx_heading_trail_follows_heading_levels(tmp_path: Path) -> None:
 
     assert block_with(doc, "Revenue grew").heading == ("Annual Report", "Finance")
     assert block_with(doc, "Travel costs").heading == ("Annual Report", "Finance", "Costs")
-    assert block_with(doc, "North | 1200").heading == ("Annual Report", "Finance", "Costs")
+    # A table's passages also carry its columns (its first row), under the section's name.
+    assert block_with(doc, "North | 1200").heading == ("Annual Report", "Finance", "Costs", "Costs | Amount")
     # A new level-1 heading closes "Finance" and its "Costs" subsection.
     assert block_with(doc, "steady growth").heading == ("Annual Report", "Outlook")
 

@@ -9,12 +9,14 @@ from pathlib import Path
 from archivist.errors import ExtractionError
 from archivist.ingest.archive import ZipLimits, check_zip
 from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.tables import TABLE_MARK, parse_row
 
 
 class DocxExtractor:
     kind = "docx"
     suffixes = (".docx",)
-    version = "1"
+    version = "2"
+    """2: a table's first row gives its columns (``ingest.tables``), in the heading of its passages."""
     zipped = True
     """Read under ``ZipLimits`` (``extract`` passes the configured ones)."""
 
@@ -65,5 +67,17 @@ class DocxExtractor:
                     if any(cells):
                         rows.append(" | ".join(cells))
                 if rows:
-                    blocks.append(Block(tuple(rows), heading=tuple(t for _, t in trail)))
+                    trail_now = tuple(t for _, t in trail)
+                    blocks.append(Block(tuple(rows), heading=(*trail_now, *table_heading(rows, trail_now))))
         return Document(path, self.kind, blocks, title=title or path.stem)
+
+
+def table_heading(rows: list[str], trail: tuple[str, ...]) -> tuple[str, ...]:
+    """The heading a table's passages carry: the section it is in and its first row's column names
+    (``Results | FY2025 | FY2024``), when that row names columns over figures below; else nothing."""
+    header = rows[0].split(TABLE_MARK)
+    if len(rows) < 2 or len(header) < 2 or not any(parse_row(r) for r in rows[1:]):
+        return ()
+    if parse_row(rows[0]) is not None:
+        return ()  # the first row holds figures itself: no header row
+    return (TABLE_MARK.join([trail[-1] if trail else "Table", *[h.strip() for h in header[1:]]]),)

@@ -32,10 +32,11 @@ MIN_ROWS = 3
 """Rows a run needs to count as a table (a sentence that happens to end in a figure is not one)."""
 MAX_LABEL_WORDS = 16
 """A longer line ending in a figure is prose, not a row label."""
+TABLE_MARK = " | "
+"""Separates the parts of a table heading: ``title (unit) | column | column`` (and the cells of a DOCX or HTML
+table row, as they are read)."""
 HEADER_LINES = 12
 """How far above the first row the column headers, unit and title are looked for."""
-TABLE_MARK = " | "
-"""Separates the parts of a table heading: ``title (unit) | column | column``."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,18 @@ class Table:
         return TABLE_MARK.join([head, *self.columns])
 
 
+_CELL_ONLY = re.compile(rf"^{_CELL}$")
+
+
 def parse_row(line: str) -> Row | None:
-    """The row in ``line`` (a label, then one figure or more), or None when it is not one."""
+    """The row in ``line`` (a label, then one figure or more; or cells joined by ``" | "`` as DOCX and HTML
+    tables are read), or None when it is not one."""
+    if TABLE_MARK in line:
+        parts = [" ".join(p.split()) for p in line.split(TABLE_MARK)]
+        label, cells = parts[0], [p.replace(" ", "").lstrip("$") for p in parts[1:] if p]
+        if _WORDS.search(label) and cells and all(_CELL_ONLY.match(c) for c in cells):
+            return Row(label, tuple(cells))
+        return None
     text = " ".join(line.split())
     if not text or len(text) > 400:
         return None
