@@ -275,3 +275,22 @@ def test_a_docx_tables_first_row_gives_the_columns_a_figure_is_read_from(tmp_pat
     hits = [_hit(list(block.lines), " > ".join(block.heading), path=str(path), page=None)]
     figure = find_figure("What was Gannet's capital expenditure in FY2024?", hits)
     assert figure is not None and figure.value == "(1,373)"
+
+
+def test_an_html_tables_first_row_gives_the_columns(tmp_path: Path) -> None:
+    from archivist.ingest.base import extract
+
+    path = tmp_path / "gannet.html"
+    path.write_text("<html><body><h2>Consolidated Statements of Cash Flows</h2><table>"
+                    "<tr><th></th><th>FY2025</th><th>FY2024</th></tr>"
+                    "<tr><td>Purchases of property, plant and equipment</td><td>(1,577)</td><td>(1,373)</td></tr>"
+                    "</table><p>After the table.</p></body></html>")
+
+    doc = extract(path)
+    row = next(b for b in doc.blocks if "Purchases" in b.text)
+    assert row.lines == ("Purchases of property, plant and equipment | (1,577) | (1,373)",)
+    assert split_heading(" > ".join(row.heading)) == ("Consolidated Statements of Cash Flows", "", ("FY2025", "FY2024"))
+    after = next(b for b in doc.blocks if "After the table" in b.text)
+    assert after.heading == ("Consolidated Statements of Cash Flows",)
+    hits = [_hit(list(row.lines), " > ".join(row.heading), path=str(path), page=None)]
+    assert find_figure("What was Gannet's capital expenditure in FY2025?", hits).value == "(1,577)"

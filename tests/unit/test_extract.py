@@ -378,7 +378,8 @@ def test_html_title_heading_trail_and_table_rows(tmp_path: Path) -> None:
     assert doc.title == "Field Guide"
     assert block_with(doc, "Robins sing").heading == ("Birds",)
     assert block_with(doc, "nest in hedges").heading == ("Birds", "Habitat")
-    assert block_with(doc, "Robin | 14").heading == ("Birds", "Habitat")
+    # A table's rows also carry its columns (its first row), under the section's name.
+    assert block_with(doc, "Robin | 14").heading == ("Birds", "Habitat", "Habitat | Count")
     assert block_with(doc, "Foxes hunt").heading == ("Mammals",)
 
 

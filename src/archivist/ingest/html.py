@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from archivist.ingest.base import Block, Document
+from archivist.ingest.tables import TABLE_MARK, parse_row
 from archivist.ingest.text import read_text
 
 _DROP = frozenset(("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg",
@@ -35,6 +36,14 @@ _SELF_CLOSING_SIBLINGS = frozenset(("p", "li", "tr", "td", "th", "dd", "dt", "op
 _SCOPES = {"li": frozenset(("ul", "ol", "menu")), "tr": frozenset(("table",)), "td": frozenset(("tr", "table")),
            "th": frozenset(("tr", "table")), "dd": frozenset(("dl",)), "dt": frozenset(("dl",)),
            "option": frozenset(("select", "datalist"))}
+
+
+@dataclass
+class _Table:
+    """An open ``<table>``: rows read so far and, once its first row named them, its columns heading."""
+
+    rows: int = 0
+    heading: str = ""
 
 
 @dataclass
@@ -63,6 +72,7 @@ class _Reader(HTMLParser):
         self._title_parts: list[str] = []
         self._unit: _Unit | None = None
         self._unit_depth = 0  # stack depth of the element that owns the unit (a heading, block or row)
+        self._tables: list[_Table] = []  # the tables open around the current element, innermost last
 
     # -- the stack ------------------------------------------------------------------------------------------
 
@@ -80,6 +90,8 @@ class _Reader(HTMLParser):
                 return
 
     def _closed(self, tag: str, depth: int) -> None:
+        if tag == "table" and self._tables:
+            self._tables.pop()
         if self._drop_marks and self._drop_marks[-1] == depth:
             self._drop_marks.pop()
             self._dropping -= 1
@@ -120,6 +132,8 @@ class _Reader(HTMLParser):
             self._pop_to("p")  # a block start ends an open paragraph
         self._push(tag)
         depth = len(self._stack) - 1
+        if tag == "table":
+            self._tables.append(_Table())
         if tag in _DROP or dict(attrs).get("role") in _DROP_ROLES:
             self._dropping += 1
             self._drop_marks.append(depth)
@@ -202,9 +216,19 @@ class _Reader(HTMLParser):
             one_line = " ".join(text.split())
             self._trail = [(lvl, t) for lvl, t in self._trail if lvl < unit.level] + [(unit.level, one_line)]
             self.first_heading = self.first_heading or one_line
+        heading = tuple(t for _, t in self._trail)
+        if unit.kind == "row" and self._tables:
+            table = self._tables[-1]
+            cells = [_words(c) for c in unit.cells]
+            if table.rows == 0 and len(cells) >= 2 and parse_row(text) is None:
+                # A first row of names over figures: the table's columns, in the heading of every row after it.
+                table.heading = TABLE_MARK.join([heading[-1] if heading else "Table", *cells[1:]])
+            table.rows += 1
+            if table.heading and table.rows > 1:
+                heading = (*heading, table.heading)
         # Blank lines are kept (the chunker skips them) so line_start + offset stays the source line.
         lines = tuple(text.splitlines()) or (text,)
-        self.blocks.append(Block(lines, line_start=unit.line, heading=tuple(t for _, t in self._trail)))
+        self.blocks.append(Block(lines, line_start=unit.line, heading=heading))
 
 
 def _words(pieces: list[str], keep_lines: bool = False) -> str:
@@ -220,7 +244,8 @@ class HtmlExtractor:
     kind = "html"
     suffixes = (".html", ".htm", ".xhtml")
     version = "2"
-    """2: a linear streaming reader (the tree walk was quadratic in nesting depth)."""
+    """2: a linear streaming reader (the tree walk was quadratic in nesting depth); a table's first row of
+    names heads its other rows (``ingest.tables``)."""
 
     def extract(self, path: Path) -> Document:
         reader = _Reader()
