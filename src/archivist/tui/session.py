@@ -191,7 +191,7 @@ class Session:
 
         store = self.services.store
         with self._store_lock:
-            data = status_json(self.services)
+            data = status_json(self.services, boilerplate_count=False)
             stats = store.folder_stats()
             folders = []
             for f in store.folders():
