@@ -289,3 +289,29 @@ def test_indexing_goes_on_after_hostile_files(services_factory, docs: Path) -> N
     assert "unpack" in problems["a-bomb.docx"]
     assert any("goodcanary" in t for t in _texts(services, "goodcanary"))
     assert {f.path.name for f in services.store.files() if f.status == "indexed"} >= {"b-nested.html", "z-good.md"}
+
+
+def test_an_interrupted_read_never_hands_its_answer_to_the_next_file(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist.ingest import isolate
+
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("The first file talks about herons.\n")
+    second.write_text("The second file talks about cranes.\n")
+    box = ExtractionSandbox(ReadBudget(memory_mb=512, timeout_s=30))
+    real_read = isolate._read_frame
+    calls = []
+
+    def interrupted(fd: int, deadline: float | None) -> dict | None:
+        calls.append(fd)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # Ctrl-C while the child reads the first file
+        return real_read(fd, deadline)
+
+    monkeypatch.setattr(isolate, "_read_frame", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            box.extract(first)
+        assert "cranes" in box.extract(second).blocks[0].text
+    finally:
+        box.close()

@@ -130,6 +130,11 @@ class ExtractionSandbox:
                     hint="Raise index.extract_timeout_s if the file is genuine, or exclude it.") from None
             except (BrokenPipeError, ValueError, OSError):
                 reply = None
+            except BaseException:
+                # Interrupted mid-exchange (Ctrl-C): the child's answer to this request would be read as the
+                # answer to the next one. Start afresh.
+                self._kill()
+                raise
             if reply is None:
                 reason = self._died()
                 raise ExtractionError(f"{path.name}: {reason}",
