@@ -12,6 +12,7 @@ from itertools import groupby
 
 from archivist.embed.base import TokenCounter
 from archivist.ingest.base import Document
+from archivist.ingest.tables import TABLE_MARK
 
 MAX_PREFIX_TOKENS = 40
 
@@ -63,8 +64,17 @@ def _prefix(name: str, title: str, heading: tuple[str, ...]) -> str:
     parts = [name]
     if title and title.lower() != name.lower():
         parts.append(title)
-    parts += [h for h in heading if h not in parts]
+    parts += [h for h in (_table_title(h) for h in heading) if h not in parts]
     return " > ".join(p for p in parts if p)
+
+
+def _table_title(heading: str) -> str:
+    """A table's heading as embedded: its title and unit, not its columns (``ingest.tables``); the passage's
+    stored heading keeps the columns, for the figure reader and the citation."""
+    if TABLE_MARK not in heading:
+        return heading
+    title = heading.split(TABLE_MARK, 1)[0]
+    return "" if title == "Table" else title
 
 
 def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overlap_tokens: int,
