@@ -294,3 +294,13 @@ def test_an_html_tables_first_row_gives_the_columns(tmp_path: Path) -> None:
     assert after.heading == ("Consolidated Statements of Cash Flows",)
     hits = [_hit(list(row.lines), " > ".join(row.heading), path=str(path), page=None)]
     assert find_figure("What was Gannet's capital expenditure in FY2025?", hits).value == "(1,577)"
+
+
+def test_no_figure_from_a_document_the_question_does_not_name_when_it_names_another() -> None:
+    (table,) = find_tables(CASH_FLOWS)
+    other = _hit(CASH_FLOWS[4:], table.heading, path="/docs/AVOCET_2025_10K.pdf")
+    named = _hit(["Some prose about Gannet's year, with no table in it at all."], "", path="/docs/GANNET_2025_10K.pdf")
+
+    assert find_figure("What was Gannet's capital expenditure in FY2025?", [other, named]) is None
+    # Named nowhere (a folder of files named otherwise): the rows decide.
+    assert find_figure("What was the capital expenditure in FY2025?", [other, named]).value == "(1,577)"

@@ -104,14 +104,26 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
     """
     if not asks_for_figure(question):
         return None
+    # A figure from a document the question does not name, while it names another one among the passages
+    # ("... for PepsiCo?" and PEPSICO_2021_10K), is another company's or period's: never the lead.
+    named = {i: _names(question, hit) for i, hit in enumerate(hits[:passages])}
     best: Figure | None = None
     for i, hit in enumerate(hits[:passages]):
+        if any(named.values()) and not named[i]:
+            continue
         figure = figure_in(question, hit, i, glossary)
         if figure is not None:
             figure = replace(figure, match=figure.match - 0.05 * i)  # further down the ranking counts less
             if best is None or figure.match > best.match:
                 best = figure
     return best
+
+
+def _names(question: str, hit: Hit) -> float:
+    """Share of the words of the passage's file name (years and short words aside) that the question names."""
+    words = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " ").replace("-", " "))
+             if not t.isdigit() and len(t) > 2 and not re.fullmatch(r"(?:fy|q[1-4])?\d+\w*|10k|10q|8k", t)}
+    return len(words & {stem(t) for t in terms(question)}) / len(words) if words else 0.0
 
 
 def figure_in(question: str, hit: Hit, index: int = 0,
