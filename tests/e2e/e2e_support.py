@@ -37,7 +37,8 @@ class Tmux:
     without the caller's tmux variables or terminal size. A tmux the user is running (its environment, its
     ``~/.tmux.conf``, its sessions) can then neither change what the test sees nor be touched by it.
 
-    ``tmux(*args)`` runs one tmux command on that server and returns its output; ``kill()`` ends the server.
+    ``tmux(*args)`` runs one tmux command on that server and returns its output; ``wait_for`` polls a pane until
+    it shows what a test waits for; ``kill()`` ends the server.
     """
 
     def __init__(self, env: dict[str, str], name: str) -> None:
@@ -47,6 +48,18 @@ class Tmux:
     def __call__(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args], capture_output=True, text=True,
                               env=self.env, check=False).stdout
+
+    def wait_for(self, predicate, what: str, timeout: float = 300, target: str = "tui") -> str:  # noqa: ANN001
+        """The screen of pane ``target`` once ``predicate(screen)`` holds; AssertionError with the screen after
+        ``timeout`` seconds."""
+        screen = ""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self("capture-pane", "-p", "-J", "-t", target)
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {what}; screen:\n{screen}")
 
     def kill(self) -> None:
         self("kill-server")

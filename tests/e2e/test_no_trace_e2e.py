@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,15 +126,7 @@ def _tmux_tui(box: TracedBox, screen_has: Callable[[str], bool]) -> None:
     """Open the terminal UI (traced) in a private tmux server, search in search-only mode, quit."""
     tmux = Tmux(box.env, "no-trace")
 
-    def wait_for(predicate: Callable[[str], bool], what: str, timeout: float = 300) -> str:
-        screen = ""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = tmux("capture-pane", "-p", "-J", "-t", "tui")
-            if predicate(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"never saw {what}; screen:\n{screen}")
+    wait_for = tmux.wait_for
 
     command = " ".join(box.argv("tui"))
     tmux("new-session", "-d", "-s", "tui", "-x", "160", "-y", "45", f"{command}; echo EXIT-$?; sleep 60")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,7 @@ def test_the_ui_answers_a_question_with_a_cited_path(sandbox: Sandbox) -> None:
     # sandbox's COLUMNS, which would make the UI lay itself out wider than the tmux window.
     tmux = Tmux(sandbox.env, "tui-e2e")
 
-    def wait_for(predicate, what: str, timeout: float = 300) -> str:  # noqa: ANN001
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = tmux("capture-pane", "-p", "-J", "-t", "tui")
-            if predicate(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"never saw {what}; screen:\n{screen}")
+    wait_for = tmux.wait_for
 
     # 160 columns: the passages pane is wide enough for the sample paths on one line.
     tmux("new-session", "-d", "-s", "tui", "-x", "160", "-y", "45", f"{ARCHIVIST}; echo EXIT-$?; sleep 60")
