@@ -1,4 +1,4 @@
-"""Limits on zip-based formats (DOCX today; every Office format is a zip) checked before a parser sees them.
+"""Limits on zip-based formats (DOCX, XLSX, ODS, PPTX: every Office format is a zip) checked before a parser sees them.
 
 A 3.2 MB DOCX whose ``word/document.xml`` inflates to 1.1 GB drove ``archivist index`` past 6 GB of memory:
 the file-size limit applies to the compressed file only. Python's ``zipfile`` never returns more bytes than an
@@ -33,6 +33,9 @@ class ZipLimits:
     """Entries smaller than this are never refused for their ratio (small, very regular parts are normal)."""
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of an OLE compound file: what Office writes for an encrypted document (and for .doc/.xls)."""
+
 PROLOG_BYTES = 4096
 """How much of each XML part is read to look for a document type declaration (it must precede the root)."""
 
@@ -47,6 +50,12 @@ def check_zip(data: IO[bytes], name: str, limits: ZipLimits, what: str = "zip ar
         SkipFile: the archive is over a limit (recorded as skipped, with the setting that would admit it).
         ExtractionError: not a readable zip archive.
     """
+    head = data.read(len(OLE_MAGIC))
+    data.seek(0)
+    if head == OLE_MAGIC:
+        # A password-protected Office file is not a zip but an OLE container holding the encrypted package.
+        raise ExtractionError(f"{name}: the {what} is encrypted (password protected), or saved in the old "
+                              "binary format.", hint="Save an unprotected copy in the current format to index it.")
     try:
         archive = zipfile.ZipFile(data)
         entries = archive.infolist()

@@ -62,11 +62,12 @@ def _registry() -> dict[str, Extractor]:
     from archivist.ingest.docx import DocxExtractor
     from archivist.ingest.html import HtmlExtractor
     from archivist.ingest.pdf import PdfExtractor
+    from archivist.ingest.spreadsheet import SpreadsheetExtractor
     from archivist.ingest.text import CodeExtractor, MarkdownExtractor, PlainTextExtractor, RstExtractor
 
     table: dict[str, Extractor] = {}
     for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
-               PlainTextExtractor(), CodeExtractor()):
+               PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor()):
         for suffix in ex.suffixes:
             table[suffix] = ex
     return table

@@ -21,11 +21,22 @@ def decode(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    best = best_match(data)
+    if best is None:
+        raise SkipFile(f"{name}: binary content (no text encoding fits).")
+    text = str(best)
+    if _binary_window(text):
+        raise SkipFile(f"{name}: binary content in a text file.")
+    return text
+
+
+def best_match(data: bytes):  # noqa: ANN201 - a charset_normalizer.CharsetMatch, or None
+    """The likeliest legacy encoding of ``data`` (not UTF-8), as charset-normalizer's match, or None."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data))
     if not matches:
-        raise SkipFile(f"{name}: binary content (no text encoding fits).")
+        return None
     # Short Western text fits several legacy code pages equally well, and charset-normalizer's own
     # pick among them is arbitrary: latin-1 "Café crème brûlée" came back as cp1250 "Café crčme
     # brűlée", and cp1252 curly quotes as cp775 "ōfinalö" (chaos 0.0 vs 0.037). So among candidates
@@ -34,11 +45,7 @@ def decode(data: bytes, name: str) -> str:
     # in their own encodings.
     cleanest = min(m.chaos for m in matches)
     near = [m for m in matches if m.chaos <= cleanest + 0.05]
-    best = max(near, key=lambda m: (round(m.coherence, 2), "cp1252" in m.could_be_from_charset))
-    text = str(best)
-    if _binary_window(text):
-        raise SkipFile(f"{name}: binary content in a text file.")
-    return text
+    return max(near, key=lambda m: (round(m.coherence, 2), "cp1252" in m.could_be_from_charset))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
@@ -82,8 +89,9 @@ def _paragraph_blocks(lines: list[str], first_line: int, heading: tuple[str, ...
 
 class PlainTextExtractor:
     kind = "text"
-    suffixes = (".txt", ".text", ".log", ".csv", ".tsv")
+    suffixes = (".txt", ".text", ".log")
     version = "1"
+    """CSV and TSV files are tables: ``ingest.spreadsheet`` reads them."""
 
     def extract(self, path: Path) -> Document:
         lines = read_text(path).splitlines()
