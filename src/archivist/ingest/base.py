@@ -62,12 +62,13 @@ def _registry() -> dict[str, Extractor]:
     from archivist.ingest.docx import DocxExtractor
     from archivist.ingest.html import HtmlExtractor
     from archivist.ingest.pdf import PdfExtractor
+    from archivist.ingest.slides import PptxExtractor
     from archivist.ingest.spreadsheet import SpreadsheetExtractor
     from archivist.ingest.text import CodeExtractor, MarkdownExtractor, PlainTextExtractor, RstExtractor
 
     table: dict[str, Extractor] = {}
     for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
-               PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor()):
+               PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor(), PptxExtractor()):
         for suffix in ex.suffixes:
             table[suffix] = ex
     return table
