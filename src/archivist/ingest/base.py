@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from archivist.errors import ExtractionError, SkipFile
 
@@ -61,6 +65,7 @@ class Extractor(Protocol):
 def _registry() -> dict[str, Extractor]:
     from archivist.ingest.docx import DocxExtractor
     from archivist.ingest.html import HtmlExtractor
+    from archivist.ingest.mail import EmailExtractor, MsgExtractor
     from archivist.ingest.pdf import PdfExtractor
     from archivist.ingest.slides import PptxExtractor
     from archivist.ingest.spreadsheet import SpreadsheetExtractor
@@ -68,7 +73,8 @@ def _registry() -> dict[str, Extractor]:
 
     table: dict[str, Extractor] = {}
     for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
-               PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor(), PptxExtractor()):
+               PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor(), PptxExtractor(),
+               EmailExtractor(), MsgExtractor()):
         for suffix in ex.suffixes:
             table[suffix] = ex
     return table
@@ -103,14 +109,38 @@ def _open_nofollow(path: Path) -> int:
     return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of ``path``, refusing a symbolic link in its last component (``O_NOFOLLOW``): a link swapped in
-    after the indexer checked the path must not be read through.
+_IN_MEMORY: ContextVar[dict[Path, bytes] | None] = ContextVar("archivist_in_memory", default=None)
+
+
+@contextmanager
+def in_memory(path: Path, data: bytes) -> Iterator[Path]:
+    """Let the extractors read ``data`` as if it were the file ``path`` (an e-mail attachment): the bytes never
+    touch the disk, where a temporary file would leave a document's text in clear."""
+    files = dict(_IN_MEMORY.get() or {})
+    files[path] = data
+    token = _IN_MEMORY.set(files)
+    try:
+        yield path
+    finally:
+        _IN_MEMORY.reset(token)
+
+
+def _memory(path: Path) -> bytes | None:
+    files = _IN_MEMORY.get()
+    return None if files is None else files.get(path)
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """``path`` opened for reading, refusing a symbolic link in its last component (``O_NOFOLLOW``): a link
+    swapped in after the indexer checked the path must not be read through.
 
     Raises:
         SkipFile: ``path`` is a symbolic link.
         OSError: it cannot be read.
     """
+    data = _memory(path)
+    if data is not None:
+        return io.BytesIO(data)
     try:
         fd = _open_nofollow(path)
     except OSError as exc:
@@ -118,7 +148,12 @@ def read_bytes(path: Path) -> bytes:
             raise SkipFile(f"{path.name}: is a symbolic link; links are never followed.",
                            hint="Add the folder it points to instead, if it should be indexed.") from None
         raise
-    with os.fdopen(fd, "rb") as fh:
+    return os.fdopen(fd, "rb")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path`` (``open_binary``)."""
+    with open_binary(path) as fh:
         return fh.read()
 
 
@@ -133,13 +168,17 @@ def extract(path: Path, *, max_bytes: int | None = None, limits: ZipLimits | Non
     if ex is None:
         raise SkipFile(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}.")
     try:
-        st = path.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            raise SkipFile(f"{path.name}: is a symbolic link; links are never followed.",
-                           hint="Add the folder it points to instead, if it should be indexed.")
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-            raise SkipFile(f"{path.name}: not a regular file (a pipe, socket or device); not read.")
-        size = st.st_size
+        held = _memory(path)
+        if held is not None:
+            size = len(held)
+        else:
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                raise SkipFile(f"{path.name}: is a symbolic link; links are never followed.",
+                               hint="Add the folder it points to instead, if it should be indexed.")
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                raise SkipFile(f"{path.name}: not a regular file (a pipe, socket or device); not read.")
+            size = st.st_size
         if size == 0:
             raise SkipFile(f"{path.name}: empty file (0 bytes).")
         if max_bytes is not None and size > max_bytes:

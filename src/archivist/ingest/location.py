@@ -86,6 +86,8 @@ def _inside(suffix: str, parts: list[str], page: int | None, line_start: int | N
         return f"slide {page}" + (", speaker notes" if NOTES in parts else "")
     if nested and page is not None:
         return f"page {page}"
+    if nested and line_start is not None:
+        return f"line {line_start}" if line_end in (None, line_start) else f"lines {line_start}-{line_end}"
     return None
 
 

@@ -196,12 +196,9 @@ def _workbook(path: Path, limits: ZipLimits) -> Iterator[RawSheet]:
 
 
 def _delimited(path: Path) -> RawSheet:
-    import os
+    from archivist.ingest.base import open_binary
 
-    from archivist.ingest.base import _open_nofollow
-
-    fd = _open_nofollow(path)
-    raw = os.fdopen(fd, "rb")
+    raw = open_binary(path)
     head = raw.read(SNIFF_BYTES)
     encoding = _encoding(head, path.name)
     raw.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)
