@@ -16,6 +16,7 @@ from archivist.cli_console import console, safe_line
 from archivist.errors import FolderNotFound
 from archivist.index.indexer import IndexReport
 from archivist.index.rows import Folder
+from archivist.ingest.location import location
 from archivist.retrieve.hybrid import SearchResult
 from archivist.safe_console import field, prose
 from archivist.services import Services
@@ -93,7 +94,9 @@ def search_json(result: SearchResult) -> dict:
         "evidence": round(result.evidence, 4),
         "results": [{
             "rank": i, "path": str(h.chunk.path), "page": h.chunk.page, "line_start": h.chunk.line_start,
-            "line_end": h.chunk.line_end, "heading": h.chunk.heading, "text": h.chunk.text,
+            "line_end": h.chunk.line_end, "heading": h.chunk.heading,
+            "location": location(h.chunk.path, h.chunk.heading, h.chunk.page, h.chunk.line_start, h.chunk.line_end),
+            "text": h.chunk.text,
             "score": round(h.score, 6), "evidence": round(h.evidence, 4), "similarity": round(h.similarity, 4),
             "coverage": round(h.coverage, 4), "bm25_rank": h.bm25_rank, "vector_rank": h.vector_rank,
         } for i, h in enumerate(result.hits, start=1)],
@@ -107,8 +110,9 @@ def print_search(result: SearchResult) -> None:
         return
     for i, h in enumerate(result.hits, start=1):
         c = h.chunk
+        inside = location(c.path, c.heading, c.page, c.line_start, c.line_end)
         out.print(f"[bold][{i}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]"
-                  f"  [dim]evidence {h.evidence:.2f}[/]")
+                  + (f" [cyan]({field(inside)})[/]" if inside else "") + f"  [dim]evidence {h.evidence:.2f}[/]")
         text = " ".join(c.text.split())
         out.print("    " + field(text[:300] + ("…" if len(text) > 300 else "")))
 
