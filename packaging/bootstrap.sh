@@ -16,25 +16,29 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 LOCK=packaging/requirements.lock
 
-# The end-to-end privacy test traces sockets (strace) and drives the terminal UI (tmux). Installed quietly when
-# missing and this user may (root, or sudo without a password); otherwise the tests that need them skip, saying so.
+# Debian packages, installed quietly when missing and this user may (root, or sudo without a password):
+#   os_tools WHY COMMAND=PACKAGE...
+# OCR of scanned pages and images runs Tesseract (tesseract-ocr: the program and its English model); the
+# end-to-end privacy test traces sockets (strace) and drives the terminal UI (tmux). Without them, scanned pages
+# and images are recorded as not read (with this hint) and the tests that need the tools skip, saying so.
 os_tools() {
-  local missing=() sudo=()
-  for tool in strace tmux; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  local why=$1 missing=() sudo=() spec
+  shift
+  for spec in "$@"; do command -v "${spec%%=*}" >/dev/null || missing+=("${spec#*=}"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
-      log "${missing[*]} missing and not root: the tests that need them will be skipped"; return 0
+      log "${missing[*]} missing and not root: install them for $why"; return 0
     fi
   fi
   if ! command -v apt-get >/dev/null; then
-    log "${missing[*]} missing and no apt-get: install them to run every end-to-end test"; return 0
+    log "${missing[*]} missing and no apt-get: install them for $why"; return 0
   fi
-  log "installing ${missing[*]} (apt-get) for the end-to-end tests"
+  log "installing ${missing[*]} (apt-get) for $why"
   local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
   "${install[@]}" "${missing[@]}" >/dev/null 2>&1 \
     || { "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 && "${install[@]}" "${missing[@]}" >/dev/null 2>&1; } \
-    || log "apt-get could not install ${missing[*]}: the tests that need them will be skipped"
+    || log "apt-get could not install ${missing[*]}: install them for $why"
 }
 
 want=$(cat pyproject.toml packaging/bootstrap.sh "$LOCK" | sha256sum | cut -c1-16)
@@ -66,6 +70,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
 fi
 # Export the bundled MiniLM to int8 ONNX once (skipped when models/ already holds a current export).
 "$VENV/bin/archivist" models prepare
+os_tools "OCR of scanned pages and images" tesseract=tesseract-ocr
 
 case "${1:-demo}" in
   demo)
@@ -74,7 +79,7 @@ case "${1:-demo}" in
     ;;
   test)
     shift || true
-    os_tools
+    os_tools "the end-to-end tests" strace=strace tmux=tmux
     "$VENV/bin/ruff" check src tests benchmarks
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

@@ -579,14 +579,14 @@ def test_plain_text_paragraphs_and_line_numbers(tmp_path: Path) -> None:
 
 
 def test_unsupported_file_type_is_skipped_naming_the_type(tmp_path: Path) -> None:
-    path = tmp_path / "photo.jpeg"
-    path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\0\0\0\x18ftypmp42" + bytes(100))
 
     with pytest.raises(SkipFile) as info:
         extract(path)
 
-    assert "photo.jpeg" in str(info.value)
-    assert "unsupported" in str(info.value) and ".jpeg" in str(info.value)
+    assert "clip.mp4" in str(info.value)
+    assert "unsupported" in str(info.value) and ".mp4" in str(info.value)
 
 
 # --------------------------------------------------------------------------------------------------------

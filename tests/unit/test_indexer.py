@@ -122,7 +122,7 @@ def test_bad_files_are_reported_and_good_files_still_indexed(services_factory, d
     (docs / "empty.txt").write_bytes(b"")
     (docs / "binary.txt").write_bytes(bytes(range(256)) * 80)
     (docs / "latin1.txt").write_bytes("Café crème brûlée costs nine euros.\n".encode("latin-1"))
-    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    (docs / "clip.mp4").write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 100)
     services = services_factory()
     services.store.add_folder(docs)
     report = services.indexer().index_all()
@@ -131,7 +131,7 @@ def test_bad_files_are_reported_and_good_files_still_indexed(services_factory, d
     assert "not a readable PDF" in problems["broken.pdf"]
     assert "empty" in problems["empty.txt"]
     assert "binary" in problems["binary.txt"]
-    assert report.unsupported == 1  # the PNG is ignored, not an error
+    assert report.unsupported == 1  # the video is counted, not an error
     assert _paths(services, "crème brûlée")[0] == "latin1.txt"
     assert "zephyr.md" in _paths(services, "Zephyr port")
 

@@ -6,7 +6,7 @@ import errno
 import io
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -67,6 +67,7 @@ def _registry() -> dict[str, Extractor]:
     from archivist.ingest.html import HtmlExtractor
     from archivist.ingest.mail import EmailExtractor, MsgExtractor
     from archivist.ingest.pdf import PdfExtractor
+    from archivist.ingest.scans import ImageExtractor
     from archivist.ingest.slides import PptxExtractor
     from archivist.ingest.spreadsheet import SpreadsheetExtractor
     from archivist.ingest.text import CodeExtractor, MarkdownExtractor, PlainTextExtractor, RstExtractor
@@ -74,7 +75,7 @@ def _registry() -> dict[str, Extractor]:
     table: dict[str, Extractor] = {}
     for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
                PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor(), PptxExtractor(),
-               EmailExtractor(), MsgExtractor()):
+               EmailExtractor(), MsgExtractor(), ImageExtractor()):
         for suffix in ex.suffixes:
             table[suffix] = ex
     return table
@@ -107,6 +108,27 @@ def _size(n_bytes: int) -> str:
 
 def _open_nofollow(path: Path) -> int:
     return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("archivist_progress", default=None)
+
+
+def report_progress(done: int, total: int) -> None:
+    """Say how far a long read has come (pages OCRed of a scan): the extraction sandbox passes it to the indexer
+    and counts it as a sign of life, so a 500-page scan is not stopped by the per-file time budget."""
+    hook = _PROGRESS.get()
+    if hook is not None:
+        hook(done, total)
+
+
+@contextmanager
+def progress_to(hook: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Send ``report_progress`` calls made inside the block to ``hook``."""
+    token = _PROGRESS.set(hook)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 _IN_MEMORY: ContextVar[dict[Path, bytes] | None] = ContextVar("archivist_in_memory", default=None)

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -110,8 +111,10 @@ class ExtractionSandbox:
         self.restarts = 0
         """Children replaced after a crash, a timeout or an exhausted memory limit (tests read it)."""
 
-    def extract(self, path: Path, *, max_bytes: int | None = None) -> Document:
-        """Like ``archivist.ingest.extract``, in the child.
+    def extract(self, path: Path, *, max_bytes: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Document:
+        """Like ``archivist.ingest.extract``, in the child. ``progress(done, total)`` hears how far a long read
+        (the pages of a scan) has come; each such report starts the time budget afresh.
 
         Raises:
             SkipFile, ExtractionError: as ``extract`` does, and ExtractionError when the file takes longer than
@@ -123,6 +126,11 @@ class ExtractionSandbox:
             try:
                 _write_frame(self._to_child, request)
                 reply = _read_frame(self._from_child, time.monotonic() + self.budget.timeout_s)
+                while reply is not None and "progress" in reply:  # a sign of life: a new budget from now
+                    if progress is not None:
+                        done, total = reply["progress"]
+                        progress(int(done), int(total))
+                    reply = _read_frame(self._from_child, time.monotonic() + self.budget.timeout_s)
             except TimeoutError:
                 self._kill()
                 raise ExtractionError(
@@ -263,12 +271,12 @@ def _limit_self(memory_mb: int) -> None:
 
 
 def _serve(requests: int, replies: int) -> int:
-    from archivist.ingest.base import extract
+    from archivist.ingest.base import extract, progress_to
     from archivist.security import egress
 
     egress.install()
     # Import the readers before the first file, so their import does not count against its time budget.
-    for module in ("pypdfium2", "docx", "lxml.etree", "charset_normalizer"):
+    for module in ("pypdfium2", "docx", "lxml.etree", "charset_normalizer", "python_calamine", "pptx", "PIL.Image"):
         try:
             __import__(module)
         except ImportError:
@@ -282,7 +290,8 @@ def _serve(requests: int, replies: int) -> int:
             return 0  # the parent closed the pipe or exited
         path = Path(request["path"])
         try:
-            doc = extract(path, max_bytes=request["max_bytes"], limits=ZipLimits(**request["limits"]))
+            with progress_to(lambda done, total: _write_frame(replies, {"progress": [done, total]})):
+                doc = extract(path, max_bytes=request["max_bytes"], limits=ZipLimits(**request["limits"]))
             reply: dict = {"document": {"kind": doc.kind, "title": doc.title, "pages": doc.pages,
                                         "blocks": [{"lines": list(b.lines), "page": b.page,
                                                     "line_start": b.line_start, "heading": list(b.heading)}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from archivist.ingest.ocr import OCR_PART
 from archivist.ingest.sheets import DELIMITED_SUFFIXES, WORKBOOK_SUFFIXES, cell_range
 
 TRAIL_SEP = " > "
@@ -84,6 +85,9 @@ def _inside(suffix: str, parts: list[str], page: int | None, line_start: int | N
         return where + (" (hidden sheet)" if s.group("hidden") else "")
     if suffix in SLIDE_SUFFIXES and page is not None:
         return f"slide {page}" + (", speaker notes" if NOTES in parts else "")
+    ocr = next((m for part in parts if (m := OCR_PART.match(part))), None)
+    if ocr is not None and page is not None:
+        return f"page {page}, OCR (confidence {ocr.group('confidence')}%)"
     if nested and page is not None:
         return f"page {page}"
     if nested and line_start is not None:

@@ -13,15 +13,17 @@ from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.scans import ocr_pages
 from archivist.ingest.tables import find_tables
 
 
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-3"
+    version = "pdfium-4"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
-    (``with_tables``: each table's title, unit and columns head every passage cut from it)."""
+    (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
+    text layer are OCRed (``ingest.scans``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -43,6 +45,7 @@ class PdfExtractor:
             ) from None
         try:
             blocks: list[Block] = []
+            scanned: list[int] = []
             for index in range(len(pdf)):
                 page = pdf[index]
                 textpage = page.get_textpage()
@@ -52,6 +55,11 @@ class PdfExtractor:
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
+                else:
+                    scanned.append(index)
+            if scanned:  # pages without a text layer are read by OCR; a page with one keeps it
+                blocks = sorted(blocks + ocr_pages(pdf, scanned, path.name, any_text=bool(blocks)),
+                                key=lambda b: b.page or 0)
             blocks = with_tables(blank_furniture(blocks))
             title = (pdf.get_metadata_dict().get("Title") or "").strip()
             return Document(path, self.kind, blocks, title=title or path.stem, pages=len(pdf))
