@@ -121,11 +121,11 @@ def make(index, *, previous: bool):  # noqa: ANN001, ANN201
 
     rs = index.settings.retrieval
     if previous:
-        rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0})
+        rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0, "focus_weight": 0.0})
     embedder = default_embedder(index.paths, index.settings)
     retriever = Retriever.from_settings(index.store, lambda: embedder, rs, index.paths.models_dir)
     if previous:
-        retriever.reranker = SignalReranker(tuple(s for s in SIGNALS if s != "row"))
+        retriever.reranker = SignalReranker(tuple(s for s in SIGNALS if s not in ("row", "focus")))
     settings = index.settings.model_copy(update={"retrieval": rs})
     return retriever, Answerer(retriever, lambda: None, settings)
 

@@ -383,6 +383,10 @@ from archivist.cli_generations import register as register_generations  # noqa: 
 
 register_generations(cli, index)
 
+from archivist.cli_meta import meta  # noqa: E402 - document metadata ("The answer on the screen")
+
+cli.add_command(meta)
+
 
 def main() -> None:
     import os

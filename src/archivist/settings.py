@@ -112,6 +112,10 @@ class RetrievalSettings(BaseModel):
     .513 -> .577 at the same latency)."""
     doc_name_weight: float = Field(0.02, ge=0.0, le=1.0)
     """Weight of the document-name signal (share of a file name's words the question mentions)."""
+    focus_weight: float = Field(0.02, ge=0.0, le=1.0)
+    """Weight of the question's focus in fusion: passages of the files whose metadata matches the entity,
+    period and document type the question names (``archivist.retrieve.focus``) gain up to this much; the
+    re-rank weighs it as one more signal. 0: off."""
     rrf_k: int = Field(60, ge=1)
     """Reciprocal-rank-fusion constant."""
     rerank: Literal["auto", "signals", "cross-encoder", "none"] = "auto"

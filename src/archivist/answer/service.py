@@ -26,7 +26,8 @@ from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
 from archivist.ingest.tables import parse_row, split_heading
 from archivist.retrieve.figures import Figure, find_figure
-from archivist.retrieve.hybrid import Hit, Retriever
+from archivist.retrieve.focus import Focus
+from archivist.retrieve.hybrid import Hit, Retriever, SearchResult
 from archivist.retrieve.scope import parse_scope
 from archivist.retrieve.text import coverage, terms
 from archivist.settings import Settings
@@ -82,12 +83,22 @@ class Answer:
     """The team adapter (LoRA) the model answered with; None: the bare model or no model call."""
     invented_markers: list[int] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    scope: dict = field(default_factory=dict)
+    """The documents the question names and the answer favoured (``retrieve.focus``; ``scope_json``)."""
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["evidence"] = round(self.evidence, 4)
         data["timings_ms"] = {k: round(v, 1) for k, v in self.timings_ms.items()}
         return data
+
+
+def scope_json(focus: Focus) -> dict:
+    """``scope`` of ``ask --json`` and ``search --json``: what the question names, the files favoured, and the
+    line shown to the analyst (empty when the question names no entity, period or document type)."""
+    if not focus:
+        return {}
+    return {**focus.as_dict(), "summary": focus.describe()}
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -128,9 +139,15 @@ class Answerer:
             AnswerCancelled: ``cancel`` was set; it is checked before generation and between tokens, so a
                 cancelled answer stops within one token.
         """
-        s = self.settings
         started = time.perf_counter()
-        result = self.retriever.search(question, s.retrieval.top_k, folder_id=folder_id)
+        result = self.retriever.search(question, self.settings.retrieval.top_k, folder_id=folder_id)
+        answer = self._answer(question, result, started, extractive=extractive, on_token=on_token, cancel=cancel)
+        answer.scope = scope_json(result.focus)
+        return answer
+
+    def _answer(self, question: str, result: SearchResult, started: float, *, extractive: bool,
+                on_token: Callable[[str], None] | None, cancel: threading.Event | None) -> Answer:
+        s = self.settings
         question = parse_scope(question)[0] or question  # the model sees the question without in:/file:
         timings = dict(result.timings_ms)
         timings["retrieve_ms"] = (time.perf_counter() - started) * 1000

@@ -24,6 +24,7 @@ from archivist.index.rules import denied, denied_dir, excluded, record_left_out
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import Document, extractor_for
 from archivist.ingest.chunk import chunk_document
+from archivist.ingest.metadata import describe, from_pages
 from archivist.settings import Settings
 from archivist.watch.filters import is_temporary
 
@@ -355,13 +356,17 @@ class Indexer:
             return
         embedder = self.embedder
         cs = self.settings.chunk
-        pieces = chunk_document(doc, embedder.tokens, cs.max_tokens, cs.overlap_tokens, embedder.max_tokens)
+        # Stored as read; the header written into the passages carries the user's corrections.
+        read = describe(path, from_pages(doc.blocks), doc.title)
+        meta = read.corrected(self.store.meta_overrides().get(str(path), {}))
+        pieces = chunk_document(doc, embedder.tokens, cs.max_tokens, cs.overlap_tokens, embedder.max_tokens,
+                                meta=meta)
         chunks = [NewChunk(p.text, p.prefix, p.page, p.line_start, p.line_end, " > ".join(p.heading),
                            p.content_hash, p.n_tokens) for p in pieces]
         vectors = self._vectors(chunks, [p.embed_text for p in pieces], report)
         self.store.replace_file(folder_id=folder.id, path=path, size=st.st_size, mtime=st.st_mtime, sha256=sha,
-                                status="indexed", kind=doc.kind, title=doc.title, pages=doc.pages,
-                                extractor=version, chunks=chunks, vectors=vectors)
+                                status="indexed", kind=doc.kind, title=read.title, pages=doc.pages,
+                                extractor=version, chunks=chunks, vectors=vectors, meta=read)
         if row is None:
             report.added += 1
         else:

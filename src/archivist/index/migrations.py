@@ -87,9 +87,22 @@ MIGRATIONS: dict[int, list[str]] = {
                PRIMARY KEY (chunk_id, h)) WITHOUT ROWID""",
         """CREATE INDEX chunk_shingles_h ON chunk_shingles(h)""",
     ],
+    # Document context (ingest.metadata): entity, period and type of each file, read at ingest, and the user's
+    # corrections (``archivist meta``), kept by path so that re-reading the file does not undo them. Filled for
+    # files indexed before from their stored first-page passages by ``docmeta.backfill``.
+    5: [
+        """ALTER TABLE files ADD COLUMN entity TEXT NOT NULL DEFAULT ''""",
+        """ALTER TABLE files ADD COLUMN period TEXT NOT NULL DEFAULT ''""",
+        """ALTER TABLE files ADD COLUMN doc_type TEXT NOT NULL DEFAULT ''""",
+        """ALTER TABLE files ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]'""",
+        """CREATE TABLE meta_overrides (
+               path TEXT PRIMARY KEY,
+               fields TEXT NOT NULL,
+               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
+    ],
 }
 
-PYTHON_STEPS = {4: "backfill_shingles"}
+PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata"}
 """Migrations that also run Python after their SQL (``Store._migrate`` calls the named step)."""
 
 LATEST = max(MIGRATIONS)

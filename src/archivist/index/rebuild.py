@@ -131,9 +131,21 @@ def sync_candidates(services: Services) -> list[Generation]:
         store = services.open_store(g.path(services.paths))
         try:
             sync_folders(folders, store)
+            copy_corrections(services.store, store)
         finally:
             store.close()
     return found
+
+
+def copy_corrections(source: Store, target: Store) -> None:
+    """The user's metadata corrections (``archivist meta``) of ``source`` into ``target``: a new generation
+    keeps them."""
+    if not hasattr(source, "meta_overrides"):
+        return
+    have = target.meta_overrides()
+    for path, fields in source.meta_overrides().items():
+        if have.get(path) != fields:
+            target.correct_metadata(Path(path), {**{k: None for k in have.get(path, {})}, **fields})
 
 
 # -- building --------------------------------------------------------------------------------------------------
@@ -166,6 +178,7 @@ def build(services: Services, candidate: Generation, wanted: dict[str, Any], *,
             fingerprint.write(store, wanted)
             recorded = wanted
         sync_folders(_all_folders(services), store)
+        copy_corrections(services.store, store)
         indexer = Indexer(store, services.embedder, fingerprint.settings_for(services.settings, recorded))
         run = indexer.index_folders(progress, stop)
     finally:

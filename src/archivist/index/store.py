@@ -16,16 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from archivist.errors import AccessDenied, DiskFull, StoreError
-from archivist.index import boilerplate, rules
+from archivist.index import boilerplate, docmeta, rules
 from archivist.index.migrations import LATEST, MIGRATIONS, PYTHON_STEPS
 from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
 from archivist.index.sqlcipher import connect as _connect
+from archivist.ingest.metadata import DocMeta
 
 VECTOR_BYTES = 384 * 4
 
 
 
-class Store:
+class Store(docmeta.MetadataQueries):
     """All reads and writes of the index. Build one with ``Store.open``.
 
     Access is enforced here, in SQL: a store opened for a profile only ever returns folders, files, passages,
@@ -99,9 +100,9 @@ class Store:
                 for statement in MIGRATIONS[version]:
                     c.execute(statement)
                 if PYTHON_STEPS.get(version) == "backfill_shingles":
-                    from archivist.index import boilerplate
-
                     boilerplate.backfill(c)
+                elif PYTHON_STEPS.get(version) == "backfill_metadata":
+                    docmeta.backfill(c)
                 c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
 
     def _size_cache(self, minimum_mb: int) -> None:
@@ -281,7 +282,8 @@ class Store:
     def replace_file(self, *, folder_id: int, path: Path, size: int, mtime: float, sha256: str | None,
                      status: str, error: str | None = None, kind: str | None = None,
                      title: str | None = None, pages: int | None = None, extractor: str | None = None,
-                     chunks: Sequence[NewChunk] = (), vectors: np.ndarray | None = None) -> int:
+                     chunks: Sequence[NewChunk] = (), vectors: np.ndarray | None = None,
+                     meta: DocMeta | None = None) -> int:
         """Write one file's row and all its chunks and vectors in one transaction, replacing the old ones."""
         if chunks and (vectors is None or len(vectors) != len(chunks)):
             raise ValueError("one vector per chunk")
@@ -295,6 +297,8 @@ class Store:
                 "extractor) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (folder_id, str(path), size, mtime, sha256, kind, status, error, title, pages, extractor))
             file_id = cur.lastrowid
+            if meta is not None:
+                docmeta.write(c, file_id, meta)
             for seq, ch in enumerate(chunks):
                 cur = c.execute(
                     "INSERT INTO chunks(file_id, seq, text, prefix, page, line_start, line_end, heading, "

@@ -12,6 +12,7 @@ from itertools import groupby
 
 from archivist.embed.base import TokenCounter
 from archivist.ingest.base import Document
+from archivist.ingest.metadata import DocMeta
 from archivist.ingest.tables import TABLE_MARK
 
 MAX_PREFIX_TOKENS = 40
@@ -58,14 +59,28 @@ class _Line:
     """A later piece of a cut source line: rejoined to the piece before it with a space, not a newline."""
 
 
-def _prefix(name: str, title: str, heading: tuple[str, ...]) -> str:
-    # The file name often names the document best (``ACME_2019_10K.pdf``); the title and heading trail
-    # say what the passage is about. Embedded and keyword-indexed with the text.
-    parts = [name]
-    if title and title.lower() != name.lower():
+def _prefix(name: str, title: str, heading: tuple[str, ...], meta: DocMeta | None = None) -> str:
+    # The context header says what the document is (entity, type, period: ``ingest.metadata``); the file name
+    # often names it best too (``ACME_2019_10K.pdf``) and is kept unless the header already says all it says;
+    # the title and heading trail say what the passage is about. Embedded and keyword-indexed with the text.
+    header = meta.header() if meta else ""
+    parts = [name] if not header or not _covered(name, header, meta.aliases if meta else ()) else []
+    parts += [header] if header else []
+    if title and title.lower() != name.lower() and title != header:
         parts.append(title)
     parts += [h for h in (_table_title(h) for h in heading) if h not in parts]
     return " > ".join(p for p in parts if p)
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _covered(name: str, header: str, aliases: tuple[str, ...]) -> bool:
+    """Whether every word of the file name is in the header or the aliases ("ACME 2019 10K" in
+    "Acme Corp 10-K FY2019" with alias "ACME")."""
+    known = _squash(" ".join([header, *aliases]))
+    return all(_squash(w) in known for w in name.split() if _squash(w))
 
 
 def _table_title(heading: str) -> str:
@@ -78,7 +93,7 @@ def _table_title(heading: str) -> str:
 
 
 def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overlap_tokens: int,
-                   hard_limit: int) -> list[Chunk]:
+                   hard_limit: int, *, meta: DocMeta | None = None) -> list[Chunk]:
     """Cut ``doc`` into chunks.
 
     Args:
@@ -87,12 +102,13 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
         max_tokens: target size of a chunk's text (word pieces).
         overlap_tokens: word pieces of trailing lines repeated at the start of the next chunk.
         hard_limit: the embedder's limit; prefix + text never exceed it.
+        meta: what the document is; its context header starts every chunk's prefix.
     """
     chunks: list[Chunk] = []
     # Group consecutive blocks by (page, heading): a chunk never spans two pages or two sections.
     for (page, heading), group in groupby(doc.blocks, key=lambda b: (b.page, b.heading)):
         blocks = list(group)
-        prefix = _prefix(doc.path.stem.replace("_", " "), doc.title, heading)
+        prefix = _prefix(doc.path.stem.replace("_", " "), doc.title, heading, meta)
         prefix_tokens = counter.count([prefix])[0] + 1 if prefix else 0
         if prefix_tokens > MAX_PREFIX_TOKENS:
             prefix = counter.split(prefix, MAX_PREFIX_TOKENS - 1)[0]

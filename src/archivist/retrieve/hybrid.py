@@ -27,6 +27,7 @@ from archivist.errors import ModelError
 from archivist.index import boilerplate
 from archivist.index.store import ChunkRow, Store
 from archivist.ingest.tables import TABLE_MARK
+from archivist.retrieve.focus import Focus, infer
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.rerank import (
     CROSS_ENCODER_FILES,
@@ -68,6 +69,8 @@ class Hit:
     """The re-ranker's score (None: not re-ranked); comparable only between hits of one search."""
     boilerplate: float = 0.0
     """Share of the passage's text that recurs in many files (``index.boilerplate``; 0 when not measured)."""
+    focus: float = 0.0
+    """How well the passage's document matches what the question names (``retrieve.focus``; 0..1)."""
 
     @property
     def evidence(self) -> float:
@@ -80,6 +83,8 @@ class SearchResult:
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
     query_vector: np.ndarray | None = None
+    focus: Focus = field(default_factory=Focus)
+    """The documents the question names, as matched to the files' metadata (favoured, never filtered)."""
 
     @property
     def evidence(self) -> float:
@@ -104,14 +109,18 @@ class Retriever:
         glossary: terms of the user's own, added to the built-in glossary.
         boilerplate_weight: how far a re-ranked passage of boilerplate moves down (in re-rank score units per
             unit of boilerplate score); 0 leaves the ranking alone.
+        focus_weight: fusion weight of the documents the question names (``retrieve.focus``); 0: off.
     """
 
     def __init__(self, store: Store, embedder: Callable[[], Embedder], *, candidates: int = 200,
                  rrf_k: int = 60, doc_name_weight: float = 0.02, reranker: Reranker | None = None,
                  rerank_candidates: int = 50, cross_encoder: Callable[[], Reranker] | None = None,
                  cross_encoder_candidates: int = 10, expand: bool = True,
-                 glossary: Mapping[str, Sequence[str]] | None = None, boilerplate_weight: float = 0.0) -> None:
+                 glossary: Mapping[str, Sequence[str]] | None = None, boilerplate_weight: float = 0.0,
+                 focus_weight: float = 0.0) -> None:
         self.store = store
+        self.focus_weight = focus_weight
+        self._documents: tuple[tuple, dict] | None = None
         self.boilerplate_weight = boilerplate_weight
         self.expand = expand
         self.glossary = dict(glossary or {})
@@ -148,7 +157,7 @@ class Retriever:
                    cross_encoder=partial(_load_cross_encoder, folder) if wanted else None,
                    cross_encoder_candidates=settings.cross_encoder_candidates,
                    expand=settings.expand_glossary, glossary=settings.glossary,
-                   boilerplate_weight=settings.boilerplate_weight)
+                   boilerplate_weight=settings.boilerplate_weight, focus_weight=settings.focus_weight)
 
     @property
     def embedder(self) -> Embedder:
@@ -225,10 +234,22 @@ class Retriever:
                     words = {stem(t) for t in terms(path.stem.replace("_", " "))}
                     names[path] = len(words & qstems) / len(words) if words else 0.0
                 fused[cid] += self.doc_name_weight * names[path]
+        focus = Focus()
+        file_of: dict[int, int] = {}
+        if self.focus_weight and fused:
+            documents = self.documents()
+            focus = infer(query, documents)
+            if focus:
+                ids = {path: fid for fid, (path, _) in documents.items()}
+                for cid, path in self.store.chunk_paths(list(fused)).items():
+                    file_of[cid] = ids.get(path, -1)
+                    fused[cid] += self.focus_weight * focus.weights.get(file_of[cid], 0.0)
         order = sorted(fused, key=lambda c: -fused[c])
         rerank = mode == "hybrid"  # bm25 / vector alone show one first-stage list as it is
         depth = max(k, self.rerank_candidates) if rerank and self.reranker is not None else k
         hits = self._hits(query, order[:depth], fused, knn, qvec, bm25_rank, vec_rank)
+        for h in hits:
+            h.focus = focus.weights.get(h.chunk.file_id, 0.0)
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
         if rerank and self.reranker is not None and len(hits) > 1:
             t = time.perf_counter()
@@ -244,7 +265,14 @@ class Retriever:
             n = min(self.cross_encoder_candidates, len(hits))
             hits = _reorder(hits[:n], cross.rerank(query, hits[:n])) + hits[n:]
             timings["cross_encoder_ms"] = (time.perf_counter() - t) * 1000
-        return SearchResult(query, hits[:k], timings, qvec)
+        return SearchResult(query, hits[:k], timings, qvec, focus)
+
+    def documents(self) -> dict:
+        """``Store.documents()``, read again only when the files or the corrections changed."""
+        version = self.store.documents_version()
+        if self._documents is None or self._documents[0] != version:
+            self._documents = (version, self.store.documents())
+        return self._documents[1]
 
     def _weigh_boilerplate(self, hits: list[Hit]) -> list[Hit]:
         """Score each hit's boilerplate and move such passages down by ``boilerplate_weight``, unless the

@@ -1,7 +1,7 @@
 """Second-stage ranking of the fused candidates: local signals, and a cross-encoder when one is installed.
 
 **Signals** (``SignalReranker``, the default). The top ``retrieval.rerank_candidates`` fused passages are
-re-scored from seven signals, each standardised across the candidates (z-score) and summed with equal
+re-scored from eight signals, each standardised across the candidates (z-score) and summed with equal
 weights, so no weight is fitted to a benchmark:
 
 - *fusion*: the passage's place in the fused BM25 + vector list (``1 / log2(rank + 2)``);
@@ -14,7 +14,9 @@ weights, so no weight is fitted to a benchmark:
   document's (a filing with several good passages lifts its best ones: the wrong filing is FinanceBench's
   main failure);
 - *row*: when the question asks for one figure of a period, how well the passage's best table row names that
-  figure and its table has the period's column (``retrieve.figures``): the statement line asked for.
+  figure and its table has the period's column (``retrieve.figures``): the statement line asked for;
+- *focus*: how well the passage's document matches the entity, period and document type the question names
+  (``retrieve.focus``, from each file's metadata); constant (so without effect) when the question names none.
 
 Measured on FinanceBench dev (benchmarks/RESULTS.md, retrieval; same run, against the fused order):
 page-level R@10 .628 -> .731, R@1 .205 -> .244, MRR@20 .338 -> .410; on the half of the questions that
@@ -52,7 +54,7 @@ CROSS_ENCODER_FILES = ("model.onnx", "tokenizer.json")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
-SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document", "row")
+SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document", "row", "focus")
 
 
 class Reranker(Protocol):
@@ -91,6 +93,7 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
         if figure_question:
             found = figure_in(query, h)
             out[i, 6] = found.match if found is not None else 0.0
+        out[i, 7] = h.focus
     return out
 
 

@@ -1,0 +1,62 @@
+"""``archivist meta FILE``: what Archivist takes a document to be (entity, period, type, title), and the analyst's
+corrections of it (``index.docmeta``). Ranking uses a correction at once; the passages' context header
+follows the next time the file is read (``archivist index`` or the watcher)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archivist.cli_console import console, echo_json
+from archivist.errors import FolderNotFound
+from archivist.safe_console import field
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--entity", help="The company or organisation the document is about.")
+@click.option("--period", help="The period it covers, e.g. FY2024 or \"FY2024 Q2\".")
+@click.option("--type", "doc_type", help="Its type: 10-K, 10-Q, 8-K, earnings release, memo, ...")
+@click.option("--title", help="A readable title.")
+@click.option("--reset", is_flag=True, help="Drop every correction of FILE (back to what was read from it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
+def meta(file: Path, entity: str | None, period: str | None, doc_type: str | None, title: str | None,
+         reset: bool, as_json: bool) -> None:
+    """Show or correct what FILE is: entity, period, type and title (used to rank answers)."""
+    from archivist.cli import _context
+    from archivist.index.rebuild import sync_candidates
+
+    path = file.expanduser().resolve()
+    services = _context()
+    try:
+        store = services.store
+        if store.document(path) is None:
+            raise FolderNotFound(f"{path} is not an indexed file.",
+                                 hint="`archivist status --json` lists the documents; add its folder and run "
+                                      "`archivist index` first.")
+        given = {"entity": entity, "period": period, "doc_type": doc_type, "title": title}
+        changes = {k: v for k, v in given.items() if v is not None}
+        if reset:
+            changes = {k: None for k in store.meta_overrides().get(str(path), {})}
+        if changes:
+            store.correct_metadata(path, changes)
+            sync_candidates(services)  # a generation being built keeps the correction too
+        described = store.document(path)
+        corrected = sorted(store.meta_overrides().get(str(path), {}))
+    finally:
+        services.close()
+    assert described is not None
+    data = {"path": str(path), **described.as_dict(), "corrected": corrected}
+    if as_json:
+        echo_json(data)
+        return
+    out = console()
+    for name, key in (("Entity", "entity"), ("Period", "period"), ("Type", "doc_type"), ("Title", "title")):
+        mark = " [dim](corrected)[/]" if key in corrected else ""
+        out.print(f"{name + ':':8} {field(data[key] or '-')}{mark}")
+    if data["aliases"]:
+        out.print(f"{'Aliases:':8} {field(', '.join(data['aliases']))}")
+    if changes:
+        out.print("[dim]Answers rank with this now; the passages' context header follows at the next "
+                  "`archivist index`.[/]")
