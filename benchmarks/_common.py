@@ -43,7 +43,8 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 PASSPHRASE = "benchmark-passphrase-not-secret"
 """The benchmark indexes hold public filings and the sample folder only; the passphrase is not a secret."""
 
-ORDER = ["extract", "ingest", "retrieval", "baselines", "quotes", "abstain", "answer", "watch", "tui", "adapters"]
+ORDER = ["extract", "ingest", "retrieval", "baselines", "quotes", "abstain", "answer", "watch", "tui", "adapters",
+         "ocr"]
 """Section order in RESULTS.md (and the order ``run_all.py`` runs the scripts in)."""
 
 # Extraction subset of bench_extract (pypdf is too slow for all 44 filings): six companies, four document

@@ -17,6 +17,7 @@ from archivist.errors import FolderNotFound
 from archivist.index.indexer import IndexReport
 from archivist.index.rows import Folder
 from archivist.ingest.location import location
+from archivist.ingest.unreadable import not_read_by_type
 from archivist.retrieve.hybrid import SearchResult
 from archivist.safe_console import field, prose
 from archivist.services import Services
@@ -77,9 +78,13 @@ def print_index_report(report: IndexReport, missing: list[Path]) -> None:
         parts.append(f"{report.chunks_reused} reused")
     out.print("Indexed: " + ", ".join(parts) + ".")
     if report.problems:
-        out.print(f"[yellow]{len(report.problems)} file(s) not indexed:[/]")
+        counted = not_read_by_type([p for p, _ in report.problems])
+        by_type = ", ".join(f"{n} {field(kind)}" for kind, n in counted.items())
+        out.print(f"[yellow]{len(report.problems)} file(s) not indexed[/] ({by_type}):")
         for path, reason in report.problems:
             out.print(f"  [yellow]•[/] {field(path)}: {field(reason)}")
+    if report.unsupported:
+        out.print(f"{report.unsupported} file(s) of types Archivist does not read (video, programs, ...) left out.")
     if report.denied:
         out.print(f"{len(report.denied)} file(s) left out by the deny list (keys, credentials): "
                   "`archivist status` lists them.")
@@ -282,8 +287,13 @@ def status_json(services: Services, *, boilerplate_count: bool = True) -> dict:
 
     store = services.store
     counts = store.counts()
-    if boilerplate_count:
+    problems = store.problems()
+    extra: dict = {}
+    if boilerplate_count:  # the passage scans: left out of the terminal UI's frequent refresh
+        from archivist.index.ocr_stats import ocr_summary
+
         counts["boilerplate"] = boilerplate.count(store)
+        extra["ocr"] = ocr_summary(store)
     return {
         "watch_daemon": daemon_state(services),
         "index": str(store.path),
@@ -291,8 +301,10 @@ def status_json(services: Services, *, boilerplate_count: bool = True) -> dict:
         "schema_version": store.schema_version(),
         "folders": [{"path": str(f.path), "exists": f.path.is_dir()} for f in store.folders()],
         "counts": counts,
-        "problems": [{"path": str(p), "status": s, "reason": r} for p, s, r in store.problems()],
+        "problems": [{"path": str(p), "type": p.suffix.lower(), "status": s, "reason": r} for p, s, r in problems],
+        "not_read_by_type": not_read_by_type([p for p, _, _ in problems]),
         "denied": [{"path": str(p), "pattern": pat} for p, pat in left_out(store)],
+        **extra,
     }
 
 
@@ -320,8 +332,13 @@ def print_status(data: dict) -> None:
                   f"{field(daemon.get('last_file') or '-')}")
         for e in daemon.get("recent_errors", [])[-5:]:
             out.print(f"  [yellow]error[/] {field(e['reason'])}")
+    ocr = data.get("ocr") or {}
+    if ocr.get("pages"):
+        out.print(f"OCR: {ocr['pages']} scanned page(s) of {ocr['files']} file(s) read, mean confidence "
+                  f"{ocr['mean_confidence']:.0%}.")
     if data["problems"]:
-        out.print("[yellow]Not indexed:[/]")
+        by_type = ", ".join(f"{n} {field(kind)}" for kind, n in data.get("not_read_by_type", {}).items())
+        out.print(f"[yellow]Not indexed[/] ({by_type}):")
         for p in data["problems"]:
             out.print(f"  [yellow]{field(p['status'])}[/] {field(p['path'])}: {field(p['reason'])}")
     print_denied([(Path(d["path"]), d["pattern"]) for d in data.get("denied", [])])

@@ -63,3 +63,23 @@ def test_search_json_says_which_sheet_slide_and_attachment(run, folder: Path) ->
     assert mail["location"] == 'Message "Osprey renewal" > service-schedule.txt > line 1'
     plain = run("search", "Osprey support hours").stdout
     assert "service-schedule.txt" in plain  # the terminal shows it too
+
+
+def test_files_not_read_are_counted_by_type_and_named_with_what_to_do(run, folder: Path) -> None:
+    (folder / "budget.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    (folder / "old-plan.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    (folder / "photos.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    (folder / "site-visit.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    assert run("add", str(folder)).exit_code == 0
+    index = run("index").stdout
+    assert "3 file(s) not indexed (1 .doc, 1 .msg, 1 .zip)" in index
+    assert "1 file(s) of types Archivist does not read" in index
+    status = json.loads(run("status", "--json").stdout)
+    assert status["not_read_by_type"] == {".doc": 1, ".msg": 1, ".zip": 1}
+    reasons = {Path(p["path"]).name: p["reason"] for p in status["problems"]}
+    assert "save it as .docx" in reasons["old-plan.doc"] and "Save the message as .eml" in reasons["budget.msg"]
+    assert "Unpack it" in reasons["photos.zip"]
+    assert "Not indexed (1 .doc, 1 .msg, 1 .zip)" in run("status").stdout
+    data = json.loads(run("index", "--json").stdout)
+    assert {Path(p["path"]).name for p in data["problems"]} == {"budget.msg", "old-plan.doc", "photos.zip"}
+    assert data["unsupported"] == 1

@@ -71,11 +71,12 @@ def _registry() -> dict[str, Extractor]:
     from archivist.ingest.slides import PptxExtractor
     from archivist.ingest.spreadsheet import SpreadsheetExtractor
     from archivist.ingest.text import CodeExtractor, MarkdownExtractor, PlainTextExtractor, RstExtractor
+    from archivist.ingest.unreadable import UnreadableExtractor
 
     table: dict[str, Extractor] = {}
     for ex in (PdfExtractor(), DocxExtractor(), HtmlExtractor(), MarkdownExtractor(), RstExtractor(),
                PlainTextExtractor(), CodeExtractor(), SpreadsheetExtractor(), PptxExtractor(),
-               EmailExtractor(), MsgExtractor(), ImageExtractor()):
+               EmailExtractor(), MsgExtractor(), ImageExtractor(), UnreadableExtractor()):
         for suffix in ex.suffixes:
             table[suffix] = ex
     return table

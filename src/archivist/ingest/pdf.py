@@ -13,7 +13,7 @@ from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
-from archivist.ingest.scans import ocr_pages
+from archivist.ingest.scans import needs_ocr, ocr_pages
 from archivist.ingest.tables import find_tables
 
 
@@ -51,12 +51,12 @@ class PdfExtractor:
                 textpage = page.get_textpage()
                 text = textpage.get_text_range()
                 textpage.close()
-                page.close()
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
-                else:
+                elif needs_ocr(page):
                     scanned.append(index)
+                page.close()
             if scanned:  # pages without a text layer are read by OCR; a page with one keeps it
                 blocks = sorted(blocks + ocr_pages(pdf, scanned, path.name, any_text=bool(blocks)),
                                 key=lambda b: b.page or 0)

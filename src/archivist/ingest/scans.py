@@ -20,6 +20,22 @@ MAX_PIXELS = 60_000_000
 image file above it is refused (Pillow's own decompression-bomb limit is close: 89 million)."""
 
 
+MIN_PATHS = 50
+"""Vector paths on a page without text or image above which its text may be drawn as outlines (worth OCR)."""
+
+
+def needs_ocr(page) -> bool:  # noqa: ANN001 - a pypdfium2 PdfPage without a text layer
+    """Whether a page without a text layer holds something OCR could read: an image (a scan), or many vector
+    paths (text drawn as outlines). The 20 textless pages of the 44 dev filings were 17 blank or rule-only pages
+    (1-4 paths; 1.2 s of OCR each, for nothing) and 3 scanned letters (images)."""
+    paths = 0
+    for obj in page.get_objects(max_depth=3):
+        if obj.type == 3:  # FPDF_PAGEOBJ_IMAGE
+            return True
+        paths += obj.type == 2  # FPDF_PAGEOBJ_PATH
+    return paths >= MIN_PATHS
+
+
 def ocr_pages(pdf, indexes: list[int], name: str, *, any_text: bool) -> list[Block]:  # noqa: ANN001 - PdfDocument
     """The OCR blocks of the pages ``indexes`` (0-based) of ``pdf``.
 
