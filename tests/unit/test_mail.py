@@ -70,7 +70,7 @@ def test_attachments_are_read_by_their_own_extractors_with_their_place(tmp_path:
     assert where(path, doc, "Penalty") == 'Message "Osprey renewal" > terms.pdf > page 2'
     header = doc.blocks[0].text
     assert "Attachment terms.pdf" in header
-    assert "Attachment photos.zip: not read (unsupported file type '.zip')" in header  # named, never silent
+    assert "Attachment photos.zip: not read: an archive (the files inside are not opened)." in header  # named
 
 
 def test_attachments_inside_a_forwarded_message_are_read_three_levels_deep(tmp_path: Path) -> None:

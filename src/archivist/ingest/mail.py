@@ -113,7 +113,9 @@ def message_blocks(message: EmailMessage, trail: tuple[str, ...], limits: ZipLim
             attached += _attachment(name, part, (*trail, attachment_part(name)), limits)
             notes.append(f"Attachment {name}")
         except (SkipFile, ExtractionError) as exc:
-            notes.append(f"Attachment {name}: not read ({exc.message.removeprefix(name + ': ').rstrip('.')}).")
+            reason = exc.message.removeprefix(name + ": ").rstrip(".")
+            notes.append(f"Attachment {name}: {reason}." if reason.startswith("not read")
+                         else f"Attachment {name}: not read ({reason}).")
         finally:
             _DEPTH.reset(token)
     blocks = [Block(tuple(head + notes), heading=trail)] if head or notes else []

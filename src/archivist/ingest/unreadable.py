@@ -31,12 +31,12 @@ KNOWN: dict[str, tuple[str, str]] = {
     ".key": ("an Apple Keynote presentation", _EXPORT.format(new=".pptx")),
     ".epub": ("an e-book (.epub)", _EXPORT.format(new="PDF")),
     ".heic": ("a HEIC photo", "Save it as PNG or JPEG to have it read by OCR."),
-    ".zip": ("an archive: the files inside are not opened", _UNPACK),
-    ".7z": ("an archive: the files inside are not opened", _UNPACK),
-    ".rar": ("an archive: the files inside are not opened", _UNPACK),
-    ".tar": ("an archive: the files inside are not opened", _UNPACK),
-    ".gz": ("a compressed file: it is not opened", _UNPACK),
-    ".tgz": ("an archive: the files inside are not opened", _UNPACK),
+    ".zip": ("an archive (the files inside are not opened)", _UNPACK),
+    ".7z": ("an archive (the files inside are not opened)", _UNPACK),
+    ".rar": ("an archive (the files inside are not opened)", _UNPACK),
+    ".tar": ("an archive (the files inside are not opened)", _UNPACK),
+    ".gz": ("a compressed file (not opened)", _UNPACK),
+    ".tgz": ("an archive (the files inside are not opened)", _UNPACK),
 }
 """.key is also the usual name of a private key: the deny list leaves those out before any extractor sees them."""
 
@@ -51,7 +51,7 @@ class UnreadableExtractor:
 
     def extract(self, path: Path) -> Document:
         what, remedy = KNOWN.get(path.suffix.lower(), ("a format Archivist does not read", ""))
-        raise SkipFile(f"{path.name}: {what}; not read.", hint=remedy or None)
+        raise SkipFile(f"{path.name}: not read: {what}.", hint=remedy or None)
 
 
 def not_read_by_type(paths: list[Path]) -> dict[str, int]:
