@@ -51,6 +51,8 @@ def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[Ind
     """Index every folder with a progress bar on stderr; a missing folder is reported, the others go on."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from archivist.ingest.isolate import budget_from, shared_sandbox
+
     tasks: dict[Path, Any] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=quiet, transient=True) as bar:
@@ -60,7 +62,16 @@ def index_with_progress(services: Services, *, quiet: bool = False) -> tuple[Ind
             # The columns parse markup: a file named "[/red].txt" must neither style nor break the bar.
             bar.update(tasks[folder.path], completed=done, total=total, current=field(path.name) if path else "")
 
-        run = services.indexer().index_folders(progress)
+        def pages(path: Path, done: int, total: int) -> None:  # a scan being OCRed: which page
+            if tasks:
+                bar.update(list(tasks.values())[-1], current=f"{field(path.name)} (page {done} of {total})")
+
+        box = shared_sandbox(budget_from(services.settings.index))  # the indexer's reader
+        box.on_progress = None if quiet else pages
+        try:
+            run = services.indexer().index_folders(progress)
+        finally:
+            box.on_progress = None
     if not quiet:
         for path in run.missing:
             err.print(f"[yellow]Folder {field(path)} does not exist any more.[/]")

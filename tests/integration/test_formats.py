@@ -120,3 +120,24 @@ def test_status_counts_the_ocred_pages_and_their_confidence(services) -> None:
 
     summary = ocr_summary(services.store)
     assert summary["pages"] == 1 and summary["files"] == 1 and 0.8 <= summary["mean_confidence"] <= 1.0
+
+
+def test_a_scan_read_in_the_sandbox_reports_each_page(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from archivist.errors import SkipFile
+    from archivist.ingest.isolate import ExtractionSandbox, ReadBudget
+
+    _scan(tmp_path / "one.pdf")
+    image = Image.new("L", (1240, 1754), 255)
+    image.save(tmp_path / "three.pdf", "PDF", resolution=150, save_all=True, append_images=[image, image])
+    box = ExtractionSandbox(ReadBudget(timeout_s=60))
+    seen: list[tuple[str, int, int]] = []
+    box.on_progress = lambda path, done, total: seen.append((path.name, done, total))
+    try:
+        box.extract(tmp_path / "one.pdf")
+        with pytest.raises(SkipFile, match="no text"):
+            box.extract(tmp_path / "three.pdf")  # blank scans: read page by page, nothing found
+    finally:
+        box.close()
+    assert seen == [("one.pdf", 1, 1), ("three.pdf", 1, 3), ("three.pdf", 2, 3), ("three.pdf", 3, 3)]

@@ -110,6 +110,9 @@ class ExtractionSandbox:
         self._owner = os.getpid()
         self.restarts = 0
         """Children replaced after a crash, a timeout or an exhausted memory limit (tests read it)."""
+        self.on_progress: Callable[[Path, int, int], None] | None = None
+        """Hears how far every long read has come (path, pages done, pages in all) when ``extract`` is given no
+        ``progress`` of its own: the command line's progress bar shows the page of a scan being OCRed."""
 
     def extract(self, path: Path, *, max_bytes: int | None = None,
                 progress: Callable[[int, int], None] | None = None) -> Document:
@@ -127,9 +130,11 @@ class ExtractionSandbox:
                 _write_frame(self._to_child, request)
                 reply = _read_frame(self._from_child, time.monotonic() + self.budget.timeout_s)
                 while reply is not None and "progress" in reply:  # a sign of life: a new budget from now
+                    done, total = (int(n) for n in reply["progress"])
                     if progress is not None:
-                        done, total = reply["progress"]
-                        progress(int(done), int(total))
+                        progress(done, total)
+                    elif self.on_progress is not None:
+                        self.on_progress(path, done, total)
                     reply = _read_frame(self._from_child, time.monotonic() + self.budget.timeout_s)
             except TimeoutError:
                 self._kill()
