@@ -202,10 +202,13 @@ def search(words: tuple[str, ...], k: int | None, folder: Path | None, mode: str
 @click.option("--adapter", metavar="NAME", help="Answer in this team adapter's style (`none`: no adapter; default: "
                                                 "the one chosen with `archivist adapters use`).")
 @click.option("--adapter-scale", type=click.FloatRange(0, 4), help="How strongly the adapter applies (1: as trained).")
+@click.option("--follow-up", "follow_up", is_flag=True,
+              help="QUESTION follows your last question (\"and in 2019?\"): asked in its scope.")
+@click.option("--after", "after", type=int, metavar="ID", help="QUESTION follows question ID of `archivist history`.")
 def ask(words: tuple[str, ...], as_json: bool, extractive: bool, model: Path | None, folder: Path | None,
-        adapter: str | None, adapter_scale: float | None) -> None:
+        adapter: str | None, adapter_scale: float | None, follow_up: bool, after: int | None) -> None:
     """Answer QUESTION from your documents, citing the passages it rests on (quotes are optional)."""
-    from archivist.shell import folder_id, run_ask
+    from archivist.shell import earlier_question, folder_id, run_ask
 
     question = " ".join(words)
     services = _context(model, adapter=adapter, adapter_scale=adapter_scale)
@@ -214,8 +217,9 @@ def ask(words: tuple[str, ...], as_json: bool, extractive: bool, model: Path | N
             from archivist.answer.generator import check_gguf
 
             check_gguf(model)
+        follows = earlier_question(services, after) if (follow_up or after is not None) else None
         answer = run_ask(services, question, folder_id=folder_id(services, folder), extractive=extractive,
-                         stream=not as_json)
+                         stream=not as_json, follows=follows)
     finally:
         services.close()
     if as_json:

@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from archivist.answer.service import Answer
+from archivist.answer.service import Answer, scope_json
 from archivist.cli_console import console, safe_line
-from archivist.errors import FolderNotFound
+from archivist.errors import ArchivistError, FolderNotFound
 from archivist.index.indexer import IndexReport
 from archivist.index.rows import Folder
 from archivist.ingest.location import location
@@ -117,13 +117,22 @@ def search_json(result: SearchResult) -> dict:
             "coverage": round(h.coverage, 4), "bm25_rank": h.bm25_rank, "vector_rank": h.vector_rank,
         } for i, h in enumerate(result.hits, start=1)],
         "timings_ms": {k: round(v, 1) for k, v in result.timings_ms.items()},
+        "scope": scope_json(result.focus),
     }
+
+
+def print_scope(summary: str) -> None:
+    """The documents the ranking favoured, so the analyst sees (and can correct) what the question was
+    taken to be about."""
+    if summary:
+        out.print(f"[dim]{field(summary)} — a preference, not a filter; file:NAME or in:FOLDER restrict.[/]")
 
 
 def print_search(result: SearchResult) -> None:
     if not result.hits:
         out.print("No matching passages.")
         return
+    print_scope(result.focus.describe())
     for i, h in enumerate(result.hits, start=1):
         c = h.chunk
         inside = location(c.path, c.heading, c.page, c.line_start, c.line_end)
@@ -134,6 +143,7 @@ def print_search(result: SearchResult) -> None:
 
 
 def print_answer(answer: Answer) -> None:
+    print_scope(answer.scope.get("summary", ""))
     if answer.abstained:
         out.print(f"[bold yellow]{prose(answer.answer)}[/]")
         if answer.note:
@@ -163,12 +173,27 @@ def print_answer(answer: Answer) -> None:
         out.print("      [dim]" + field(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
 
 
+def earlier_question(services: Services, history_id: int | None) -> str:
+    """The question a follow-up follows: this profile's last one, or the one with ``history_id``."""
+    rows = services.state.history(services.profile, limit=1 if history_id is None else 100_000)
+    row = rows[0] if history_id is None and rows else next((r for r in rows if r.id == history_id), None)
+    if row is None:
+        raise ArchivistError("There is no earlier question to follow up." if history_id is None
+                             else f"No question {history_id} in your history.",
+                             hint="`archivist history` lists your questions with their ids; or ask the whole question.")
+    return row.question
+
+
 def run_ask(services: Services, question: str, *, folder_id: int | None, extractive: bool,
-            stream: bool) -> Answer:
+            stream: bool, follows: str | None = None) -> Answer:
     """Answer, streaming the model's raw text live (replaced by the checked answer when done)."""
     answerer = services.answerer()
+    if follows is not None and stream:
+        from archivist.answer.followup import rewrite
+
+        out.print(f"[dim]Asked as:[/] {field(rewrite(question, follows, answerer.retriever.documents()).question)}")
     if not stream:
-        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive)
+        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, follows=follows)
         services.record_answer(answer)
         return answer
     from rich.live import Live
@@ -180,7 +205,8 @@ def run_ask(services: Services, question: str, *, folder_id: int | None, extract
             text.append(piece)
             live.update(text)
 
-        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token)
+        answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token,
+                              follows=follows)
     services.record_answer(answer)
     print_answer(answer)
     return answer
@@ -315,8 +341,16 @@ def status_json(services: Services, *, boilerplate_count: bool = True) -> dict:
         "problems": [{"path": str(p), "type": p.suffix.lower(), "status": s, "reason": r} for p, s, r in problems],
         "not_read_by_type": not_read_by_type([p for p, _, _ in problems]),
         "denied": [{"path": str(p), "pattern": pat} for p, pat in left_out(store)],
+        "documents": documents_json(store),
         **extra,
     }
+
+
+def documents_json(store) -> list[dict]:  # noqa: ANN001 - Store
+    """What each indexed file is (``ingest.metadata``), with the fields the user corrected named."""
+    overrides = store.meta_overrides()
+    return [{"path": str(path), **meta.as_dict(), "corrected": sorted(overrides.get(str(path), {}))}
+            for path, meta in sorted(store.documents().values(), key=lambda d: str(d[0]))]
 
 
 def print_status(data: dict) -> None:
@@ -328,6 +362,10 @@ def print_status(data: dict) -> None:
     if c.get("boilerplate"):
         out.print(f"{c['boilerplate']} passage(s) of boilerplate (text repeated across many files, such as an "
                   "auditor's opinion): ranked lower, never quoted.")
+    described = [d for d in data.get("documents", []) if d["entity"] or d["period"] or d["doc_type"]]
+    if described:
+        out.print(f"{len(described)} file(s) described by entity, period and type (`status --json` lists them; "
+                  "`archivist meta FILE` shows and corrects one).")
     for f in data["folders"]:
         flag = "" if f["exists"] else " [red](missing)[/]"
         out.print(f"  {field(f['path'])}{flag}")

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from archivist.answer.followup import rewrite
 from archivist.answer.generator import Generator
 from archivist.answer.grounding import (
     Sentence,
@@ -85,6 +86,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     scope: dict = field(default_factory=dict)
     """The documents the question names and the answer favoured (``retrieve.focus``; ``scope_json``)."""
+    follow_up: dict = field(default_factory=dict)
+    """When the question followed an earlier one: what was typed, the earlier question, and ``question`` (the
+    whole question it was rewritten to, which was searched and answered); empty otherwise."""
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -132,17 +136,26 @@ class Answerer:
         return self._generator
 
     def ask(self, question: str, *, folder_id: int | None = None, extractive: bool = False,
-            on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> Answer:
-        """Answer ``question``; ``on_token`` receives the model's raw text as it streams.
+            on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+            follows: str | None = None) -> Answer:
+        """Answer ``question``; ``on_token`` receives the model's raw text as it streams. ``follows``: the
+        earlier question this one follows up ("and in 2019?"): it is rewritten in that one's scope
+        (``answer.followup``) and the answer's ``follow_up`` says how.
 
         Raises:
             AnswerCancelled: ``cancel`` was set; it is checked before generation and between tokens, so a
                 cancelled answer stops within one token.
         """
         started = time.perf_counter()
+        follow = None
+        if follows:
+            follow = rewrite(question, follows, self.retriever.documents())
+            question = follow.question
         result = self.retriever.search(question, self.settings.retrieval.top_k, folder_id=folder_id)
         answer = self._answer(question, result, started, extractive=extractive, on_token=on_token, cancel=cancel)
         answer.scope = scope_json(result.focus)
+        if follow is not None:
+            answer.follow_up = follow.as_dict()
         return answer
 
     def _answer(self, question: str, result: SearchResult, started: float, *, extractive: bool,

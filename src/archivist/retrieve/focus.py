@@ -174,3 +174,35 @@ def _period_score(meta: DocMeta, years: tuple[int, ...], quarter: int | None) ->
         m = re.search(r"Q([1-4])", meta.period)
         score *= 1.0 if (m and int(m.group(1)) == quarter) else 0.6
     return score
+
+
+def entity_mentions(question: str, documents: Mapping[int, tuple[Path, DocMeta]]) -> list[tuple[int, int]]:
+    """Where ``question`` names an entity of ``documents``: (start, end) character spans, longest first
+    where they overlap, in order (a follow-up replaces the previous question's mention with its own)."""
+    keys: set[str] = set()
+    tickers: set[str] = set()
+    for _path, meta in documents.values():
+        for name in (meta.entity, *meta.aliases):
+            if name and name.isupper() and len(name) <= 5 and name.isalpha():
+                tickers.add(name)
+            elif name:
+                keys |= name_keys(name)
+    words = list(_WORD.finditer(question))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        found = None
+        for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
+            run = words[i:i + n]
+            text = question[run[0].start():run[-1].end()]
+            bare = re.sub(r"['’]s$", "", text.strip(".-'’"))
+            if (n == 1 and bare in tickers) or squash(bare) in keys:
+                end = run[0].start() + len(text.rstrip(".-'’")) - (len(text.strip(".-'’")) - len(bare))
+                found = (run[0].start(), end, n)
+                break
+        if found:
+            spans.append(found[:2])
+            i += found[2]
+        else:
+            i += 1
+    return spans

@@ -141,8 +141,9 @@ class Session:
     # -- asking ------------------------------------------------------------------------------------------------
 
     def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None) -> Answer:
-        """Answer ``question`` (see ``Answerer.ask``); one answer at a time.
+            cancel: threading.Event | None = None, follows: str | None = None) -> Answer:
+        """Answer ``question`` (see ``Answerer.ask``; ``follows``: the earlier question it follows up); one
+        answer at a time.
 
         Raises:
             AnswerCancelled: ``cancel`` was set.
@@ -152,7 +153,8 @@ class Session:
                 self.answerer.retriever.embedder  # noqa: B018
                 if not extractive:
                     self.answerer.generator  # noqa: B018
-            answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel)
+            answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
+                                       follows=follows)
         with self._store_lock:
             self.services.record_answer(answer)
         return answer

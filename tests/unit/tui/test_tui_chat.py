@@ -271,3 +271,27 @@ def test_no_color_is_respected(docs: Path, fake_embedder: FakeEmbedder, monkeypa
         assert app.no_color and colours and all(c[1:3] == c[3:5] == c[5:7] for c in colours)
 
     drive(app, scenario)
+
+
+def test_a_follow_up_in_the_chat_is_asked_in_the_earlier_scope_and_says_so(home: Path, tmp_path: Path,
+                                                                            fake_embedder: FakeEmbedder) -> None:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    for name, capex in (("GANNET_2023_10K.md", "1,373"), ("GANNET_2024_10K.md", "1,577")):
+        (folder / name).write_text(f"# Cash flows\n\nPurchases of property, plant and equipment were {capex}.\n")
+    index_folder(folder, fake_embedder)
+    app = make_app(fake_embedder, FakeGenerator(""))
+
+    async def scenario(pilot: Pilot) -> None:
+        main = await ready(pilot)
+        main.mode = "extractive"
+        first = await ask(pilot, "GANNET purchases of property FY2024?")
+        assert first.answer is not None and first.answer.scope["entities"] == ["GANNET"]
+        assert "Favoured: GANNET" in screen_text(app)
+        follow = await ask(pilot, "and in 2023?")
+        assert follow.answer is not None
+        assert follow.answer.question == "GANNET purchases of property FY2023?"
+        assert follow.answer.citations[0].path.endswith("GANNET_2023_10K.md")
+        assert "asked as: GANNET purchases of property FY2023?" in screen_text(app)
+
+    drive(app, scenario)

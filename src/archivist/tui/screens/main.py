@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
+from archivist.answer.followup import looks_like_follow_up
 from archivist.answer.service import Answer, AnswerCancelled, Citation
 from archivist.errors import ArchivistError, IndexBusy
 from archivist.tui.keys import bind
@@ -46,6 +47,8 @@ class Entry:
     answer: Answer | None = None
     """None for search-only results."""
     citations: list[Citation] = field(default_factory=list)
+    follows: str | None = None
+    """The earlier question this one follows up (it is asked in that one's scope), or None."""
 
 
 class MainScreen(Screen[None]):
@@ -202,8 +205,11 @@ class MainScreen(Screen[None]):
         event.input.value = ""
         self._cancel.set()  # a new question replaces one still being answered
         self._cancel = threading.Event()
+        # A follow-up ("and in 2019?") is asked in the scope of the question before it (answer.followup).
+        earlier = next((e for e in reversed(self.entries) if e.answer is not None), None)
+        follows = earlier.answer.question if earlier and looks_like_follow_up(question) else None
         exchange = await self.query_one(Conversation).start(question, self.mode)
-        entry = Entry(question, exchange)
+        entry = Entry(question, exchange, follows=follows)
         self.entries.append(entry)
         self.generating = True
         self._ask(entry, self.mode, self._cancel)
@@ -218,6 +224,7 @@ class MainScreen(Screen[None]):
                 self._ui(self._show_search, entry, view)
                 return
             answer = self.session.ask(entry.question, extractive=mode == "extractive", cancel=cancel,
+                                      follows=entry.follows,
                                       on_token=lambda piece: self._ui(exchange.add_token, piece))
             self._ui(self._show_answer, entry, answer)
         except AnswerCancelled:

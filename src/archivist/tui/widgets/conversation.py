@@ -76,6 +76,11 @@ class Exchange(Vertical):
         self.answer = answer
         await self.query_one(Markdown).update(answer_markdown(answer))
         meta = []
+        if answer.follow_up:  # a follow-up: say what was asked in full
+            self.query_one(".question", Static).update(
+                f"› {self.question}\n  asked as: {answer.follow_up.get('question', answer.question)}")
+        if answer.scope.get("summary"):
+            meta.append(answer.scope["summary"] + ".")
         if answer.abstained:
             meta.append("The closest passages are listed under Passages." if answer.citations
                         else "No passage came close.")
