@@ -106,7 +106,11 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
         return None
     # A figure from a document the question does not name, while it names another one among the passages
     # ("... for PepsiCo?" and PEPSICO_2021_10K), is another company's or period's: never the lead.
-    named = {i: _names(question, hit) for i, hit in enumerate(hits[:passages])}
+    # Which documents it names: the question's focus on the files' metadata (``retrieve.focus``), else the
+    # share of a file name's words it mentions.
+    top = hits[:passages]
+    named = {i: hit.focus for i, hit in enumerate(top)} if any(h.focus for h in top) else \
+        {i: _names(question, hit) for i, hit in enumerate(top)}
     best: Figure | None = None
     for i, hit in enumerate(hits[:passages]):
         if any(named.values()) and not named[i]:
