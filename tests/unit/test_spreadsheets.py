@@ -86,6 +86,39 @@ def test_a_passage_carries_the_table_title_and_columns_and_cites_its_cells(tmp_p
     assert location(path, heading, None, first_row, 6) == "FY2025!A1:F6"
 
 
+def make_ods(path: Path) -> Path:
+    """A minimal OpenDocument spreadsheet, written by hand (no ODS writer is a dependency)."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+    def cell(value: str | int) -> str:
+        kind = f'office:value-type="float" office:value="{value}"' if isinstance(value, int) else \
+            'office:value-type="string"'
+        return f"<table:table-cell {kind}><text:p>{value}</text:p></table:table-cell>"
+
+    rows = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
+                   for row in [["Berth", "Length"], ["Pelican", 1200], ["Heron", 800]])
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f'<office:body><office:spreadsheet><table:table table:name="Berths">{rows}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                   '<manifest:file-entry manifest:full-path="/" '
+                   'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+    return path
+
+
+def test_ods_sheets_are_read_like_workbooks(tmp_path: Path) -> None:
+    rows = [r for r in read_rows(make_ods(tmp_path / "berths.ods")) if r.role == "data"]
+    assert [(r.label, r.cells[1], r.column_of(1), r.cell_range) for r in rows] == [
+        ("Pelican", "1200", "Length", "Berths!A2:B2"), ("Heron", "800", "Length", "Berths!A3:B3")]
+
+
 def test_csv_is_a_table_named_after_its_file(tmp_path: Path) -> None:
     path = tmp_path / "berths.csv"
     path.write_text('Berth;Length;Draft\nPelican;"1,200";14.5\n"Heron\nNorth";800;11\n\nOsprey;650;9\n',
