@@ -384,9 +384,18 @@ def _daemon(paths: Paths, settings: Settings) -> Check:
                  "fresh).")
 
 
+def _ocr(paths: Paths, settings: Settings) -> Check:
+    from archivist.ingest.ocr import INSTALL_HINT, OcrUnavailable, default_engine
+
+    try:
+        return Check("ocr", OK, f"Tesseract ({getattr(default_engine(), 'program', '?')}) reads scans and images")
+    except OcrUnavailable:  # a warning: everything else is read, and each scan is recorded with this hint
+        return Check("ocr", WARN, "no OCR program: scanned pages and images are recorded as not read", INSTALL_HINT)
+
+
 CHECKS: list[Callable[[Paths, Settings], Check]] = [
     _python, _offline, _egress, _config, _storage, _llama, _cpu, _model, _embedder, _permissions, _disk,
-    _watch_limits, _daemon]
+    _watch_limits, _daemon, _ocr]
 
 
 def _name(check: Callable[[Paths, Settings], Check]) -> str:

@@ -111,3 +111,12 @@ def test_tesseract_tsv_becomes_lines_in_reading_order_with_confidence() -> None:
     lines = parse_tsv(tsv)
     assert [ln.text for ln in lines] == ["Kestrel lease", "ends"]
     assert [ln.confidence for ln in lines] == pytest.approx([0.93, 0.8])
+
+
+def test_doctor_says_whether_scans_can_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist.doctor import WARN, _ocr
+
+    monkeypatch.setattr(ocr, "_ENGINE", None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    check = _ocr(None, None)  # type: ignore[arg-type]
+    assert check.status == WARN and "tesseract-ocr" in check.fix
