@@ -154,7 +154,7 @@ def index(ctx: click.Context, as_json: bool) -> None:
             report, missing = index_with_progress(services, quiet=as_json)
             if as_json:
                 data = {k: v for k, v in vars(report).items() if k != "problems"}
-                data["problems"] = [{"path": str(p), "reason": r} for p, r in report.problems]
+                data["problems"] = [{"path": str(p), "type": p.suffix.lower(), "reason": r} for p, r in report.problems]
                 data["missing_folders"] = [str(m) for m in missing]
                 _emit_json(data)
             else:

@@ -81,5 +81,6 @@ def test_files_not_read_are_counted_by_type_and_named_with_what_to_do(run, folde
     assert "Unpack it" in reasons["photos.zip"]
     assert "Not indexed (1 .doc, 1 .msg, 1 .zip)" in run("status").stdout
     data = json.loads(run("index", "--json").stdout)
-    assert {Path(p["path"]).name for p in data["problems"]} == {"budget.msg", "old-plan.doc", "photos.zip"}
+    assert {(Path(p["path"]).name, p["type"]) for p in data["problems"]} == {
+        ("budget.msg", ".msg"), ("old-plan.doc", ".doc"), ("photos.zip", ".zip")}
     assert data["unsupported"] == 1
