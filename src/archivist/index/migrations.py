@@ -100,9 +100,33 @@ MIGRATIONS: dict[int, list[str]] = {
                fields TEXT NOT NULL,
                updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
     ],
+    # Table facts ("Tables are data", ``ingest.facts``): every figure of a table row, typed, beside the passage
+    # it was read from. Deleted with their passage or file (cascade), so forget, scrub, generations and the
+    # profile rules hold as for passages. Filled for passages indexed before from their stored text by
+    # ``factstore.backfill``. ``value`` is a decimal written as text (exact), NULL for "n/m".
+    6: [
+        """CREATE TABLE facts (
+               id INTEGER PRIMARY KEY,
+               file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+               chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+               entity TEXT NOT NULL DEFAULT '',
+               title TEXT NOT NULL DEFAULT '',
+               label TEXT NOT NULL,
+               col TEXT NOT NULL DEFAULT '',
+               period TEXT NOT NULL DEFAULT '',
+               value TEXT,
+               raw TEXT NOT NULL,
+               unit TEXT NOT NULL DEFAULT '',
+               scale TEXT NOT NULL DEFAULT '',
+               page INTEGER,
+               line INTEGER,
+               cells TEXT NOT NULL DEFAULT '')""",
+        """CREATE INDEX facts_file ON facts(file_id)""",
+        """CREATE INDEX facts_chunk ON facts(chunk_id)""",
+    ],
 }
 
-PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata"}
+PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata", 6: "backfill_facts"}
 """Migrations that also run Python after their SQL (``Store._migrate`` calls the named step)."""
 
 LATEST = max(MIGRATIONS)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from archivist.errors import AccessDenied, DiskFull, StoreError
-from archivist.index import boilerplate, docmeta, rules
+from archivist.index import boilerplate, docmeta, factstore, rules
 from archivist.index.migrations import LATEST, MIGRATIONS, PYTHON_STEPS
 from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
 from archivist.index.sqlcipher import connect as _connect
@@ -25,8 +25,7 @@ from archivist.ingest.metadata import DocMeta
 VECTOR_BYTES = 384 * 4
 
 
-
-class Store(docmeta.MetadataQueries):
+class Store(docmeta.MetadataQueries, factstore.FactQueries):
     """All reads and writes of the index. Build one with ``Store.open``.
 
     Access is enforced here, in SQL: a store opened for a profile only ever returns folders, files, passages,
@@ -99,10 +98,10 @@ class Store(docmeta.MetadataQueries):
             with self.transaction():
                 for statement in MIGRATIONS[version]:
                     c.execute(statement)
-                if PYTHON_STEPS.get(version) == "backfill_shingles":
-                    boilerplate.backfill(c)
-                elif PYTHON_STEPS.get(version) == "backfill_metadata":
-                    docmeta.backfill(c)
+                step = {"backfill_shingles": boilerplate.backfill, "backfill_metadata": docmeta.backfill,
+                        "backfill_facts": factstore.backfill}.get(PYTHON_STEPS.get(version, ""))
+                if step is not None:
+                    step(c)
                 c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
 
     def _size_cache(self, minimum_mb: int) -> None:
@@ -311,6 +310,7 @@ class Store(docmeta.MetadataQueries):
                            folder_id))
                 c.executemany("INSERT OR IGNORE INTO chunk_shingles(chunk_id, h) VALUES (?, ?)",
                               boilerplate.rows(cur.lastrowid, ch.text))
+            factstore.write(c, file_id)  # table facts, read from the passages just written (ingest.facts)
         return file_id
 
     def shingle_file_counts(self, hashes: set[int]) -> dict[int, int]:

@@ -1,0 +1,202 @@
+"""Typed facts from table rows: each figure of a row, with its label, column, period, value, unit and scale.
+
+A passage cut from a table (``ingest.tables`` for PDF, DOCX and HTML; ``ingest.spreadsheet`` for workbooks and
+CSV) keeps its table's heading, ``Consolidated Statements of Income (in millions) | FY2025 | FY2024``; its lines
+are the rows. Here every figure of such a row becomes a ``Fact``: ``Revenue`` / ``FY2025`` / 12400 / millions.
+Facts are read from the passages as stored (``index.factstore``), so every index that has passages, however
+old, can have them, and a fact is cited with the passage it was read from.
+
+Figures are read as filings print them: ``(1,577)`` is negative; ``1,577(a)`` carries a footnote mark; a dash
+is zero; ``n/m`` (not meaningful) is kept without a value; ``12.5%`` is a percentage and never scaled; a
+per-share row under ``(in millions, except per share data)`` is not scaled either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from archivist.ingest.tables import TABLE_MARK, read_rows, split_heading
+
+TRAIL_SEP = " > "
+SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
+_SCALE_WORD = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
+                         r"\(\s*\$?\s*(?:in\s+)?(thousands|millions|billions|000s|m|bn)\s*\)", re.IGNORECASE)
+_FOOTNOTE = re.compile(r"\s*\((?:[a-z]|\d)\)$|\*+$")
+_DASH = re.compile(r"^[—–-]{1,2}$")
+_NOT_MEANINGFUL = re.compile(r"^n/?m$|^n/?a$", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_SHORT_FY = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
+_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth) quarter\b", re.IGNORECASE)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One figure of a table row.
+
+    Attributes:
+        title: the table's title (``Consolidated Statements of Income``; "" when it has none).
+        label: the row's label, as printed.
+        column: the column's header, as printed (``FY2025``, ``November 27, 2015``).
+        period: the fiscal period the column names, normalised (``FY2025``, ``FY2025 Q1``); "" when none.
+        value: the figure as a number, sign applied, before scaling; None for ``n/m``.
+        raw: the figure as printed (``(1,577)``).
+        unit: ``%`` for a percentage, ``per share`` for a per-share row, else "".
+        scale: ``thousands``, ``millions``, ``billions`` or "" (the table's unit; never for ``%`` or per share).
+        line: the row's line (PDF: on the page; text: in the file; spreadsheet: the sheet's row), when known.
+        offset: the row's line within the passage text (0-based).
+    """
+
+    title: str
+    label: str
+    column: str
+    period: str
+    value: Decimal | None
+    raw: str
+    unit: str
+    scale: str
+    line: int | None
+    offset: int
+
+    @property
+    def amount(self) -> Decimal | None:
+        """The value with its scale applied (``1,577`` in millions -> 1577000000)."""
+        if self.value is None:
+            return None
+        return self.value * SCALES.get(self.scale, Decimal(1))
+
+
+def parse_value(cell: str) -> tuple[Decimal | None, str] | None:
+    """(value, unit) of a printed figure, or None when it is no figure at all.
+
+    ``(1,577)`` -> (-1577, ""); ``1,577(a)`` -> (1577, ""); ``—`` -> (0, ""); ``12.5%`` -> (12.5, "%");
+    ``n/m`` -> (None, "").
+    """
+    text = " ".join(cell.split()).replace("$", "").replace("€", "").replace("£", "").strip()
+    text = _FOOTNOTE.sub("", text).strip()
+    if not text:
+        return None
+    if _NOT_MEANINGFUL.match(text):
+        return None, ""
+    if _DASH.match(text):
+        return Decimal(0), ""
+    unit = ""
+    if text.endswith("%"):
+        unit, text = "%", text[:-1].strip()
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    elif text.startswith("(") and not text.endswith(")"):
+        negative, text = True, text[1:].strip()  # "(1,577" whose ")" was printed in a cell of its own
+    if text.startswith(("-", "−")):
+        negative, text = not negative, text[1:].strip()
+    if text.endswith("%"):
+        unit, text = "%", text[:-1].strip()
+    text = text.replace(",", "").replace(" ", "")
+    if not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return (-value if negative else value), unit
+
+
+def column_period(column: str) -> str:
+    """The fiscal period a column header names: ``FY2025``, ``2015``, ``November 27, 2015`` -> ``FY2015``;
+    ``Q1 2025`` -> ``FY2025 Q1``; "" when it names no year. (A fiscal year is named by the year it ends in,
+    as filings name it.)"""
+    years = _YEAR.findall(column)
+    if years:
+        year = years[-1] if len(set(years)) > 1 and re.search(r"\bended\b", column, re.IGNORECASE) else years[0]
+    elif m := _SHORT_FY.search(column):
+        year = "20" + m.group(1)
+    else:
+        return ""
+    if q := _QUARTER.search(column):
+        return f"FY{year} Q{q.group(1) or _ORDINAL[q.group(2).lower()]}"
+    return f"FY{year}"
+
+
+def table_scale(text: str) -> str:
+    """``millions`` for ``(in millions)``, ``($ in thousands)``, ``(000s)`` ...; "" when none is named."""
+    m = _SCALE_WORD.search(text)
+    if not m:
+        return ""
+    word = (m.group(1) or m.group(2)).lower()
+    return {"000s": "thousands", "m": "millions", "bn": "billions"}.get(word, word)
+
+
+def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end: int | None = None) -> list[Fact]:
+    """The facts of one stored passage (its text and heading trail, ``TRAIL_SEP``-joined); [] when it is not
+    part of a table with columns."""
+    title, unit, columns = split_heading(heading)
+    if not columns:
+        return []
+    scale = unit or table_scale(title)
+    if title == "Table":
+        title = ""
+    lines = text.split("\n")
+    # Blank lines are not kept in a passage: a row's offset is its line only when none were cut.
+    whole = line_start is not None and line_end is not None and line_end - line_start + 1 == len(lines)
+    sheet = bool(_SHEET.match(heading.split(TRAIL_SEP, 1)[0]))
+    out: list[Fact] = []
+    if sheet or any(TABLE_MARK in ln for ln in lines):
+        rows = [(i, ln) for i, ln in enumerate(lines) if TABLE_MARK in ln]
+        for offset, line in rows:
+            line_no = line_start + offset if whole and line_start is not None else None
+            out += _cells_row(line, columns, title, scale, line_no, offset, aligned=sheet)
+    for offset, row in read_rows(text):
+        if TABLE_MARK in lines[offset] or len(row.cells) != len(columns):
+            continue  # a row that does not fill the columns cannot be tied to them
+        line_no = line_start + offset if whole and line_start is not None else None
+        for cell, column in zip(row.cells, columns, strict=True):
+            if (fact := _fact(title, row.label, column, cell, scale, line_no, offset)) is not None:
+                out.append(fact)
+    return out
+
+
+def _cells_row(line: str, columns: tuple[str, ...], title: str, scale: str, line_no: int | None, offset: int,
+               *, aligned: bool) -> list[Fact]:
+    """A row read as cells (``label | cell | cell``: DOCX, HTML and spreadsheet tables). The cells are tied to
+    the columns by position when the row has one cell per column (a spreadsheet's always do), else the
+    figures in order when there are exactly as many figures as columns (HTML filings print ``$`` and ``)`` in
+    cells of their own)."""
+    parts = [" ".join(p.split()) for p in line.split(TABLE_MARK)]
+    label = parts[0]
+    if not _WORDS.search(label) or len(label.split()) > 24:
+        return []
+    cells = parts[1:]
+    if [c for c in cells if c] == [c for c in columns if c][:len([c for c in cells if c])]:
+        return []  # the header row itself (``Region | 2025 | 2024``): its years are no figures
+    if aligned or len(cells) == len(columns):
+        pairs = [(c, columns[j]) for j, c in enumerate(cells) if c and j < len(columns)]
+    else:
+        figures = [c for c in cells if c and parse_value(c) is not None and c not in ("$", ")")]
+        if len(figures) != len(columns):
+            return []
+        pairs = list(zip(figures, columns, strict=True))
+    out = []
+    for cell, column in pairs:
+        if (fact := _fact(title, label, column, cell, scale, line_no, offset)) is not None:
+            out.append(fact)
+    return out
+
+
+def _fact(title: str, label: str, column: str, cell: str, scale: str, line: int | None, offset: int) -> Fact | None:
+    parsed = parse_value(cell)
+    if parsed is None:
+        return None
+    value, unit = parsed
+    if not unit and re.search(r"\bper (?:common |diluted |basic )?share\b|\bEPS\b", label, re.IGNORECASE):
+        unit = "per share"
+    label = " ".join(label.split()).strip(" .:$…")
+    if not label:
+        return None
+    return Fact(title, label, column, column_period(column), value, cell.strip(), unit,
+                "" if unit else scale, line, offset)
+

@@ -1,0 +1,144 @@
+"""Table facts: figures read from table rows with their sign, scale, period and place, stored encrypted beside
+the passages and gone with them (forget, re-index, another profile)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import PASSPHRASE
+
+from archivist.index.migrations import MIGRATIONS
+from archivist.index.rows import NewChunk
+from archivist.index.store import Store
+from archivist.ingest.facts import chunk_facts, column_period, parse_value, table_scale
+
+INCOME = ("Consolidated Statements of Income\n(in millions, except per share data)\nFY2025 FY2024\n"
+          "Revenue 12,400 11,250\nCost of revenue 7,130 6,600\nRestructuring 45(a) —\n"
+          "Purchases of property, plant and equipment (1,577) (1,373)\nGrowth in orders n/m 12.5%\n"
+          "Diluted earnings per share 1.23 1.01")
+HEADING = "Consolidated Statements of Income (in millions) | FY2025 | FY2024"
+
+
+@pytest.mark.parametrize(("cell", "value", "unit"), [
+    ("(1,577)", Decimal("-1577"), ""), ("1,577(a)", Decimal("1577"), ""), ("—", Decimal(0), ""),
+    ("-", Decimal(0), ""), ("12.5%", Decimal("12.5"), "%"), ("$ 876,560", Decimal("876560"), ""),
+    ("(3.2)%", Decimal("-3.2"), "%"), ("n/m", None, ""),
+])
+def test_printed_figures_are_read_with_their_sign_and_unit(cell: str, value: Decimal | None, unit: str) -> None:
+    assert parse_value(cell) == (value, unit)
+
+
+def test_words_are_no_figure() -> None:
+    assert parse_value("respectively") is None and parse_value("") is None
+
+
+def test_columns_name_fiscal_periods_and_headers_name_the_scale() -> None:
+    assert column_period("November 27, 2015") == "FY2015"
+    assert column_period("FY2025") == "FY2025" and column_period("FY24") == "FY2024"
+    assert column_period("Q1 2025") == "FY2025 Q1"
+    assert column_period("Total") == ""
+    assert table_scale("Regional sales ($ in thousands)") == "thousands"
+    assert table_scale("(In millions, except per share data)") == "millions"
+
+
+def test_a_statement_passage_gives_one_fact_per_figure() -> None:
+    facts = chunk_facts(INCOME, HEADING, line_start=10, line_end=18)
+    got = {(f.label, f.period): f for f in facts}
+    revenue = got[("Revenue", "FY2025")]
+    assert (revenue.value, revenue.scale, revenue.title, revenue.line) == (
+        Decimal(12400), "millions", "Consolidated Statements of Income", 13)
+    assert revenue.amount == Decimal(12_400_000_000)
+    assert got[("Purchases of property, plant and equipment", "FY2024")].value == Decimal(-1373)
+    assert got[("Restructuring", "FY2025")].value == Decimal(45)
+    assert got[("Restructuring", "FY2024")].value == 0
+    assert got[("Growth in orders", "FY2025")].value is None
+    percent = got[("Growth in orders", "FY2024")]
+    assert (percent.unit, percent.scale, percent.amount) == ("%", "", Decimal("12.5"))
+    eps = got[("Diluted earnings per share", "FY2025")]
+    assert (eps.unit, eps.scale, eps.amount) == ("per share", "", Decimal("1.23"))
+
+
+def test_prose_and_tables_without_columns_give_no_facts() -> None:
+    assert chunk_facts("Revenue grew to 12,400 in 2025 from 11,250.", "Overview") == []
+    assert chunk_facts(INCOME, "Consolidated Statements of Income") == []
+
+
+def test_spreadsheet_rows_keep_cells_under_their_columns() -> None:
+    text = "Region | 2025 | 2024\nNorth | 1,200 | 1,100\nSouth |  | 900"
+    heading = "Sheet Sales, columns A-C > Regional sales ($ in thousands) | 2025 | 2024"
+    facts = chunk_facts(text, heading, 1, 3)
+    assert [(f.label, f.period, f.value, f.scale, f.line) for f in facts] == [
+        ("North", "FY2025", Decimal(1200), "thousands", 2), ("North", "FY2024", Decimal(1100), "thousands", 2),
+        ("South", "FY2024", Decimal(900), "thousands", 3)]
+
+
+def test_html_rows_with_dollar_cells_are_tied_by_their_figures() -> None:
+    text = "Net sales | $ | 5,270 | | $ | 4,650"
+    facts = chunk_facts(text, "Results | 2025 | 2024", 1, 1)
+    assert [(f.period, f.value) for f in facts] == [("FY2025", Decimal(5270)), ("FY2024", Decimal(4650))]
+
+
+# -- in the index ----------------------------------------------------------------------------------------------
+
+def _chunk(text: str, heading: str, line_start: int) -> NewChunk:
+    return NewChunk(text, "", 3, line_start, line_start + len(text.split("\n")) - 1, heading, str(hash(text)),
+                    len(text.split()))
+
+
+def _write(store: Store, folder_id: int, path: Path, chunks: list[NewChunk]) -> int:
+    return store.replace_file(folder_id=folder_id, path=path, size=1, mtime=1.0, sha256="x", status="indexed",
+                              chunks=chunks, vectors=np.zeros((len(chunks), 384), dtype=np.float32))
+
+
+def test_facts_are_stored_once_and_go_with_their_file(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index.db", PASSPHRASE)
+    folder, _ = store.add_folder(tmp_path / "docs")
+    path = tmp_path / "docs" / "ACME_2025_10K.pdf"
+    # Two overlapping passages repeat the row "Cost of revenue": its facts are stored once.
+    lines = INCOME.split("\n")
+    first, second = "\n".join(lines[:5]), "\n".join(lines[4:])
+    file_id = _write(store, folder.id, path, [_chunk(first, HEADING, 1), _chunk(second, HEADING, 5)])
+    facts = store.facts_of_files([file_id])
+    assert len([f for f in facts if f.label == "Cost of revenue"]) == 2
+    revenue = next(f for f in facts if f.label == "Revenue" and f.period == "FY2025")
+    assert revenue.where() == "ACME_2025_10K.pdf p.3 line 4"
+    assert revenue.as_dict()["amount"] == "1.24E+10"
+    # Re-indexing the file replaces its facts; forgetting it removes them.
+    _write(store, folder.id, path, [_chunk("\n".join(lines[:4]), HEADING, 1)])
+    assert {f.label for f in store.facts_in_periods(["FY2025"])} == {"Revenue"}
+    store.forget(path)
+    assert store.fact_count() == 0
+    store.close()
+
+
+def test_another_profiles_facts_are_never_returned(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    store = Store.open(db, PASSPHRASE, profile="legal")
+    legal, _ = store.add_folder(tmp_path / "legal")
+    store.close()
+    store = Store.open(db, PASSPHRASE, profile="ops")
+    ops, _ = store.add_folder(tmp_path / "ops")
+    _write(store, ops.id, tmp_path / "ops" / "ops.pdf", [_chunk(INCOME, HEADING, 1)])
+    assert store.fact_count() > 0
+    store.close()
+    store = Store.open(db, PASSPHRASE, profile="legal")
+    assert store.fact_count() == 0 and store.facts_in_periods([]) == []
+    store.close()
+
+
+def test_an_index_made_before_facts_gets_them_from_its_passages(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    store = Store.open(db, PASSPHRASE)
+    folder, _ = store.add_folder(tmp_path)
+    _write(store, folder.id, tmp_path / "a.pdf", [_chunk(INCOME, HEADING, 1)])
+    # Back to schema 5: drop the facts and the record of migration 6, as an older Archivist left it.
+    store._conn.execute("DROP TABLE facts")
+    store._conn.execute("DELETE FROM schema_migrations WHERE version = 6")
+    store.close()
+    store = Store.open(db, PASSPHRASE)
+    assert store.schema_version() == max(MIGRATIONS)
+    assert any(f.label == "Revenue" and f.value == 12400 for f in store.facts_in_periods(["FY2025"]))
+    store.close()
