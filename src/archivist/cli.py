@@ -390,6 +390,9 @@ register_generations(cli, index)
 from archivist.cli_meta import meta  # noqa: E402 - document metadata ("The answer on the screen")
 
 cli.add_command(meta)
+from archivist.cli_facts import facts  # noqa: E402 - table facts ("Tables are data", issue 15)
+
+cli.add_command(facts)
 
 
 def main() -> None:
