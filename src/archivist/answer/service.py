@@ -89,6 +89,8 @@ class Answer:
     follow_up: dict = field(default_factory=dict)
     """When the question followed an earlier one: what was typed, the earlier question, and ``question`` (the
     whole question it was rewritten to, which was searched and answered); empty otherwise."""
+    calculation: dict = field(default_factory=dict)
+    """A computed answer's worked expression, result and cited operands (``answer.computed``); else empty."""
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -165,6 +167,10 @@ class Answerer:
         timings = dict(result.timings_ms)
         timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
         hits = result.hits
+        from archivist.answer.computed import computed_answer  # it builds on this module's Answer
+
+        if (computed := computed_answer(self, question, result, started)) is not None:
+            return computed  # a calculation asked for leads: worked from cited table facts, or refused
         if not hits or result.evidence < s.answer.min_evidence:
             return self._abstain(question, hits, result.evidence, timings, started,
                                  f"The best passage scored {result.evidence:.2f}, "

@@ -1,0 +1,343 @@
+"""Computed answers: a formula the question states or a standard metric it names, worked out from cited table
+facts with exact decimal arithmetic.
+
+"What was Gannet Logistics' gross margin in FY2025?" is answered ``42.5% = (12,400 - 7,130) / 12,400``, each
+figure a fact of Gannet's filing (``index.factstore``) for FY2025, cited to the passage it was read from. A
+135M model cannot do this arithmetic; nobody should have to trust that it did.
+
+Never a guess: each operand must be a row of the right entity and period whose label reads as the line item
+asked (``retrieve.factmatch``); when one is missing or two rows disagree, the answer says what could not be
+found and shows the closest rows instead ("Cannot compute: no FY2016 total current liabilities found").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
+from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, Metric
+from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
+from archivist.retrieve.figures import _NOT_A_FIGURE
+
+if TYPE_CHECKING:
+    from archivist.index.factstore import FactRow
+    from archivist.ingest.metadata import DocMeta
+
+_PLACES = re.compile(r"\bround(?:ed)?\b[^.?]*?\bto\s+(?:the\s+)?(one|two|three|four|zero|no|\d)\s+decimal", re.I)
+_NUMBER_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
+_UNIT = re.compile(r"\bin (?:usd |us\$ |\$ ?)?(thousands|millions|billions)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\bpercent(?:s|age)?\b|%", re.IGNORECASE)
+_SPAN = re.compile(r"\b(\d|two|three|four|five)[- ]year\b", re.IGNORECASE)
+_STATEMENTS = {"income": re.compile(r"income|operations|earnings|profit", re.I),
+               "balance": re.compile(r"balance sheet|financial (?:position|condition)", re.I),
+               "cash": re.compile(r"cash flow", re.I)}
+_PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
+SCALE_OF = {"thousands": Decimal(10) ** 3, "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A line item of the formula and the fact it was read from."""
+
+    name: str
+    period: str
+    fact: FactRow
+    amount: Decimal
+    """The value as it enters the formula: scaled, and an outflow printed ``(1,577)`` as its magnitude."""
+
+    @property
+    def shown(self) -> str:
+        """The figure as the table prints it (an outflow without its parentheses): ``12,400``."""
+        value = self.fact.value if self.fact.value is not None else Decimal(0)
+        return _commas(abs(value) if self.amount >= 0 > value else value)
+
+
+@dataclass
+class Calculation:
+    """A worked answer: ``result`` (``shown`` as the question asks) = ``expression`` of ``operands``."""
+
+    name: str
+    period: str
+    expression: str
+    result: Decimal
+    shown: str
+    operands: list[Operand]
+
+    def line(self) -> str:
+        """``Gross margin, FY2025: 42.5% = (12,400 - 7,130) / 12,400``."""
+        return f"{self.name[:1].upper()}{self.name[1:]}, {self.period}: {self.shown} = {self.expression}"
+
+
+@dataclass
+class Refusal:
+    """Why a calculation the question asks for cannot be made, and the rows that came closest."""
+
+    message: str
+    candidates: list[FactRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    name: str
+    nodes: tuple[Node, ...]
+    kind: str
+    lookup: bool = False
+
+
+def plan(question: str) -> _Plan | None:
+    """What ``question`` asks to compute (its own formula, or a metric of ``answer.metrics``), or None."""
+    if _NOT_A_FIGURE.search(question):
+        return None
+    defs = definitions(question)
+    asked = question[:defs[0][2]] if defs else question
+    names: dict[str, Node] = {}
+    parsed: list[tuple[str, Node]] = []
+    for name, expr, _start in reversed(defs):  # later definitions are used by earlier ones (CCC = DIO + ...)
+        try:
+            node = parse(expr, names)
+        except FormulaError:
+            continue
+        for key in {clean_name(name), name.lower(), *re.findall(r"\(([^)]+)\)", name.lower())}:
+            names[key] = node
+        parsed.insert(0, (clean_name(name), node))
+    asked_words = f" {' '.join(words(asked))} "
+    metric = _metric(asked)
+    own = next(((n, node) for n, node in parsed if words(n) and f" {' '.join(words(n))} " in asked_words), None)
+    # The question's own formula, unless the metric it names says more ("EBITDA less capex" where only EBITDA
+    # is defined); a definition that names nothing asked is used when no metric is named either.
+    if own is None and metric is None and parsed:
+        own = parsed[0]
+    if own is not None and (metric is None or not set(words(own[0])) < set(words(_named(metric, asked)))):
+        kind = "percent" if _PERCENT.search(asked) else _kind(own[1])
+        return _span(question, _Plan(own[0], (own[1],), kind))
+    if metric is None:
+        return _growth(question, asked)
+    nodes = tuple(parse(f, names) for f in metric.formulas)
+    return _span(question, _Plan(_named(metric, asked), nodes, metric.kind, metric.formulas[0] in LOOKUPS))
+
+
+def _kind(node: Node) -> str:
+    """``amount`` for sums and differences of line items (free cash flow), else ``ratio``."""
+    if isinstance(node, Bin):
+        return "ratio" if node.op in "/^" or "ratio" in (_kind(node.left), _kind(node.right)) else "amount"
+    return "amount"
+
+
+def _named(metric: Metric, asked: str) -> str:
+    have = f" {' '.join(words(asked))} "
+    return max((n for n in metric.names if f" {' '.join(words(n))} " in have), key=len, default=metric.names[0])
+
+
+def _metric(asked: str) -> Metric | None:
+    have = f" {' '.join(words(asked))} "
+    found = [(len(words(n)), len(n), m) for m in METRICS for n in m.names if f" {' '.join(words(n))} " in have]
+    return max(found, key=lambda x: (x[0], x[1]))[2] if found else None
+
+
+def _item_in(text: str) -> str | None:
+    """The line item ``text`` names (the longest phrase of ``LINE_ITEMS`` in it), or None."""
+    have = f" {' '.join(words(text))} "
+    found = [(len(words(p)), key) for key, item in LINE_ITEMS.items() for p in (key, *item.phrases)
+             if words(p) and f" {' '.join(words(p))} " in have]
+    return max(found)[1] if found else None
+
+
+def _growth(question: str, asked: str) -> _Plan | None:
+    """Year-over-year change or CAGR of a line item the question names (``from FY2015 to FY2016``)."""
+    item = _item_in(asked)
+    if item is None:
+        return None
+    years = sorted(query_years(asked))
+    if re.search(r"\bcagr\b|compound annual growth", asked, re.IGNORECASE) and len(years) >= 2:
+        n = years[-1] - years[0]
+        node = Bin("-", Bin("^", Bin("/", Ref(item, years[-1]), Ref(item, years[0])),
+                            Bin("/", Num(Decimal(1)), Num(Decimal(n)))), Num(Decimal(1)))
+        return _Plan(f"{n}-year {item} CAGR", (node,), "percent")
+    if re.search(r"\b(?:growth|change|increase|decrease|yoy|year[- ]over[- ]year)\b", asked, re.IGNORECASE):
+        old, new = (Ref(item, years[-2]), Ref(item, years[-1])) if len(years) >= 2 else (Ref(item, None, -1),
+                                                                                        Ref(item))
+        return _Plan(f"change in {item}", (Bin("/", Bin("-", new, old), old),), "percent")
+    return None
+
+
+def _span(question: str, p: _Plan) -> _Plan:
+    """``FY2018 - FY2020 3 year average of X``: the mean of X over each year of the span."""
+    years = sorted(query_years(question))
+    if not (_SPAN.search(question) and re.search(r"\baverage\b", question, re.I) and len(years) >= 2):
+        return p
+    span = list(range(years[0], years[-1] + 1))
+
+    def at(node: Node, year: int) -> Node:
+        if isinstance(node, Ref):
+            return node if node.year is not None else Ref(node.words, year + node.offset)
+        if isinstance(node, Bin):
+            return Bin(node.op, at(node.left, year), at(node.right, year))
+        return node
+
+    nodes = []
+    for node in p.nodes:
+        total: Node = at(node, span[0])
+        for y in span[1:]:
+            total = Bin("+", total, at(node, y))
+        nodes.append(Bin("/", total, Num(Decimal(len(span)))))
+    return _Plan(f"{len(span)}-year average {p.name}", tuple(nodes), p.kind)
+
+
+# -- resolving and computing -----------------------------------------------------------------------------------
+
+def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tuple[Path, DocMeta]],
+            weights: Mapping[int, float] | None = None) -> Calculation | Refusal | None:
+    """Work out what ``question`` asks from ``facts`` (those of the entity asked about). ``weights``: how well
+    each file matches the question (``retrieve.focus``), the tie-break between filings that print a row.
+
+    Returns None when the question asks for no calculation (or a lookup that is not found: it is then
+    answered as any other question)."""
+    p = plan(question)
+    if p is None:
+        return None
+    years = query_years(question)
+    asked = max(years) if years else _latest(facts)
+    if asked is None:
+        return None if p.lookup else Refusal(f"Cannot compute {p.name}: no table figures of the entity asked about.")
+    refusal: Refusal | None = None
+    for node in p.nodes:
+        operands: list[Operand] = []
+        try:
+            value = _evaluate(node, asked, facts, weights or {}, operands)
+        except _Missing as missing:
+            refusal = refusal or Refusal(f"Cannot compute {p.name}: {missing.message}", missing.candidates)
+            continue
+        except (DivisionByZero, InvalidOperation, ZeroDivisionError):
+            refusal = Refusal(f"Cannot compute {p.name}: a divisor is zero.")
+            continue
+        return _finish(question, p, node, asked, value, operands)
+    return None if p.lookup else refusal
+
+
+class _Missing(Exception):
+    def __init__(self, message: str, candidates: list[FactRow]) -> None:
+        super().__init__(message)
+        self.message, self.candidates = message, candidates
+
+
+def _latest(facts: Sequence[FactRow]) -> int | None:
+    years = [int(f.period[2:6]) for f in facts if re.fullmatch(r"FY\d{4}", f.period)]
+    return max(years) if years else None
+
+
+def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float],
+              operands: list[Operand]) -> Decimal:
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Ref):
+        operand = resolve(node, asked, facts, weights)
+        operands.append(operand)
+        return operand.amount
+    left = _evaluate(node.left, asked, facts, weights, operands)
+    right = _evaluate(node.right, asked, facts, weights, operands)
+    with localcontext() as ctx:
+        ctx.prec = 28
+        ctx.traps[DivisionByZero] = True
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "*":
+            return left * right
+        if node.op == "/":
+            return left / right
+        return left ** right
+
+
+def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float]) -> Operand:
+    """The fact ``ref`` names for its period: the best-matching label; then the statement that prints the item,
+    the filing the question is about, a primary statement, the earlier page.
+
+    Raises:
+        _Missing: no row of that period reads as the item, or two equally good rows disagree.
+    """
+    key = ref.words.lower() if ref.words.lower() in LINE_ITEMS else _item_in(ref.words)
+    item = LINE_ITEMS.get(key or "")
+    phrases = [ref.words, *(item.phrases if item else ())]
+    year = ref.period(asked)
+    period = f"FY{year}"
+    per_share = "per share" in ref.words.lower()
+    ranked = []
+    for f in facts:
+        if f.value is None or (f.unit == "per share") != per_share or f.unit == "%":
+            continue
+        score = label_score(f.label, phrases)
+        if score < MIN_SCORE:
+            continue
+        if f.period != period:
+            ranked.append(((-1.0, score), f))
+            continue
+        statement = bool(item and item.statement and _STATEMENTS[item.statement].search(f.title))
+        ranked.append(((round(score, 2), statement, round(weights.get(f.file_id, 0.0), 2),
+                        bool(_PRIMARY.search(f.title)), -(f.page or 0)), f))
+    ranked.sort(key=lambda kf: kf[0], reverse=True)
+    found = [(k, f) for k, f in ranked if f.period == period]
+    if not found:
+        raise _Missing(f"no {period} {ref.words} found.", [f for _k, f in ranked[:3]])
+    best_key, best = found[0]
+    rival = next((f for k, f in found[1:] if k == best_key and f.amount != best.amount), None)
+    if rival is not None:
+        raise _Missing(f"two {period} rows read as {ref.words} and disagree ({best.raw} and {rival.raw}).",
+                       [best, rival])
+    amount = best.amount if best.amount is not None else Decimal(0)
+    if item is not None and item.outflow:
+        amount = abs(amount)
+    return Operand(ref.words, period, best, amount)
+
+
+def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, operands: list[Operand]) -> Calculation:
+    kind = p.kind
+    places_m = _PLACES.search(question)
+    places = None
+    if places_m:
+        word = places_m.group(1).lower()
+        places = _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
+    unit = _UNIT.search(question)
+    if kind == "percent":
+        result = value * 100
+        shown_places = 1 if places is None else places
+        shown = f"{_round(result, shown_places)}%"
+    elif kind == "amount":
+        scales = [o.fact.scale for o in operands if o.fact.scale]
+        scale = unit.group(1).lower() if unit else (max(set(scales), key=scales.count) if scales else "")
+        result = value / SCALE_OF.get(scale, Decimal(1))
+        shown_places = places if places is not None else (2 if unit or result != result.to_integral() else 0)
+        word = {"thousands": " thousand", "millions": " million", "billions": " billion"}.get(scale, "")
+        shown = f"{_commas(_round(result, shown_places))}{word}"
+    else:
+        result = value
+        shown = _commas(_round(result, 2 if places is None else places))
+    with_values = _render(node, iter(operands))
+    period = f"FY{asked}"
+    return Calculation(p.name, period, with_values, result, shown, operands)
+
+
+def _round(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places)) if places >= 0 else value
+
+
+def _commas(value: Decimal) -> str:
+    return f"{value:,}"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+
+
+def _render(node: Node, operands, parent: int = 0, right: bool = False) -> str:  # noqa: ANN001 - an iterator
+    if isinstance(node, Num):
+        return _commas(node.value)
+    if isinstance(node, Ref):
+        return next(operands).shown
+    level = _PRECEDENCE[node.op]
+    text = f"{_render(node.left, operands, level)} {node.op} {_render(node.right, operands, level, True)}"
+    return f"({text})" if level < parent or (right and level == parent) else text

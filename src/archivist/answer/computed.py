@@ -1,0 +1,104 @@
+"""A computed answer as the user sees it: the worked line first, then each operand's row, each cited.
+
+``Answerer`` calls ``computed_answer`` before anything else; when the question asks for a calculation
+(``answer.compute``) the answer is the calculation (no model call: a small model cannot check arithmetic, and
+the worked line already says everything), or why it cannot be made, with the closest rows cited. Otherwise
+None, and the question is answered as any other.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from archivist.answer.compute import Calculation, Refusal, compute, plan
+from archivist.answer.grounding import Sentence, render
+from archivist.answer.service import Answer, Citation
+from archivist.ingest.chunk import content_hash
+from archivist.retrieve.focus import infer
+
+if TYPE_CHECKING:
+    from archivist.answer.service import Answerer
+    from archivist.index.factstore import FactRow
+    from archivist.retrieve.hybrid import SearchResult
+
+
+def computed_answer(answerer: Answerer, question: str, result: SearchResult, started: float) -> Answer | None:
+    """The answer to ``question`` when it asks for a calculation, else None (see the module's docstring)."""
+    if plan(question) is None:
+        return None
+    t = time.perf_counter()
+    retriever = answerer.retriever
+    documents = retriever.documents()
+    focus = result.focus if result.focus else infer(question, documents)
+    if focus.entities:
+        files = [fid for fid, (_p, meta) in documents.items() if meta.entity in focus.entities]
+    elif result.hits:
+        # No entity named: the one of the best passage's document (never a mix of companies' figures).
+        top = result.hits[0].chunk.file_id
+        entity = documents[top][1].entity if top in documents else ""
+        files = [fid for fid, (_p, meta) in documents.items() if entity and meta.entity == entity] or [top]
+    else:
+        return None
+    facts = retriever.store.facts_of_files(files)
+    outcome = compute(question, facts, documents, focus.weights)
+    if outcome is None:
+        return None
+    rows = [o.fact for o in outcome.operands] if isinstance(outcome, Calculation) else outcome.candidates
+    chunk_ids = list(dict.fromkeys(f.chunk_id for f in rows))
+    chunks = retriever.store.chunks(chunk_ids)
+    number = {cid: n for n, cid in enumerate((c for c in chunk_ids if c in chunks), start=1)}
+    evidence = {h.chunk.id: h.evidence for h in result.hits}
+    citations = [Citation(n, str(chunks[cid].path), chunks[cid].page, chunks[cid].line_start, chunks[cid].line_end,
+                          chunks[cid].heading, chunks[cid].text, round(evidence.get(cid, 0.0), 4), 1.0, chunk_id=cid,
+                          content_hash=content_hash(chunks[cid].prefix, chunks[cid].text),
+                          generation=answerer.generation) for cid, n in number.items()]
+    timings = dict(result.timings_ms)
+    timings["compute_ms"] = (time.perf_counter() - t) * 1000
+    timings["total_ms"] = (time.perf_counter() - started) * 1000
+    if isinstance(outcome, Refusal):
+        sentences = [Sentence(outcome.message, None, 0.0, False, label=True)]
+        sentences += [Sentence(_row(f) + ".", number[f.chunk_id], 1.0, True, lead="\n- ")
+                      for f in outcome.candidates if f.chunk_id in number]
+        if outcome.candidates:
+            sentences.insert(1, Sentence("Closest rows:", None, 0.0, False, label=True, lead="\n"))
+        return Answer(question, render(sentences), "abstained", True, sentences, citations, result.evidence,
+                      note="A calculation was asked for and an operand is missing; nothing was guessed.",
+                      timings_ms=timings)
+    lead = Sentence(outcome.line() + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
+    sentences = [lead] + [Sentence(_row(o.fact, o.name) + ".", number.get(o.fact.chunk_id), 1.0, True, lead="\n- ")
+                          for o in _distinct(outcome)]
+    answer = Answer(question, render(sentences), "extractive", False, sentences, citations, result.evidence,
+                    note="Computed from the cited table figures (exact decimal arithmetic; no model call).",
+                    timings_ms=timings)
+    answer.calculation = calculation_json(outcome, number)
+    return answer
+
+
+def _distinct(calc: Calculation) -> list:
+    seen: set[int] = set()
+    out = []
+    for o in calc.operands:
+        if o.fact.id not in seen:
+            seen.add(o.fact.id)
+            out.append(o)
+    return out
+
+
+def _row(fact: FactRow, name: str = "") -> str:
+    """``Revenue (FY2025): 12,400 million, Consolidated Statements of Income`` (``as cost of revenue`` when
+    the row's label is not the formula's word for it)."""
+    text = f"{fact.label} ({fact.period or fact.column}): {fact.shown()}"
+    if name and name.lower() not in fact.label.lower():
+        text += f", as {name}"
+    return text + (f", {fact.title}" if fact.title else "")
+
+
+def calculation_json(calc: Calculation, number: dict[int, int]) -> dict:
+    """``calculation`` of ``ask --json`` (schemas/ask.json): the worked expression, the result as shown, and
+    each operand with the citation number of its passage."""
+    return {"name": calc.name, "period": calc.period, "expression": calc.expression, "result": str(calc.result),
+            "shown": calc.shown,
+            "operands": [{"label": o.name, "row": o.fact.label, "value": o.fact.raw, "amount": str(o.amount),
+                          "scale": o.fact.scale, "period": o.period, "citation": number.get(o.fact.chunk_id),
+                          "where": o.fact.where()} for o in calc.operands]}

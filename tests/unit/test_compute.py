@@ -1,0 +1,146 @@
+"""Computed answers: formulas as analysts write them, metrics by name, each operand a cited fact of the right
+period, rounded as asked, and a refusal that names what is missing instead of a guess."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from conftest import FakeEmbedder, FakeGenerator
+
+from archivist.answer.compute import Calculation, Refusal, compute, plan
+from archivist.answer.formula import Bin, Num, Ref, definitions, parse
+from archivist.cli import cli
+from archivist.index.factstore import FactRow
+
+# -- formulas --------------------------------------------------------------------------------------------------
+
+
+def test_a_written_formula_is_parsed_with_its_periods() -> None:
+    node = parse("FY2017 net income / (average total assets between FY2016 and FY2017)")
+    assert node == Bin("/", Ref("net income", 2017),
+                       Bin("/", Bin("+", Ref("total assets", 2016), Ref("total assets", 2017)), Num(Decimal(2))))
+    assert parse("total current assets divided by total current liabilities") == \
+        Bin("/", Ref("total current assets"), Ref("total current liabilities"))
+    assert parse("change in inventory") == Bin("-", Ref("inventory"), Ref("inventory", None, -1))
+    assert parse("unadjusted operating income + depreciation and amortization [from cash flow statement]") == \
+        Bin("+", Ref("operating income"), Ref("depreciation and amortization"))
+
+
+def test_definitions_are_found_and_used_by_name() -> None:
+    q = ("What is the FY2019 cash conversion cycle (CCC)? CCC is defined as: DIO + DSO. DIO is defined as: "
+         "365 * inventory / COGS. DSO is defined as: 365 * receivables / revenue. Round to two decimal places.")
+    assert [name for name, _expr, _at in definitions(q)] == ["CCC", "DIO", "DSO"]
+    p = plan(q)
+    assert p is not None and p.name == "ccc"
+    assert {r.words for r in _refs(p.nodes[0])} == {"inventory", "COGS", "receivables", "revenue"}
+
+
+def _refs(node) -> list[Ref]:  # noqa: ANN001
+    if isinstance(node, Ref):
+        return [node]
+    return _refs(node.left) + _refs(node.right) if isinstance(node, Bin) else []
+
+
+def test_questions_that_ask_why_are_not_computed() -> None:
+    assert plan("What drove the change in gross margin in FY2022?") is None
+    assert plan("Who is the CFO?") is None
+
+
+# -- computing from facts --------------------------------------------------------------------------------------
+
+def _fact(i: int, label: str, period: str, raw: str, title: str = "Consolidated Statements of Income",
+          scale: str = "millions", page: int = 3) -> FactRow:
+    value = Decimal(raw.strip("()").replace(",", "")) * (-1 if raw.startswith("(") else 1)
+    return FactRow(i, 1, 100 + i, Path("/docs/ACME_2025_10K.pdf"), "Acme", title, label, period, period, value, raw,
+                   "", scale, page, 4 + i, "")
+
+
+FACTS = [
+    _fact(1, "Total revenues", "FY2025", "12,400"), _fact(2, "Total revenues", "FY2024", "11,250"),
+    _fact(3, "Cost of sales", "FY2025", "7,130"), _fact(4, "Cost of sales", "FY2024", "6,600"),
+    _fact(5, "Net cash provided by operating activities", "FY2025", "2,840", "Statements of Cash Flows", page=5),
+    _fact(6, "Purchases of property, plant and equipment", "FY2025", "(1,577)", "Statements of Cash Flows", page=5),
+    _fact(7, "Total current liabilities", "FY2025", "2,213", "Consolidated Balance Sheets", page=4),
+    _fact(8, "Other current liabilities", "FY2024", "900", "Consolidated Balance Sheets", page=4),
+]
+
+
+def test_a_named_metric_is_worked_out_from_the_facts_of_its_period() -> None:
+    calc = compute("What was Acme's gross margin in FY2025?", FACTS, {})
+    assert isinstance(calc, Calculation)
+    assert calc.shown == "42.5%" and calc.expression == "(12,400 - 7,130) / 12,400"
+    assert [o.fact.id for o in calc.operands] == [1, 3, 1]
+    growth = compute("What is Acme's FY2024 - FY2025 revenue growth rate? Round to two decimal places.", FACTS, {})
+    assert isinstance(growth, Calculation) and growth.shown == "10.22%"
+
+
+def test_an_outflow_enters_as_its_magnitude_and_amounts_are_shown_as_asked() -> None:
+    calc = compute("What is Acme's FY2025 free cash flow? Answer in USD billions.", FACTS, {})
+    assert isinstance(calc, Calculation)
+    assert calc.expression == "2,840 - 1,577" and calc.shown == "1.26 billion"
+
+
+def test_a_stated_formula_wins_and_is_rounded_as_asked() -> None:
+    q = ("What is the FY2025 operating cash flow ratio for Acme? Operating cash flow ratio is defined as: cash from "
+         "operations / total current liabilities. Round your answer to three decimal places.")
+    calc = compute(q, FACTS, {})
+    assert isinstance(calc, Calculation) and calc.shown == "1.283" and calc.expression == "2,840 / 2,213"
+
+
+def test_a_missing_operand_is_refused_with_the_closest_rows() -> None:
+    q = "What is Acme's FY2024 operating cash flow ratio? Round your answer to two decimal places."
+    refusal = compute(q, FACTS, {})
+    assert isinstance(refusal, Refusal)
+    assert "no FY2024 operating cash flow found" in refusal.message
+    assert [f.id for f in refusal.candidates] == [5]  # the FY2025 row, never "Other current liabilities"
+
+
+def test_two_rows_that_disagree_are_not_chosen_between() -> None:
+    rival = _fact(9, "Total revenues", "FY2025", "12,900")
+    refusal = compute("What was Acme's gross margin in FY2025?", [*FACTS, rival], {})
+    assert isinstance(refusal, Refusal) and "disagree" in refusal.message
+
+
+def test_a_lookup_that_is_not_found_is_left_to_the_answerer() -> None:
+    assert compute("What were Acme's FY2025 total assets?", FACTS, {}) is None
+
+
+# -- through the CLI -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    embedder = FakeEmbedder()
+    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.services.default_generator",
+                        lambda settings, model=None: FakeGenerator("The margin was 99% [1]."))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_facts_and_a_computed_answer_from_a_spreadsheet(run, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "GANNET_2025_10K.csv").write_text(
+        "Consolidated Statements of Income (in millions)\nLine item,FY2025,FY2024\nRevenue,\"12,400\",\"11,250\"\n"
+        "Cost of revenue,\"7,130\",\"6,600\"\nOperating income,\"2,360\",\"1,950\"\n")
+    assert run("add", str(docs)).exit_code == 0 and run("index").exit_code == 0
+    listed = json.loads(run("facts", "--json", "Gannet revenue 2025").stdout)
+    first = listed["facts"][0]  # the exact label first; labels that contain the words follow
+    assert (first["label"], first["period"], first["amount"], first["cells"]) == (
+        "Revenue", "FY2025", "1.24E+10", "GANNET_2025_10K!A3:C3")
+    assert {f["period"] for f in listed["facts"]} == {"FY2025"}
+    assert "6,600 million" in run("facts", "cost of revenue FY2024").stdout
+    ask = json.loads(run("ask", "--json", "What was Gannet's gross margin in FY2025?").stdout)
+    jsonschema.validate(ask, json.loads(resources.files("archivist").joinpath("schemas/ask.json").read_text()))
+    assert ask["answer"].startswith("Gross margin, FY2025: 42.5% = (12,400 - 7,130) / 12,400 [1].")
+    assert all(o["citation"] == 1 for o in ask["calculation"]["operands"])
+    assert ask["citations"][0]["path"].endswith("GANNET_2025_10K.csv")
+    refused = json.loads(run("ask", "--json", "What was Gannet's gross margin in FY2023?").stdout)
+    assert refused["abstained"] is True and refused["calculation"] == {}
+    assert refused["answer"].startswith("Cannot compute gross margin: no FY2023 revenue found.")
