@@ -165,8 +165,9 @@ METRICS: tuple[Metric, ...] = (
     Metric(("accounts payable",), ("accounts payable",), "amount"),
     Metric(("total assets",), ("total assets",), "amount"),
 )
-"""The documented metrics (README "Computed answers"). Longer names are tried first, so "ebitda margin" is
-not taken for "ebitda" and "fixed asset turnover" not for "asset turnover"."""
+"""The metrics computed by name (this table is their documentation; a question may always state its own
+formula). The longest name a question contains wins, so "ebitda margin" is not taken for "ebitda" and "fixed
+asset turnover" not for "asset turnover"."""
 
 LOOKUPS = frozenset(m.formulas[0] for m in METRICS if m.formulas[0] in LINE_ITEMS)
 """Metrics that are one line item read as printed: when it is not found, the question is answered as any

@@ -1,0 +1,160 @@
+"""Tables are data: computed answers on FinanceBench's metrics-generated questions, and fact extraction precision.
+
+Two measurements:
+
+- ``answers`` (default): every dev question of type ``metrics-generated`` is asked of a copy of bench_answer_screen's
+  index (``home-financebench-tables`` copied once to ``home-financebench-facts``; migration 6 reads the facts
+  from its stored passages, nothing is re-extracted or re-embedded). A question counts as correct when the
+  computed result equals the gold value at the gold answer's own rounding (``0.66``, ``65.4%``, ``$1832.00``);
+  every computed answer's operands are checked for a citation.
+- ``sample`` / ``check``: ``sample`` draws 20 table rows from each of 10 dev filings (seeded, so it is the same
+  sample on every machine) into ``benchmarks/facts_sample.json`` with the printed line each was read from;
+  a person checks each row (label, period, value, scale) against the page and records ``"ok": true/false``.
+  ``check`` prints the precision of the checked rows, and how many rows the extractor still reads as recorded.
+
+Usage: ``python benchmarks/bench_facts.py [answers|sample|check] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as c  # noqa: E402
+
+SOURCE_HOME = "financebench-tables"
+HOME = "financebench-facts"
+SAMPLE = c.BENCH_DIR / "facts_sample.json"
+SAMPLE_FILINGS = 10
+ROWS_PER_FILING = 20
+
+
+def gold_value(answer: str) -> tuple[Decimal, int] | None:
+    """(value, decimal places) of a gold answer such as ``$1832.00``, ``65.4%``, ``-3.7``."""
+    m = re.search(r"-?\$?-?\d[\d,]*(?:\.(\d+))?", answer)
+    if not m:
+        return None
+    text = m.group(0).replace("$", "").replace(",", "")
+    return Decimal(text), len(m.group(1) or "")
+
+
+def correct(gold: str, shown: str) -> bool:
+    """The computed result, rounded to the gold answer's places, equals the gold value."""
+    g, s = gold_value(gold), gold_value(shown)
+    if g is None or s is None:
+        return False
+    q = Decimal(1).scaleb(-g[1])
+    return s[0].quantize(q) == g[0].quantize(q) or abs(s[0] - g[0]) <= q / 2
+
+
+def answers(quick: bool) -> dict:
+    target = c.work_dir(quick) / f"home-{HOME}"
+    if not target.exists():
+        shutil.copytree(c.work_dir(quick) / f"home-{SOURCE_HOME}", target)
+    started = time.perf_counter()
+    index = c.open_index(HOME, quick)  # migration 6: facts read from the stored passages
+    migrate_s = time.perf_counter() - started
+    from archivist.answer.computed import computed_answer
+    from archivist.answer.service import Answerer
+    from archivist.retrieve.hybrid import Retriever
+    from archivist.services import default_embedder
+
+    embedder = default_embedder(index.paths, index.settings)
+    retriever = Retriever.from_settings(index.store, lambda: embedder, index.settings.retrieval,
+                                        index.paths.models_dir)
+    answerer = Answerer(retriever, lambda: None, index.settings)
+    qs = [json.loads(line) for line in (c.FINANCEBENCH / "questions.jsonl").read_text().splitlines() if line.strip()]
+    qs = [q for q in qs if q.get("question_type") == "metrics-generated"]
+    rows, right, computed, uncited = [], 0, 0, 0
+    for q in qs:
+        t = time.perf_counter()
+        result = retriever.search(q["question"], index.settings.retrieval.top_k)
+        answer = computed_answer(answerer, q["question"], result, t)
+        calc = answer.calculation if answer is not None else {}
+        ok = bool(calc) and correct(q["answer"], calc.get("shown", ""))
+        computed += bool(calc)
+        uncited += sum(1 for o in calc.get("operands", []) if not o.get("citation"))
+        right += ok
+        rows.append({"id": q["id"], "gold": q["answer"], "shown": calc.get("shown"), "correct": ok,
+                     "answer": (answer.answer if answer else "")[:300]})
+        print(f"{'OK ' if ok else '-- '} {q['answer']:>10}  {calc.get('shown') or '':>14}  "
+              f"{(answer.answer if answer else '(not computed)')[:110]!r}", flush=True)
+    summary = {"questions": len(qs), "correct": right, "accuracy": round(right / len(qs), 3) if qs else 0,
+               "computed": computed, "uncited_operands": uncited, "facts": index.store.fact_count(),
+               "migration_s": round(migrate_s, 1)}
+    print(json.dumps(summary, indent=1))
+    index.close()
+    return {"summary": summary, "rows": rows}
+
+
+def _filing_facts(path: Path) -> list[dict]:
+    from archivist.ingest import extractor_for
+    from archivist.ingest.facts import chunk_facts
+
+    doc = extractor_for(path).extract(path)
+    out = []
+    for block in doc.blocks:
+        heading = " > ".join(block.heading)
+        lines = list(block.lines)
+        for fact in chunk_facts(block.text, heading, block.line_start,
+                                block.line_start + len(lines) - 1 if block.line_start is not None else None):
+            out.append({"file": path.name, "page": block.page, "line": fact.line, "printed": lines[fact.offset],
+                        "title": fact.title, "label": fact.label, "column": fact.column, "period": fact.period,
+                        "value": None if fact.value is None else str(fact.value), "scale": fact.scale,
+                        "unit": fact.unit, "ok": None})
+    return out
+
+
+def sample() -> None:
+    pdfs = sorted((c.FINANCEBENCH / "pdfs").glob("*10K*.pdf"))
+    rng = random.Random(15)
+    chosen = sorted(rng.sample(pdfs, min(SAMPLE_FILINGS, len(pdfs))))
+    rows = []
+    for pdf in chosen:
+        facts = _filing_facts(pdf)
+        rows += rng.sample(facts, min(ROWS_PER_FILING, len(facts)))
+        print(f"{pdf.name}: {len(facts)} facts", flush=True)
+    SAMPLE.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"{len(rows)} rows -> {SAMPLE}; check each against its page and set 'ok'.")
+
+
+def check() -> None:
+    rows = json.loads(SAMPLE.read_text())
+    checked = [r for r in rows if r.get("ok") is not None]
+    good = sum(1 for r in checked if r["ok"])
+    print(f"hand-checked {len(checked)}/{len(rows)} rows: precision {good / len(checked):.3f}" if checked
+          else f"none of the {len(rows)} rows is checked yet")
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        by_file.setdefault(r["file"], []).append(r)
+    same = 0
+    for name, wanted in by_file.items():
+        now = {(f["page"], f["label"], f["column"], f["value"], f["scale"])
+               for f in _filing_facts(c.FINANCEBENCH / "pdfs" / name)}
+        same += sum(1 for r in wanted if (r["page"], r["label"], r["column"], r["value"], r["scale"]) in now)
+    print(f"still extracted as recorded: {same}/{len(rows)}")
+
+
+def main() -> None:
+    p = c.parser(__doc__.splitlines()[0])
+    p.add_argument("what", nargs="?", default="answers", choices=["answers", "sample", "check"])
+    args = p.parse_args()
+    if args.what == "sample":
+        sample()
+    elif args.what == "check":
+        check()
+    else:
+        data = answers(args.quick)
+        out = c.work_dir(args.quick) / "facts-answers.json"
+        out.write_text(json.dumps(data, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
