@@ -100,8 +100,8 @@ def write(conn, file_id: int) -> int:  # noqa: ANN001 - a SQLCipher connection
                 continue
             seen.add(key)
             cells = ""
-            if heading.startswith("Sheet ") and fact.line is not None:
-                cells = location(path, heading, page, fact.line, fact.line) or ""
+            if heading.startswith("Sheet "):  # the row's cells; the passage's when blank rows were cut from it
+                cells = location(path, heading, page, fact.line or start, fact.line or end) or ""
             values.append((file_id, cid, entity or "", fact.title, fact.label, fact.column, fact.period,
                            None if fact.value is None else str(fact.value), fact.raw, fact.unit, fact.scale,
                            page, fact.line, cells))
