@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archivist.offline import enforce_offline
+from archivist.security.offline import enforce_offline
 
 # Every benchmark imports this module first: the telemetry and hub switches are in force before numpy, torch or
 # ONNX Runtime load, in this process and every child it starts (README, Privacy model).
@@ -97,7 +97,7 @@ class Index:
 
     def services(self, embedder: Callable[[], Any] | None = None):  # noqa: ANN201
         from archivist.services import Services, default_embedder, default_generator
-        from archivist.state import StateStore
+        from archivist.storage.state import StateStore
 
         state = StateStore.open(self.paths.state_database, PASSPHRASE)
         return Services(self.paths, self.settings, self.store, state,

@@ -157,7 +157,7 @@ def main() -> None:
     started = time.perf_counter()
     reps = args.reps or (2 if args.quick else 5)
     steps = args.steps or (3 if args.quick else 6)
-    from archivist.offline import enforce_offline
+    from archivist.security.offline import enforce_offline
 
     enforce_offline()
     from archivist.adapters.dataset import load_examples, split_held_out

@@ -232,7 +232,7 @@ def thread_study(models_dir: Path, texts: list[str]) -> dict[str, dict[str, floa
 RSS_PROBE = """
 import json, sys
 from pathlib import Path
-from archivist.offline import enforce_offline
+from archivist.security.offline import enforce_offline
 enforce_offline()
 from archivist.embed.minilm import OnnxMiniLM
 def hwm():

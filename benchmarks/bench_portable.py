@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--gen-tokens", type=int, default=128)
     args = parser.parse_args()
-    from archivist.offline import enforce_offline
+    from archivist.security.offline import enforce_offline
 
     enforce_offline()  # inherited by every child process below
     with tempfile.TemporaryDirectory() as portable:

@@ -45,7 +45,7 @@ Bare().run()
 """
 CORE_FIRST_TOKEN = """
 import sys, time
-from archivist.offline import enforce_offline
+from archivist.security.offline import enforce_offline
 enforce_offline()
 from archivist.paths import Paths
 from archivist.services import open_services

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archivist.offline import enforce_offline
 from archivist.retrieve.text import terms
+from archivist.security.offline import enforce_offline
 
 # The tests' own processes run with the same telemetry and hub switches as the `archivist` command, set before any
 # test module loads a model library; every child process a test starts inherits them. (The end-to-end privacy test

@@ -94,7 +94,7 @@ def add(folders: tuple[Path, ...], profiles: str | None) -> None:
             who = ", ".join(added_folder.profiles)
             echo(f"{'Added' if new else 'Already added'}: {safe_line(str(added_folder.path))} (readable by: "
                  f"{safe_line(who)})")
-        from archivist.privacy import apply_forgotten
+        from archivist.security.privacy import apply_forgotten
 
         apply_forgotten(services.store, services.state.forgotten())  # forgotten files stay out
         _sync_generations(services)
@@ -398,8 +398,8 @@ cli.add_command(facts)
 def main() -> None:
     import os
 
-    from archivist.offline import enforce_offline
     from archivist.security import egress
+    from archivist.security.offline import enforce_offline
 
     os.umask(0o077)  # every file Archivist creates (index, WAL, logs, exports) is private to this user
     enforce_offline()

@@ -25,11 +25,12 @@ def _context():  # noqa: ANN202
 def forget(path: Path, allow_reindex: bool, as_json: bool) -> None:
     """Remove PATH (a file or folder) from the index for good: text, passages, vectors, keyword entries and
     the history that quotes it. It is not indexed again unless --allow-reindex."""
-    from archivist.privacy import forget as run_forget
+    from archivist.security.privacy import forget as run_forget
 
     services = _context()
     try:
-        report = run_forget(services, path, allow_reindex=allow_reindex)
+        report = run_forget(services.store, services.state, services.paths, services.open_store, path,
+                            allow_reindex=allow_reindex)
     finally:
         services.close()
     if as_json:
@@ -61,7 +62,7 @@ ALL_PROFILES_NOTE = ("Profiles are views inside one installation, not boundaries
 @click.option("--json", "as_json", is_flag=True)
 def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
     """The current profile's last entries, oldest first (with every read of all profiles' entries)."""
-    from archivist.state import AUDIT_READ_ALL
+    from archivist.storage.state import AUDIT_READ_ALL
 
     services = _context()
     try:
@@ -116,8 +117,8 @@ def passwd(new_key_file: Path | None) -> None:
     import os
 
     from archivist.paths import Paths
-    from archivist.privacy import rekey, write_key_file
     from archivist.security.passphrase import get_passphrase
+    from archivist.security.privacy import rekey, write_key_file
 
     paths = Paths.resolve()
     services = _context()  # checks the current passphrase opens everything

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -92,8 +91,8 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
 def trust(model: Path) -> None:
     """Accept MODEL's current content as the expected one (after replacing a GGUF on purpose)."""
     from archivist.answer.generator import check_gguf
-    from archivist.model_checksums import ModelChecksums
     from archivist.paths import Paths
+    from archivist.security.checksums import ModelChecksums
 
     check_gguf(model.expanduser())
     record = ModelChecksums(Paths.resolve().data_dir).trust(model)
@@ -211,16 +210,9 @@ def write_top_level_key(paths, key: str, value: str) -> None:  # noqa: ANN001
         lines.insert(0, line)  # top-level keys must come before the first [table]
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.config_dir, 0o700)
-    fd, tmp = tempfile.mkstemp(dir=paths.config_dir, prefix=".config.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, config)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from archivist.storage.private import write_private
+
+    write_private(config, "\n".join(lines) + "\n")
 
 
 def register(cli: click.Group, models: click.Group) -> None:

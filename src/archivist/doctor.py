@@ -48,7 +48,7 @@ class Check:
 # ---------------------------------------------------------------- helpers shared by several checks
 
 def _sha256(path: Path) -> str:
-    from archivist.model_checksums import sha256_file
+    from archivist.security.checksums import sha256_file
 
     return sha256_file(path)
 
@@ -209,7 +209,7 @@ def _python(paths: Paths, settings: Settings) -> Check:
 
 
 def _offline(paths: Paths, settings: Settings) -> Check:
-    from archivist.offline import SWITCHES, missing_switches
+    from archivist.security.offline import SWITCHES, missing_switches
 
     missing = missing_switches()
     if missing:
@@ -242,7 +242,7 @@ def _config(paths: Paths, settings: Settings) -> Check:
 
 
 def _storage(paths: Paths, settings: Settings) -> Check:
-    from archivist.index.sqlcipher import connect as _connect
+    from archivist.storage.sqlcipher import connect as _connect
 
     with tempfile.TemporaryDirectory() as tmp:
         conn = _connect(Path(tmp) / "probe.db", "doctor-probe")
@@ -259,7 +259,7 @@ def _storage(paths: Paths, settings: Settings) -> Check:
 
 def _model(paths: Paths, settings: Settings) -> Check:
     from archivist.answer.generator import bundled_model_path, check_gguf
-    from archivist.model_checksums import ModelChecksums
+    from archivist.security.checksums import ModelChecksums
 
     configured = settings.answer.model_path
     path = Path(configured).expanduser() if configured else bundled_model_path()
@@ -509,8 +509,8 @@ class SwitchState:
 
 
 def switch_states() -> list[SwitchState]:
-    """Every switch of ``archivist.offline.SWITCHES`` with its value in this process."""
-    from archivist.offline import SWITCH_PURPOSE, SWITCHES
+    """Every switch of ``archivist.security.offline.SWITCHES`` with its value in this process."""
+    from archivist.security.offline import SWITCH_PURPOSE, SWITCHES
 
     return [SwitchState(name, wanted, os.environ.get(name), SWITCH_PURPOSE.get(name, ""))
             for name, wanted in SWITCHES.items()]

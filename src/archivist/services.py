@@ -16,7 +16,7 @@ from archivist.paths import Paths
 from archivist.retrieve.hybrid import Retriever
 from archivist.security.passphrase import get_passphrase
 from archivist.settings import Settings
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 
 
 def default_embedder(paths: Paths, settings: Settings) -> Embedder:
@@ -35,7 +35,7 @@ def default_generator(settings: Settings, model: Path | None = None) -> Generato
 
     path = model or settings.answer.model_path or bundled_model_path()
     if Path(path).expanduser().is_file():  # a missing file gets LlamaGenerator's clearer message
-        from archivist.model_checksums import ModelChecksums
+        from archivist.security.checksums import ModelChecksums
 
         ModelChecksums(Paths.resolve().data_dir).verify(Path(path))  # recorded on first use, then verified
     return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
@@ -159,7 +159,7 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
     if adapter is not None:
         resolve_choice(paths, settings.profile, adapter, adapter_scale)  # an unknown name fails before the key
     from archivist.errors import WrongPassphrase
-    from archivist.privacy import apply_forgotten, finish_interrupted_rekey, rekey_in_progress, switching
+    from archivist.security.privacy import apply_forgotten, finish_interrupted_rekey, rekey_in_progress, switching
 
     paths.ensure_private(paths.data_dir)
     # A re-key a crash interrupted is finished or discarded, before opening; a live one is left to finish.

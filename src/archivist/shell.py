@@ -260,11 +260,13 @@ def eval_run(services: Services, questions: Path, *, k: int, answer: bool, extra
         task = bar.add_task("eval", total=len(qs))
         run = run_eval(services, qs, k=k, answer=answer, extractive=extractive, folder_id=fid,
                        progress=lambda done, total: bar.update(task, completed=done))
+    from archivist.storage.private import write_private  # reports quote document text: 0600, atomically
+
     data = run.to_json()
     if output:
-        _write_private(output, json.dumps(data, indent=1))
+        write_private(output, json.dumps(data, indent=1))
     if report:
-        _write_private(report, markdown(data))
+        write_private(report, markdown(data))
     if as_json:
         out.print_json(data=data)
         return
@@ -278,15 +280,6 @@ def eval_run(services: Services, questions: Path, *, k: int, answer: bool, extra
         if r.verdict != "ok":
             out.print(f"  [yellow]{r.verdict}[/] {field(r.id)}: {field(r.question[:100])}")
     out.print(f"[bold]What to do next:[/] {prose(run.advice)}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Reports quote document text: write them 0600, atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def eval_compare(a: Path, b: Path, *, tolerance: float) -> int:

@@ -27,7 +27,7 @@ import pytest
 from conftest import wait_until
 from e2e_support import ARCHIVIST, Sandbox, Tmux, make_corpus
 
-from archivist.offline import SWITCHES
+from archivist.security.offline import SWITCHES
 
 CI_MARKERS = {"CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD",
               "JENKINS_URL", "BUILDKITE", "CIRCLECI", "TRAVIS", "TEAMCITY_VERSION", "CODEBUILD_BUILD_ID"}

@@ -52,7 +52,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: 
     from archivist.paths import Paths
     from archivist.services import Services
     from archivist.settings import Settings
-    from archivist.state import StateStore
+    from archivist.storage.state import StateStore
 
     root = tmp_path_factory.mktemp("facts")
     docs = root / "docs"

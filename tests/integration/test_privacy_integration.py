@@ -21,7 +21,7 @@ from archivist.errors import WrongPassphrase
 from archivist.paths import Paths
 from archivist.services import open_services
 from archivist.settings import Settings
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 
 NEW = "the-new-passphrase-0917"
 
@@ -135,7 +135,8 @@ PREPARE = """
 
 KILLED_REKEY = """
     import os
-    from archivist import privacy
+    from archivist.security import privacy
+    from archivist.storage import private
     from archivist.paths import Paths
 
     calls = {{"n": 0}}
@@ -153,11 +154,12 @@ KILLED_REKEY = """
     print("re-key finished: the crash was never staged")
 """
 
-# rekey: copy+rekey each file then _fsync it (calls 1, 2), write the marker (_fsync call 3, os.replace call 1),
-# then finish: os.replace each copy over its original (os.replace calls 2, 3).
+# rekey: copy+rekey each file then privacy._fsync it (calls 1, 2), write the marker with write_private (its temp
+# file's fsync is storage.private's first call, its os.replace call 1), then finish: os.replace each copy over
+# its original (os.replace calls 2, 3).
 CRASHES = {
     "after-first-copy": ("privacy._fsync = dies_at(2, privacy._fsync)", PASSPHRASE),
-    "before-marker": ("privacy._fsync = dies_at(3, privacy._fsync)", PASSPHRASE),
+    "before-marker": ("private.fsync_file = dies_at(1, private.fsync_file)", PASSPHRASE),
     "after-marker": ("privacy._finish_rekey = lambda paths: os._exit(9)", NEW),
     "mid-finish": ("os.replace = dies_at(3, os.replace)", NEW),
 }
@@ -199,11 +201,11 @@ def test_a_rekey_killed_at_any_step_leaves_one_key_opening_everything(home: Path
 
 
 def test_no_rekey_leftovers_after_a_crash_before_the_marker(home: Path, tmp_path: Path) -> None:
-    """The marker's temporary file (``rekey.tmp``) written just before the crash is cleaned up too."""
+    """The marker's temporary file (``.rekey.commit.*.tmp``) written just before the crash is cleaned up too."""
     prepared = _child(home, PREPARE.format(folder=str(tmp_path)))
     assert prepared.returncode == 0, prepared.stderr
-    killed = _child(home, KILLED_REKEY.format(patch="privacy._fsync = dies_at(3, privacy._fsync)", old=PASSPHRASE,
-                                              new=NEW))
+    killed = _child(home, KILLED_REKEY.format(patch="private.fsync_file = dies_at(1, private.fsync_file)",
+                                              old=PASSPHRASE, new=NEW))
     assert killed.returncode == 9
     _content(PASSPHRASE)
     data = Paths.resolve().data_dir

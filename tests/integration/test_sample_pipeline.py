@@ -18,7 +18,7 @@ def sample_services(tmp_path_factory: pytest.TempPathFactory, real_embedder, rea
     from archivist.paths import Paths
     from archivist.services import Services
     from archivist.settings import Settings
-    from archivist.state import StateStore
+    from archivist.storage.state import StateStore
 
     root = tmp_path_factory.mktemp("sample-home")
     paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)

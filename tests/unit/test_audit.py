@@ -17,7 +17,7 @@ from conftest import PASSPHRASE, FakeEmbedder, FakeGenerator
 
 from archivist.cli import cli
 from archivist.paths import Paths
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 
 ENTRIES = [
     ("legal", "search", "retention of client contracts", [11, 12], ""),

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from archivist import doctor as doctor_module
 from archivist.cli import cli
 from archivist.index.lock import WriterLock
-from archivist.model_checksums import ModelChecksums
-from archivist.offline import enforce_offline
 from archivist.paths import Paths
+from archivist.security.checksums import ModelChecksums
+from archivist.security.offline import enforce_offline
 from archivist.watch.daemon import DAEMON_ROLE
 
 
@@ -276,7 +276,7 @@ def test_privacy_report_flags_a_readable_file_and_an_inactive_guard(doctor, home
 
 def test_privacy_report_lists_every_switch_and_fails_when_one_is_not_set(doctor,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from archivist.offline import SWITCHES
+    from archivist.security.offline import SWITCHES
 
     result = doctor("--privacy")
     assert result.exit_code == 0, result.output

@@ -11,7 +11,7 @@ from conftest import PASSPHRASE
 from archivist.answer.feedback import record_feedback
 from archivist.answer.service import Answer
 from archivist.index.store import Store
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 
 
 def _answer() -> Answer:

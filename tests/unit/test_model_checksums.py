@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archivist import model_checksums
 from archivist.cli import cli
 from archivist.errors import ModelError
-from archivist.model_checksums import ModelChecksums
+from archivist.security import checksums as model_checksums
+from archivist.security.checksums import ModelChecksums
 from archivist.services import default_generator  # the real one (unit tests replace it in services)
 from archivist.settings import Settings
 

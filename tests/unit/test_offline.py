@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import archivist
-from archivist.offline import SWITCHES
+from archivist.security.offline import SWITCHES
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = Path(archivist.__file__).parent
@@ -36,7 +36,7 @@ def test_a_bare_import_of_onnxruntime_writes_its_telemetry_and_archivists_loader
     bare = _run_in_clean_home(tmp_path / "bare", "import onnxruntime")
     assert TELEMETRY / "deviceid" in bare, f"control: onnxruntime wrote no telemetry here ({bare})"
     assert Path("tmp") / ".ses" in bare  # its session file, in the temporary folder
-    loaded = _run_in_clean_home(tmp_path / "archivist", "from archivist.offline import load_onnxruntime\n"
+    loaded = _run_in_clean_home(tmp_path / "archivist", "from archivist.security.offline import load_onnxruntime\n"
                                 "ort = load_onnxruntime()\nassert ort.get_device()")
     assert loaded == []
 
@@ -65,7 +65,7 @@ def test_every_module_loads_onnxruntime_through_the_loader_first() -> None:
                 loader_seen = loader_seen or _calls_loader(node)
                 if _imports_onnxruntime(node) and not loader_seen:
                     wrong.append(f"{path.relative_to(CORE)}:{node.lineno}")
-    assert wrong == [], f"onnxruntime imported without archivist.offline.load_onnxruntime() first: {wrong}"
+    assert wrong == [], f"onnxruntime imported without archivist.security.offline.load_onnxruntime() first: {wrong}"
 
 
 def test_the_systemd_unit_sets_every_switch() -> None:

@@ -573,7 +573,7 @@ def _canary_vectors(db: Path, file: Path) -> list[bytes]:
 
 def test_after_forget_the_canary_is_nowhere_on_disk_even_decrypted(run, canary_docs: Path, home: Path,
                                                                     tmp_path: Path) -> None:
-    from archivist.state import StateStore
+    from archivist.storage.state import StateStore
 
     secret = canary_docs / "secret.md"
     run("add", str(canary_docs))
@@ -738,7 +738,7 @@ def test_passwd_with_a_wrong_current_passphrase_changes_nothing(run, indexed: Pa
 
 
 def test_an_interrupted_rekey_leaves_the_old_key_working(run, indexed: Path) -> None:
-    from archivist.privacy import rekey
+    from archivist.security.privacy import rekey
 
     before = _snapshot(run)
     with pytest.raises(KeyboardInterrupt):
@@ -752,7 +752,7 @@ def _stage_copies(paths: Paths) -> list[Path]:
     """What ``rekey`` leaves when killed after copying: every encrypted file re-keyed beside the original."""
     import shutil
 
-    from archivist.privacy import encrypted_files
+    from archivist.security.privacy import encrypted_files
 
     files = encrypted_files(paths)
     assert paths.database in files and paths.state_database in files
@@ -808,8 +808,8 @@ def test_a_reader_started_during_passwd_leaves_its_copies_alone_and_passwd_compl
         run, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 13: a reader's start deleted passwd's ``*.rekey`` copies, and passwd then failed with a false
     "Wrong passphrase"."""
-    from archivist import privacy
     from archivist.index.lock import WriterLock
+    from archivist.security import privacy
 
     before = _snapshot(run)
     paths = Paths.resolve()
@@ -838,8 +838,8 @@ def test_a_reader_started_during_passwd_leaves_its_copies_alone_and_passwd_compl
 
 def test_a_reader_started_while_passwd_switches_the_files_is_told_to_try_again(
         run, indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from archivist import privacy
     from archivist.errors import IndexBusy
+    from archivist.security import privacy
 
     before = _snapshot(run)
     seen: dict = {}

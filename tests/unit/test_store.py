@@ -75,20 +75,72 @@ def test_an_index_from_a_newer_archivist_is_refused_clearly(tmp_path: Path) -> N
         Store.open(db, PASSPHRASE)
 
 
-def test_an_old_index_is_migrated_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A database at schema 1 gains a later migration on open, keeping its rows."""
-    import archivist.index.store as store_mod
-    from archivist.index import migrations
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "schema1"
+"""index.db and state.db written by the first released code (tests/fixtures/schema1/build.py says how);
+passphrase ``schema-1-fixture``."""
+OLD_PASSPHRASE = "schema-1-fixture"
 
-    db = tmp_path / "index.db"
-    old = Store.open(db, PASSPHRASE)
-    old.add_folder(tmp_path)
-    old.close()
-    later = dict(migrations.MIGRATIONS)
-    later[LATEST + 1] = ["CREATE TABLE future_feature (x INTEGER)"]
-    monkeypatch.setattr(store_mod, "MIGRATIONS", later)
-    monkeypatch.setattr(store_mod, "LATEST", LATEST + 1)
-    new = Store.open(db, PASSPHRASE)
-    assert new.schema_version() == LATEST + 1
-    assert [f.path for f in new.folders()] == [tmp_path]
-    new.close()
+
+def _old_file(tmp_path: Path, name: str) -> Path:
+    import shutil
+
+    copy = tmp_path / name
+    shutil.copyfile(FIXTURES / name, copy)
+    return copy
+
+
+def test_a_schema_1_index_from_the_first_release_is_migrated_forward(tmp_path: Path) -> None:
+    """Every migration (2 to the latest, with the shingle, metadata and table-fact backfills) runs on a file the
+    first release wrote, and what it held is still there and searchable."""
+    from archivist.index.boilerplate import backfill  # noqa: F401 - the step migration 4 runs
+
+    db = _old_file(tmp_path, "index.db")
+    store = Store.open(db, OLD_PASSPHRASE)
+    try:
+        versions = [r[0] for r in store._conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        assert versions == list(range(1, LATEST + 1))
+        assert [f.path for f in store.folders()] == [Path("/srv/reports")]
+        assert store.counts() == {"folders": 1, "chunks": 3, "indexed": 2, "skipped": 0, "failed": 1}
+        assert store.problems() == [(Path("/srv/reports/broken.pdf"), "failed", "not a PDF")]
+        hits = store.keyword_search('"cooling unit"', 5)
+        assert [store.chunks([cid])[cid].path.name for cid, _ in hits] == ["outage-notes.md"]
+        # migration 4 sampled the old passages' shingles; 5 read the 10-K's cover; 6 read its table row
+        assert store._conn.execute("SELECT count(*) FROM chunk_shingles").fetchone()[0] > 0
+        meta = store.document(Path("/srv/reports/Gannet_2019_10K.md"))
+        assert meta is not None and meta.doc_type == "10-K" and "2019" in meta.period
+        assert store.fact_count() > 0
+        folder = store.folders()[0]
+        assert folder.profiles == ("default",) and folder.exclude == ()  # migration 3's defaults
+    finally:
+        store.close()
+
+
+def test_a_schema_1_state_file_from_the_first_release_opens_with_everything_in_it(tmp_path: Path) -> None:
+    from archivist.storage.state import SCHEMA, StateStore
+
+    state = StateStore.open(_old_file(tmp_path, "state.db"), OLD_PASSPHRASE)
+    try:
+        versions = [r[0] for r in state._conn.execute("SELECT version FROM schema_migrations")]
+        assert versions == list(range(1, SCHEMA.latest + 1))
+        assert [h.question for h in state.history("default")] == ["What caused the warehouse outage?"]
+        assert [(f.rating, f.question) for f in state.feedback()] == [("good", "What caused the warehouse outage?")]
+        assert [(e.action, e.chunk_ids) for e in state.audit_entries()] == [("ask", [3]), ("search", [2, 1])]
+        assert state.verify_audit() == []
+        assert state.forgotten() == [Path("/srv/reports/salaries.xlsx")]
+        state.audit("default", "search", "after the upgrade")  # the chain goes on from the old entries
+        assert state.verify_audit() == []
+    finally:
+        state.close()
+
+
+def test_a_state_file_from_a_newer_archivist_is_refused_clearly(tmp_path: Path) -> None:
+    from archivist.storage.state import SCHEMA, StateStore
+
+    db = tmp_path / "state.db"
+    state = StateStore.open(db, PASSPHRASE)
+    state._conn.execute("INSERT INTO schema_migrations(version) VALUES (?)", (SCHEMA.latest + 1,))
+    state.close()
+    with pytest.raises(StoreError, match=r"state file .* newer Archivist"):
+        StateStore.open(db, PASSPHRASE)
+
+

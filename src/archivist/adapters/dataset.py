@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from archivist.errors import ConfigError
 from archivist.index.store import ChunkRow
 from archivist.retrieve.hybrid import Hit
 from archivist.security import crypto
+from archivist.storage.private import write_private
 
 Example = dict
 
@@ -144,16 +144,7 @@ def write_examples(path: Path, examples: list[Example], passphrase: str | None) 
     data = to_jsonl(examples).encode("utf-8")
     if passphrase is not None:
         data = crypto.encrypt(data, passphrase)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_private(path, data)
 
 
 # -- feedback -> examples ------------------------------------------------------------------------------------

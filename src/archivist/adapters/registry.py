@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,10 @@ from pathlib import Path
 from archivist.adapters.gguf_header import GGUFHeader, read_header
 from archivist.errors import AdapterError
 from archivist.hashing import sha256_file
+from archivist.storage.private import write_private, write_private_from
+
+PUBLIC = 0o644
+"""Adapters and their sidecars are models, not secrets: readable like the bundled ones."""
 
 NONE = "none"
 """The name that means "no adapter" (``archivist adapters use none``)."""
@@ -210,40 +214,17 @@ class Registry:
         self.folder.mkdir(parents=True, exist_ok=True)
         created = info.created or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         info = dataclasses.replace(info, path=target, created=created)
-        tmp_gguf = target.with_name(f".{target.name}.tmp")
-        try:
-            with open(gguf, "rb") as src, open(tmp_gguf, "wb") as dst:
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    dst.write(block)
-                dst.flush()
-                os.fsync(dst.fileno())
-            self.write_sidecar(info)
-            os.replace(tmp_gguf, target)
-        finally:
-            tmp_gguf.unlink(missing_ok=True)
+        self.write_sidecar(info)  # first: a file without its sidecar is never listed half-described
+        with open(gguf, "rb") as src:
+            write_private_from(target, lambda dst: shutil.copyfileobj(src, dst, 1 << 20), mode=PUBLIC)
         return info
 
     def write_sidecar(self, info: AdapterInfo) -> None:
         """Write ``info`` as the sidecar of its file (atomically)."""
         meta = info.to_json()
         del meta["name"], meta["path"]
-        tmp = info.sidecar.with_name(f".{info.sidecar.name}.tmp")
-        try:
-            write_atomic(tmp, json.dumps({"name": info.name, **meta}, indent=2, ensure_ascii=False) + "\n",
-                         replace_to=info.sidecar)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-
-def write_atomic(path: Path, text: str, *, replace_to: Path | None = None, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` and fsync it; then rename it to ``replace_to`` when given."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if replace_to is not None:
-        os.replace(path, replace_to)
+        write_private(info.sidecar, json.dumps({"name": info.name, **meta}, indent=2, ensure_ascii=False) + "\n",
+                      mode=PUBLIC)
 
 
 # -- the active choice (`archivist adapters use`) ------------------------------------------------------------
@@ -288,5 +269,4 @@ def save_choice(file: Path, choice: Choice, profile: str = "default") -> None:
     data = _read_choices(file)
     data[profile] = {"name": choice.name, "scale": choice.scale}
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.tmp")
-    write_atomic(tmp, json.dumps(data, indent=1) + "\n", replace_to=file)
+    write_private(file, json.dumps(data, indent=1) + "\n", mode=PUBLIC)

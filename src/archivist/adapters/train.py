@@ -77,7 +77,7 @@ def load_base(model: Path, threads: int | None = None, cache_dir: Path | None = 
     """The base model and tokenizer from the GGUF itself (dequantised), in float32 for CPU training: (torch model,
     tokenizer). ``cache_dir``: where torch may keep its compiler cache (Archivist's cache folder; else torch's
     default, a folder in $TMPDIR)."""
-    from archivist.offline import enforce_offline, keep_torch_caches_in
+    from archivist.security.offline import enforce_offline, keep_torch_caches_in
 
     enforce_offline()  # before the libraries load: they read the switches once; the loader must never look for a hub
     if cache_dir is not None:

@@ -10,7 +10,7 @@ import json
 from typing import Literal
 
 from archivist.answer.service import Answer
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 
 Rating = Literal["good", "bad"]
 

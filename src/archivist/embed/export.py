@@ -33,7 +33,7 @@ def export_onnx(models_dir: Path, threads: int = 2) -> Path:
     Raises:
         ModelError: torch/onnx are not installed.
     """
-    from archivist.offline import keep_torch_caches_in, load_onnxruntime
+    from archivist.security.offline import keep_torch_caches_in, load_onnxruntime
 
     try:
         load_onnxruntime()  # telemetry off before onnxruntime.quantization loads the library

@@ -67,7 +67,7 @@ class OnnxMiniLM:
                 hint="Run `archivist models prepare` (the README set-up does it), or set embed.backend = \"torch\".",
             )
         meta = json.loads(meta_path.read_text())
-        from archivist.offline import load_onnxruntime
+        from archivist.security.offline import load_onnxruntime
 
         ort = load_onnxruntime()  # telemetry off before the library loads
 
@@ -127,7 +127,7 @@ class TorchMiniLM:
     def __init__(self, threads: int = 2, batch_size: int = 32, cache_dir: Path | None = None) -> None:
         """``cache_dir``: where torch may keep its compiler cache (Archivist's cache folder; else torch's default,
         a folder in $TMPDIR that importing sentence-transformers creates)."""
-        from archivist.offline import enforce_offline, keep_torch_caches_in
+        from archivist.security.offline import enforce_offline, keep_torch_caches_in
 
         enforce_offline()  # the hub switches are read when sentence-transformers loads
         if cache_dir is not None:

@@ -25,7 +25,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from archivist.errors import ArchivistError, ConfigError
 from archivist.paths import Paths
+from archivist.storage.private import write_private
 
 CURRENT, BUILDING, READY, RETIRED = "current", "building", "ready", "retired"
 STATUSES = (CURRENT, BUILDING, READY, RETIRED)
@@ -151,23 +151,7 @@ def load(paths: Paths) -> Manifest:
 def save(paths: Paths, manifest: Manifest) -> None:
     """Write the manifest atomically: temp file (0600), fsync, ``os.replace``, fsync of the folder."""
     paths.ensure_private(paths.data_dir)
-    target = paths.generations_manifest
-    fd, tmp = tempfile.mkstemp(prefix=".generations-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            json.dump(manifest.to_json(), fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(paths.generations_manifest, json.dumps(manifest.to_json(), indent=1))
 
 
 @contextmanager

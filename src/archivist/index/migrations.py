@@ -127,6 +127,6 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata", 6: "backfill_facts"}
-"""Migrations that also run Python after their SQL (``Store._migrate`` calls the named step)."""
+"""Migrations that also run Python after their SQL (``index.store.SCHEMA`` binds each name to its backfill)."""
 
 LATEST = max(MIGRATIONS)

@@ -64,18 +64,6 @@ class FolderStats:
 
 
 @dataclass(frozen=True)
-class FeedbackRow:
-    """A rating of one answer, with an optional correction (stored encrypted, for the adapter data set)."""
-
-    id: int
-    created_at: str
-    question: str
-    answer_json: str
-    rating: str
-    correction: str | None
-
-
-@dataclass(frozen=True)
 class NewChunk:
     """A passage ready to be written (see ``Store.replace_file``)."""
 

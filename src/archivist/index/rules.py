@@ -72,7 +72,7 @@ def _left_out_key(folder: Folder) -> str:
 def record_left_out(store: Store, folder: Folder, left_out: Sequence[tuple[Path, str]]) -> None:
     """Record the files of ``folder`` the deny list left out at its last scan (path, pattern matched)."""
     if not left_out:
-        store._conn.execute("DELETE FROM meta WHERE key = ?", (_left_out_key(folder),))  # noqa: SLF001
+        store.delete_meta(_left_out_key(folder))
         return
     entries = [[str(p), pattern] for p, pattern in left_out[:LEFT_OUT_KEPT]]
     if len(left_out) > LEFT_OUT_KEPT:

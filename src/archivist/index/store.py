@@ -1,31 +1,40 @@
 """The encrypted index: one SQLCipher database with FTS5 (keywords) and a sqlite-vec ``vec0`` table (vectors).
 
-Opening is in ``index.sqlcipher``, the rows it returns in ``index.rows``. Every file's rows are replaced in
-one transaction, so a killed process leaves either the old or the new version of a file, never half of each.
+Opening and migrating are in ``archivist.storage`` (schema: ``index.migrations``), the rows it returns in
+``index.rows``; searches in ``index.search_queries``, metadata in ``index.docmeta``, table facts in
+``index.factstore`` (mixins). Every file's rows are replaced in one transaction, so a killed process leaves either
+the old or the new version of a file, never half of each.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 
-from archivist.errors import AccessDenied, DiskFull, StoreError
+from archivist.errors import AccessDenied
 from archivist.index import boilerplate, docmeta, factstore, rules
-from archivist.index.migrations import LATEST, MIGRATIONS, PYTHON_STEPS
-from archivist.index.rows import ChunkRow, FeedbackRow, FileRow, Folder, FolderStats, NewChunk
-from archivist.index.sqlcipher import connect as _connect
+from archivist.index.migrations import MIGRATIONS, PYTHON_STEPS
+from archivist.index.rows import ChunkRow, FileRow, Folder, FolderStats, NewChunk
+from archivist.index.search_queries import SearchQueries
 from archivist.ingest.metadata import DocMeta
+from archivist.storage.database import open_database
+from archivist.storage.migrate import Schema, schema_version
+from archivist.storage.sqlcipher import transaction
+from archivist.storage.state import FeedbackRow
 
 VECTOR_BYTES = 384 * 4
 
+_STEPS = {"backfill_shingles": boilerplate.backfill, "backfill_metadata": docmeta.backfill,
+          "backfill_facts": factstore.backfill}
+SCHEMA = Schema("index", MIGRATIONS, {version: _STEPS[name] for version, name in PYTHON_STEPS.items()})
+"""The index's numbered migrations with their backfills (``index.migrations``)."""
 
-class Store(docmeta.MetadataQueries, factstore.FactQueries):
+
+class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
     """All reads and writes of the index. Build one with ``Store.open``.
 
     Access is enforced here, in SQL: a store opened for a profile only ever returns folders, files, passages,
@@ -50,59 +59,16 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
             WrongPassphrase: the passphrase does not open the existing file.
             StoreError: the file cannot be created or migrated.
         """
-        if not path.exists():
-            cls._create(path, passphrase)
-        conn = _connect(path, passphrase)
-        store = cls(conn, path, profile)
-        store._migrate()
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn = open_database(path, passphrase, SCHEMA)
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Deleted text is overwritten, not just unlinked from the b-tree (forget, replaced files).
-        conn.execute("PRAGMA secure_delete = ON")
+        store = cls(conn, path, profile)
         store._size_cache(cache_mb)
         return store
 
-    @classmethod
-    def _create(cls, path: Path, passphrase: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".creating", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp)  # SQLCipher must create the file itself; mkstemp only reserved a private name
-        try:
-            conn = _connect(Path(tmp), passphrase)
-            try:
-                cls(conn, Path(tmp))._migrate()
-            finally:
-                conn.close()
-            os.chmod(tmp, 0o600)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise StoreError(f"Could not create the index at {path}: {exc.strerror or exc}.",
-                             hint="Check free space and permissions of that folder.") from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-    def _migrate(self) -> None:
-        c = self._conn
-        c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                  "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))")
-        done = {row[0] for row in c.execute("SELECT version FROM schema_migrations")}
-        if done and max(done) > LATEST:
-            raise StoreError(f"The index at {self.path} was written by a newer Archivist (schema {max(done)}).",
-                             hint="Upgrade Archivist to open it.")
-        for version in sorted(v for v in MIGRATIONS if v not in done):
-            with self.transaction():
-                for statement in MIGRATIONS[version]:
-                    c.execute(statement)
-                step = {"backfill_shingles": boilerplate.backfill, "backfill_metadata": docmeta.backfill,
-                        "backfill_facts": factstore.backfill}.get(PYTHON_STEPS.get(version, ""))
-                if step is not None:
-                    step(c)
-                c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
+    def unfiltered(self) -> Store:
+        """This store on the same connection with every folder visible (``forget`` removes a path whatever
+        profile reads it; the caller has checked that this profile may)."""
+        return self if self.profile is None else Store(self._conn, self.path)
 
     def _size_cache(self, minimum_mb: int) -> None:
         # Keep the whole vector index in the page cache: otherwise every KNN query re-decrypts it
@@ -112,44 +78,18 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
         self._conn.execute(f"PRAGMA cache_size = -{want_kib}")
 
     def schema_version(self) -> int:
-        return self._conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        return schema_version(self._conn)
 
     def close(self) -> None:
         self._conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
 
         Raises:
             DiskFull: the disk filled up; the transaction was rolled back, the index is as before it.
         """
-        import sqlcipher3
-
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._conn.execute("COMMIT")
-        except sqlcipher3.OperationalError as exc:
-            # sqlite-vec reports a full disk as a plain SQLITE_ERROR ("Could not insert a new vector chunk",
-            # "Error inserting rowid into rowids shadow table: out of memory"). SQLite never aborts a
-            # transaction on its own for SQLITE_ERROR, only for FULL/IOERR/NOMEM/BUSY: an error that ended
-            # our transaction is the wrapped storage failure.
-            name = getattr(exc, "sqlite_errorname", "")
-            full = name == "SQLITE_FULL" or (name == "SQLITE_ERROR" and not self._conn.in_transaction)
-            self._rollback()
-            if full:
-                raise DiskFull(f"The disk holding the index ({self.path.parent}) is full.",
-                               hint="Free some space and run the command again; the index is consistent "
-                                    "and keeps every file finished so far.") from None
-            raise
-        except BaseException:
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+        return transaction(self._conn, self.path)
 
     # -- meta ------------------------------------------------------------------------------------------------
 
@@ -160,6 +100,9 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
     def set_meta(self, key: str, value: str) -> None:
         self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     # -- folders ---------------------------------------------------------------------------------------------
 
@@ -313,38 +256,6 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
             factstore.write(c, file_id)  # table facts, read from the passages just written (ingest.facts)
         return file_id
 
-    def shingle_file_counts(self, hashes: set[int]) -> dict[int, int]:
-        """In how many files visible to this profile each shingle hash occurs (``index.boilerplate``)."""
-        out: dict[int, int] = {}
-        ordered = sorted(hashes)
-        for start in range(0, len(ordered), 5000):
-            part = ordered[start:start + 5000]
-            marks = ",".join("?" * len(part))
-            for h, n in self._conn.execute(
-                    f"SELECT s.h, COUNT(DISTINCT c.file_id) FROM chunk_shingles s JOIN chunks c ON c.id = s.chunk_id "
-                    f"JOIN files f ON f.id = c.file_id WHERE s.h IN ({marks}) AND f.folder_id IN ({self._visible()}) "
-                    f"GROUP BY s.h", part):
-                out[h] = n
-        return out
-
-    def indexed_file_count(self) -> int:
-        """Files with passages, visible to this profile."""
-        return self._conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'indexed' AND folder_id IN "
-                                  f"({self._visible()})").fetchone()[0]
-
-    def boilerplate_count(self, need: int, threshold: float, min_shingles: int) -> int:
-        """Passages visible to this profile whose sampled shingles occur in ``need`` files or more for at least
-        ``threshold`` of them (``index.boilerplate``; for ``status``)."""
-        visible = f"SELECT c.id, c.file_id FROM chunks c JOIN files f ON f.id = c.file_id " \
-                  f"WHERE f.folder_id IN ({self._visible()})"
-        return self._conn.execute(
-            f"WITH v AS ({visible}), "
-            f"s AS (SELECT cs.chunk_id, cs.h, v.file_id FROM chunk_shingles cs JOIN v ON v.id = cs.chunk_id), "
-            f"common AS (SELECT h FROM s GROUP BY h HAVING COUNT(DISTINCT file_id) >= ?) "
-            f"SELECT COUNT(*) FROM (SELECT chunk_id FROM s GROUP BY chunk_id "
-            f"HAVING COUNT(*) >= ? AND AVG(h IN (SELECT h FROM common)) >= ?)",
-            (need, min_shingles, threshold)).fetchone()[0]
-
     def _delete_file_rows(self, file_id: int) -> None:
         self._conn.execute("DELETE FROM chunk_vec WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
                            (file_id,))
@@ -403,101 +314,6 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
         self._conn.execute("VACUUM")
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def vectors_for_hashes(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Vectors already stored for these chunk content hashes (unchanged text is never embedded twice)."""
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 500):
-            part = unique[start:start + 500]
-            marks = ",".join("?" * len(part))
-            rows = self._conn.execute(
-                f"SELECT c.content_hash, v.embedding FROM chunks c JOIN chunk_vec v ON v.rowid = c.id "
-                f"WHERE c.content_hash IN ({marks}) AND v.folder_id IN ({self._visible()})", part)
-            for h, blob in rows:
-                found.setdefault(h, np.frombuffer(blob, dtype=np.float32))
-        return found
-
-    # -- search ----------------------------------------------------------------------------------------------
-
-    def keyword_search(self, match: str, limit: int, folder_id: int | None = None,
-                       file_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """FTS5 BM25 hits for an already-sanitised MATCH expression: (chunk id, bm25) best first.
-
-        ``folder_id`` and ``file_ids`` restrict the hits inside the query (scoping)."""
-        sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f "
-               "JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id")
-        args: list = [match]
-        where = ["chunks_fts MATCH ?", f"fi.folder_id IN ({self._visible()})"]
-        if folder_id is not None:
-            where.append("fi.folder_id = ?")
-            args.append(folder_id)
-        if file_ids is not None:
-            where.append(f"fi.id IN ({','.join(str(int(i)) for i in file_ids) or 'NULL'})")
-        sql += " WHERE " + " AND ".join(where) + " ORDER BY score LIMIT ?"
-        args.append(limit)
-        return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
-
-    def chunk_paths(self, ids: Sequence[int]) -> dict[int, Path]:
-        """The file path of each chunk (no text: cheap enough for every fused candidate)."""
-        out: dict[int, Path] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start:start + 500])
-            marks = ",".join("?" * len(part))
-            sql = (f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks}) "
-                   f"AND f.folder_id IN ({self._visible()})")
-            for cid, path in self._conn.execute(sql, part):
-                out[cid] = Path(path)
-        return out
-
-    def chunk_ids_of_files(self, file_ids: Sequence[int]) -> list[int]:
-        marks = ",".join(str(int(i)) for i in file_ids) or "NULL"
-        return [r[0] for r in self._conn.execute(
-            f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks}) "
-            f"AND f.folder_id IN ({self._visible()})")]
-
-    def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
-        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
-        sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "
-               f"AND folder_id IN ({self._visible()})")
-        args: list = [np.ascontiguousarray(vector, dtype=np.float32).tobytes(), k]
-        if folder_id is not None:
-            sql += " AND folder_id = ?"
-            args.append(folder_id)
-        return [(r[0], r[1]) for r in self._conn.execute(sql + " ORDER BY distance", args)]
-
-    def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
-        out: dict[int, ChunkRow] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start:start + 500])
-            marks = ",".join("?" * len(part))
-            for r in self._conn.execute(
-                    f"SELECT c.id, c.file_id, f.path, f.folder_id, c.text, c.prefix, c.page, c.line_start, "
-                    f"c.line_end, c.heading, f.kind FROM chunks c JOIN files f ON f.id = c.file_id "
-                    f"WHERE c.id IN ({marks}) AND f.folder_id IN ({self._visible()})", part):
-                out[r[0]] = ChunkRow(r[0], r[1], Path(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-        return out
-
-    def chunks_by_hash(self, content_hash: str) -> list[ChunkRow]:
-        """Passages with this content hash, wherever they are now (``archivist verify``), this profile's only."""
-        ids = [r[0] for r in self._conn.execute(
-            f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.content_hash = ? "
-            f"AND f.folder_id IN ({self._visible()}) ORDER BY c.id", (content_hash,))]
-        found = self.chunks(ids)
-        return [found[i] for i in ids if i in found]
-
-    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Stored vectors of these passages (only those this profile may read).
-
-        One id per statement: vec0 answers ``rowid = ?`` with a point lookup (~0.03 ms) but ``rowid IN (a, b,
-        ...)`` with a scan of every vector (20-30 ms at 30k; EXPLAIN QUERY PLAN)."""
-        visible = None if self.profile is None else {f.id for f in self.folders()}
-        out: dict[int, np.ndarray] = {}
-        for cid in dict.fromkeys(ids):
-            row = self._conn.execute("SELECT embedding, folder_id FROM chunk_vec WHERE rowid = ?", (cid,)).fetchone()
-            if row is not None and (visible is None or row[1] in visible):
-                out[cid] = np.frombuffer(row[0], dtype=np.float32)
-        return out
-
     # -- status ----------------------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -527,7 +343,7 @@ class Store(docmeta.MetadataQueries, factstore.FactQueries):
             "SELECT id, created_at, question, answer_json, rating, correction FROM feedback ORDER BY id")]
 
     def clear_legacy_feedback(self) -> None:
-        """Ratings now live in the state file (``archivist.state``); drop the copy older versions kept here."""
+        """Ratings now live in the state file (``archivist.storage.state``); drop the copy older versions kept here."""
         self._conn.execute("DELETE FROM feedback")
 
     def problems(self) -> list[tuple[Path, str, str]]:

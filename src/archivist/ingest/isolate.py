@@ -219,7 +219,7 @@ class ExtractionSandbox:
 
 
 def _child_env() -> dict[str, str]:
-    from archivist.offline import SWITCHES
+    from archivist.security.offline import SWITCHES
 
     env = dict(os.environ)
     env.update(SWITCHES)  # the child loads no model library, but nothing it loads may phone home either

@@ -166,7 +166,7 @@ class OnnxCrossEncoder:
                 hint="Export one to ONNX (README, Retrieval) or set retrieval.rerank = \"signals\".")
         from tokenizers import Tokenizer
 
-        from archivist.offline import load_onnxruntime
+        from archivist.security.offline import load_onnxruntime
 
         ort = load_onnxruntime()  # telemetry off before the library loads
 

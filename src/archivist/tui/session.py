@@ -215,7 +215,7 @@ class Session:
             what = "is not a folder" if path.exists() else "does not exist"
             raise FolderNotFound(f"{path} {what}.", hint="Type the path of an existing folder.")
         with self._store_lock:
-            from archivist.privacy import apply_forgotten
+            from archivist.security.privacy import apply_forgotten
 
             added = self.services.store.add_folder(path)
             apply_forgotten(self.services.store, self.services.state.forgotten())

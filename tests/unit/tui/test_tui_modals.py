@@ -17,7 +17,7 @@ from tui_support import PORT_QUESTION, PORT_REPLY, ask, drive, index_folder, mak
 from archivist.answer.service import Answer, Citation
 from archivist.errors import FolderNotFound
 from archivist.paths import Paths
-from archivist.state import StateStore
+from archivist.storage.state import StateStore
 from archivist.tui.screens.dialogs import AddFolderScreen, ErrorScreen, FeedbackScreen, HistoryScreen
 from archivist.tui.screens.passage import PassageScreen
 from archivist.tui.screens.unlock import UnlockScreen

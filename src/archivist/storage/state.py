@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from archivist.errors import StoreError
-from archivist.index.rows import FeedbackRow
-from archivist.index.sqlcipher import connect as _connect
-from archivist.index.store import Store
+from archivist.storage.database import open_database
+from archivist.storage.migrate import Schema
+from archivist.storage.sqlcipher import transaction
 
 AUDIT_READ_ALL = "audit-all-profiles"
 """The audit action of ``audit show --all-profiles``: listed in every profile's ``audit show``."""
@@ -59,8 +58,28 @@ MIGRATIONS: dict[int, list[str]] = {
                at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))""",
     ],
 }
-LATEST = max(MIGRATIONS)
+SCHEMA = Schema("state file", MIGRATIONS)
 GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A rating of one answer, with an optional correction (stored encrypted, for the adapter data set)."""
+
+    id: int
+    created_at: str
+    question: str
+    answer_json: str
+    rating: str
+    correction: str | None
+
+
+class LegacyFeedback(Protocol):
+    """An index that may still hold ratings older versions kept there (``index.store.Store``)."""
+
+    def feedback(self) -> list[FeedbackRow]: ...
+
+    def clear_legacy_feedback(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,47 +129,13 @@ class StateStore:
 
     @classmethod
     def open(cls, path: Path, passphrase: str) -> StateStore:
-        """Open (creating at 0600) the state file at ``path``.
+        """Open (creating atomically at 0600) the state file at ``path``.
 
         Raises:
             WrongPassphrase: the passphrase does not open it.
             StoreError: it cannot be created or was written by a newer Archivist.
         """
-        creating = not path.exists()
-        if creating:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)  # 0600 before the first byte
-            os.close(fd)
-        conn = _connect(path, passphrase)
-        state = cls(conn, path)
-        try:
-            state._migrate()
-        except BaseException:
-            conn.close()
-            if creating:
-                path.unlink(missing_ok=True)
-            raise
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA secure_delete = ON")
-        return state
-
-    def _migrate(self) -> None:
-        c = self._conn
-        c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        done = {row[0] for row in c.execute("SELECT version FROM schema_migrations")}
-        if done and max(done) > LATEST:
-            raise StoreError(f"The state file {self.path} was written by a newer Archivist.",
-                             hint="Upgrade Archivist to open it.")
-        for version in sorted(v for v in MIGRATIONS if v not in done):
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[version]:
-                    c.execute(statement)
-                c.execute("INSERT INTO schema_migrations(version) VALUES (?)", (version,))
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+        return cls(open_database(path, passphrase, SCHEMA), path)
 
     def close(self) -> None:
         self._conn.close()
@@ -180,7 +165,7 @@ class StateStore:
             args = (profile,)
         return [FeedbackRow(*r) for r in self._conn.execute(sql + " ORDER BY id", args)]
 
-    def import_feedback(self, store: Store) -> int:
+    def import_feedback(self, store: LegacyFeedback) -> int:
         """Move ratings kept by older versions inside the index into this file (once); returns how many."""
         try:
             rows = store.feedback()
@@ -188,16 +173,11 @@ class StateStore:
             return 0
         if not rows:
             return 0
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn, self.path):
             for r in rows:
                 self._conn.execute(
                     "INSERT INTO feedback(created_at, question, answer_json, rating, correction) VALUES (?,?,?,?,?)",
                     (r.created_at, r.question, r.answer_json, r.rating, r.correction))
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
         store.clear_legacy_feedback()
         return len(rows)
 
@@ -224,8 +204,7 @@ class StateStore:
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         ids = json.dumps([int(i) for i in chunk_ids])
         c = self._conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(c, self.path):
             last = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             digest = _entry_hash(prev, seq, at, profile, action, _sha(query), ids, detail)
@@ -234,10 +213,6 @@ class StateStore:
             c.execute("INSERT INTO audit_query(seq, query) VALUES (?, ?)", (seq, query))
             c.execute("INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{seq}:{digest}",))
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
         return AuditEntry(seq, at, profile, action, query, json.loads(ids), detail, prev, digest)
 
     def audit_entries(self, limit: int | None = None, profile: str | None = None) -> list[AuditEntry]:

@@ -16,16 +16,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archivist.errors import AccessDenied, FolderNotFound, IndexBusy
+from archivist.errors import AccessDenied, ArchivistError, FolderNotFound, IndexBusy
 from archivist.index.lock import WriterLock
-from archivist.index.sqlcipher import connect as _connect
-from archivist.index.sqlcipher import quote as _quote
 from archivist.index.store import Store
 from archivist.paths import Paths
-from archivist.services import Services
+from archivist.storage import sqlcipher
+from archivist.storage.private import fsync_file as _fsync
+from archivist.storage.private import write_private
+from archivist.storage.state import StateStore
 
 REKEY_SUFFIX = ".rekey"
 REKEY_MARKER = "rekey.commit"
@@ -42,50 +44,29 @@ class ForgetReport:
     excluded: bool
 
 
-def _index_files(paths: Paths, services: Services) -> list[Path]:
-    from archivist.index.generations import database_files
-
-    files = database_files(paths)
-    return files or [services.store.path]
-
-
-def forget(services: Services, path: Path, *, allow_reindex: bool = False) -> ForgetReport:
-    """Remove ``path`` for good (see the module docstring); it is excluded from indexing unless
-    ``allow_reindex``.
+def forget(store: Store, state: StateStore, paths: Paths, open_store: Callable[[Path], Store], path: Path, *,
+           allow_reindex: bool = False) -> ForgetReport:
+    """Remove ``path`` for good (see the module docstring) from every index generation, ``store`` (opened for the
+    current profile) being the one that answers; ``open_store`` opens the others. ``path`` is excluded from
+    indexing unless ``allow_reindex``.
 
     Raises:
         FolderNotFound: ``path`` is in no folder of the current profile.
+        AccessDenied: files below ``path`` belong to another profile's folder (nothing was forgotten).
         IndexBusy: another process is writing the index (the watch daemon): stop it first.
     """
+    from archivist.index.generations import database_files
+
     path = Path(os.path.abspath(path.expanduser()))
-    folder = services.store.folder_for(path)
-    inner = [f for f in services.store.folders() if path in f.path.parents]
-    if folder is None and not inner:
-        hidden = services.store.hidden_folders()
-        if hidden:
-            raise AccessDenied(f"{path} is not in any folder of profile {services.profile}.",
-                               hint="Run forget with the profile that reads it (--profile).")
-        raise FolderNotFound(f"{path} is not in any added folder.", hint="`archivist status` lists them.")
-    # Files below ``path`` that belong to another profile's folder (one added inside it, or the one that
-    # contains it) are not this profile's to forget: refuse before anything is deleted.
-    owners = [f for f in services.store.folders_under(path) if not f.readable_by(services.profile)]
-    mine = {f.path for f in services.store.folders()}
-    for other in owners:
-        if other.path == path or path in other.path.parents:
-            raise AccessDenied(f"{path} holds the folder {other.path}, which profile {services.profile} does "
-                               "not read; nothing was forgotten.",
-                               hint="Forget the files of your own folders, or run with that folder's profile.")
-        if not any(m == path or m in path.parents for m in mine if other.path in m.parents or m == other.path):
-            raise AccessDenied(f"{path} belongs to a folder profile {services.profile} does not read.",
-                               hint="Run forget with the profile that reads it (--profile).")
+    _check_forget(store, path)
     removed: list[Path] = []
     ids: list[int] = []
     texts: list[str] = []
-    with WriterLock(services.paths.writer_lock) as lock:
+    with WriterLock(paths.writer_lock) as lock:
         lock.acquire("archivist forget")
-        for db in _index_files(services.paths, services):
-            store = services.open_store(db) if db != services.store.path else None
-            target = store or Store(services.store._conn, db)  # noqa: SLF001 - same connection, no profile filter
+        for db in database_files(paths) or [store.path]:
+            other = open_store(db) if db != store.path else None
+            target = other or store.unfiltered()  # same connection, every folder: the path goes everywhere
             try:
                 files, chunk_ids, chunk_texts = target.forget(path)
                 removed += [f for f in files if f not in removed]
@@ -95,16 +76,40 @@ def forget(services: Services, path: Path, *, allow_reindex: bool = False) -> Fo
                     for f in target.folders_under(path):  # the folder holding it, and any added inside it
                         target.add_exclude(f, str(path))
             finally:
-                if store is not None:
-                    store.close()
+                if other is not None:
+                    other.close()
     needles = [str(p) for p in removed] + [str(path)] + [t for t in texts if len(t) >= 20]
-    history = services.state.purge_mentions(needles)
-    redacted = services.state.redact_audit(ids)
+    history = state.purge_mentions(needles)
+    redacted = state.redact_audit(ids)
     if not allow_reindex:
-        services.state.add_forgotten([path])  # re-applied whenever its folder is added again
-    services.audit("forget", str(path), detail=f"{len(removed)} files, {len(ids)} passages")
-    services.state.scrub()
+        state.add_forgotten([path])  # re-applied whenever its folder is added again
+    state.audit(store.profile or "default", "forget", str(path), detail=f"{len(removed)} files, {len(ids)} passages")
+    state.scrub()
     return ForgetReport(removed, len(ids), history, redacted, not allow_reindex)
+
+
+def _check_forget(store: Store, path: Path) -> None:
+    """Refuse, before anything is deleted, a path this profile may not forget."""
+    profile = store.profile
+    folder = store.folder_for(path)
+    inner = [f for f in store.folders() if path in f.path.parents]
+    if folder is None and not inner:
+        if store.hidden_folders():
+            raise AccessDenied(f"{path} is not in any folder of profile {profile}.",
+                               hint="Run forget with the profile that reads it (--profile).")
+        raise FolderNotFound(f"{path} is not in any added folder.", hint="`archivist status` lists them.")
+    # Files below ``path`` that belong to another profile's folder (one added inside it, or the one that
+    # contains it) are not this profile's to forget.
+    owners = [f for f in store.folders_under(path) if not f.readable_by(profile)]
+    mine = {f.path for f in store.folders()}
+    for other in owners:
+        if other.path == path or path in other.path.parents:
+            raise AccessDenied(f"{path} holds the folder {other.path}, which profile {profile} does "
+                               "not read; nothing was forgotten.",
+                               hint="Forget the files of your own folders, or run with that folder's profile.")
+        if not any(m == path or m in path.parents for m in mine if other.path in m.parents or m == other.path):
+            raise AccessDenied(f"{path} belongs to a folder profile {profile} does not read.",
+                               hint="Run forget with the profile that reads it (--profile).")
 
 
 # -- re-key ----------------------------------------------------------------------------------------------------
@@ -137,36 +142,11 @@ def write_key_file(path: Path, key: str) -> None:
     Raises:
         ArchivistError: the file exists or its folder cannot be written.
     """
-    from archivist.errors import ArchivistError
-
-    tmp = path.with_name(f".{path.name}.new")
     try:
-        if path.exists():
-            raise FileExistsError(17, "File exists", str(path))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite a key
-        tmp.unlink()
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_private(path, key + "\n", exclusive=True)  # never overwrite a key
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ArchivistError(f"Cannot write the key file {path}: {exc.strerror}; nothing was changed.",
                              hint="Choose a new file name in a folder you can write.") from None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def rekey_in_progress(paths: Paths) -> bool:
@@ -177,8 +157,13 @@ def rekey_in_progress(paths: Paths) -> bool:
 
 def _rekey_files(paths: Paths) -> bool:
     marker = paths.data_dir / REKEY_MARKER
-    return (marker.exists() or marker.with_suffix(".tmp").exists()
+    return (marker.exists() or next(_marker_temps(paths), None) is not None
             or next(paths.data_dir.rglob(f"*{REKEY_SUFFIX}"), None) is not None)
+
+
+def _marker_temps(paths: Paths):  # noqa: ANN202 - an iterator of paths
+    """The temp files of a commit marker being written (``storage.private.write_private``) when a crash came."""
+    return paths.data_dir.glob(f".{REKEY_MARKER}.*.tmp")
 
 
 def finish_interrupted_rekey(paths: Paths) -> str | None:
@@ -232,7 +217,8 @@ def _finish_rekey(paths: Paths) -> str | None:
     leftovers = list(paths.data_dir.rglob(f"*{REKEY_SUFFIX}"))
     for copy in leftovers:
         copy.unlink()
-    (paths.data_dir / REKEY_MARKER).with_suffix(".tmp").unlink(missing_ok=True)
+    for tmp in _marker_temps(paths):
+        tmp.unlink()
     return "discarded" if leftovers else None
 
 
@@ -249,9 +235,7 @@ def rekey(paths: Paths, old: str, new: str, *, fail_after: int | None = None) ->
         lock.acquire(REKEY_ROLE)
         files = encrypted_files(paths)  # listed under the lock: no generation is added meanwhile
         for db in files:  # the old key must open every file before anything is written
-            conn = _connect(db, old)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.close()
+            sqlcipher.checkpoint(db, old)
         copies: list[Path] = []
         try:
             for n, db in enumerate(files):
@@ -261,20 +245,12 @@ def rekey(paths: Paths, old: str, new: str, *, fail_after: int | None = None) ->
                 shutil.copyfile(db, copy)
                 os.chmod(copy, 0o600)
                 copies.append(copy)
-                conn = _connect(copy, old)
-                conn.execute("PRAGMA journal_mode = DELETE")
-                conn.execute(f"PRAGMA rekey = {_quote(new)}")
-                conn.close()
+                sqlcipher.rekey(copy, old, new)
                 _fsync(copy)
         except BaseException:
             for copy in copies:
                 copy.unlink(missing_ok=True)
             raise
-        marker = paths.data_dir / REKEY_MARKER
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps([str(f) for f in files]))
-        os.chmod(tmp, 0o600)
-        _fsync(tmp)
-        os.replace(tmp, marker)
+        write_private(paths.data_dir / REKEY_MARKER, json.dumps([str(f) for f in files]))
         _finish_rekey(paths)
     return files

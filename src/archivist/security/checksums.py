@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from archivist.errors import ModelError
 from archivist.hashing import sha256_file
+from archivist.storage.private import write_private
 
 FILE_NAME = "model-checksums.json"
 
@@ -129,16 +129,7 @@ class ModelChecksums:
         models[str(key)] = asdict(rec)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".model-checksums.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:  # mkstemp creates the file 0600
-                json.dump({"version": 1, "models": models}, fh, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(self.file, json.dumps({"version": 1, "models": models}, indent=2, sort_keys=True))
 
 
 def _key(path: Path) -> Path:
