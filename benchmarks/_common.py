@@ -96,7 +96,8 @@ class Index:
     store: Any
 
     def services(self, embedder: Callable[[], Any] | None = None):  # noqa: ANN201
-        from archivist.services import Services, default_embedder, default_generator
+        from archivist.app.models import default_embedder, default_generator
+        from archivist.app.workspace import Workspace as Services
         from archivist.storage.state import StateStore
 
         state = StateStore.open(self.paths.state_database, PASSPHRASE)
@@ -134,8 +135,8 @@ def build_index(name: str, folder: Path, quick: bool, *, rebuild: bool = False) 
     index = open_index(name, quick)
     report = None
     if fresh:
+        from archivist.app.models import default_embedder
         from archivist.index.indexer import Indexer
-        from archivist.services import default_embedder
 
         index.store.add_folder(folder.resolve())
         report = Indexer(index.store, lambda: default_embedder(index.paths, index.settings), index.settings).index_all()

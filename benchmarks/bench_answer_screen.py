@@ -82,10 +82,10 @@ def _copy_and_update(quick: bool):  # noqa: ANN202
     if not target.exists():
         shutil.copytree(source, target)
     index = c.open_index(NEW_HOME, quick)
+    from archivist.app.models import default_embedder
     from archivist.index import fingerprint
     from archivist.index.indexer import Indexer
     from archivist.ingest import extractor_for
-    from archivist.services import default_embedder
 
     stale = [f for f in index.store.files() if f.extractor != _version(extractor_for(f.path))]
     if not stale:
@@ -115,9 +115,9 @@ def previous_answers():  # noqa: ANN201
 def make(index, *, previous: bool):  # noqa: ANN001, ANN201
     """(retriever, answerer) over ``index``, configured as the previous default or as shipped."""
     from archivist.answer.service import Answerer
+    from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
     from archivist.retrieve.rerank import SIGNALS, SignalReranker
-    from archivist.services import default_embedder
 
     rs = index.settings.retrieval
     if previous:

@@ -74,9 +74,9 @@ def main() -> None:
     args = c.parser(__doc__.splitlines()[0]).parse_args()
     started = time.perf_counter()
     c.use_home("financebench", args.quick)
+    from archivist.app.models import default_embedder
     from archivist.ingest import extract
     from archivist.paths import Paths
-    from archivist.services import default_embedder
     from archivist.settings import Settings
 
     pdfs = sorted(c.financebench_pdfs(args.quick).glob("*.pdf"))

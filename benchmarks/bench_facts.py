@@ -63,8 +63,8 @@ def answers(quick: bool) -> dict:
     migrate_s = time.perf_counter() - started
     from archivist.answer.computed import computed_answer
     from archivist.answer.service import Answerer
+    from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
-    from archivist.services import default_embedder
 
     embedder = default_embedder(index.paths, index.settings)
     retriever = Retriever.from_settings(index.store, lambda: embedder, index.settings.retrieval,

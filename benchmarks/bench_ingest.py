@@ -58,8 +58,8 @@ def ingest(quick: bool) -> dict:
     if home.exists():
         shutil.rmtree(home)
     c.use_home(NAME, quick)
+    from archivist.app.models import default_embedder
     from archivist.ingest import extract
-    from archivist.services import default_embedder
 
     folder = c.financebench_pdfs(quick)
     pdfs = sorted(folder.glob("*.pdf"))
@@ -269,8 +269,8 @@ def rss_by_batch(models_dir: Path, texts: list[str], threads: int) -> dict[int, 
 
 def compare_backends(quick: bool, n_sample: int) -> dict:
     index = c.open_index(NAME, quick)
+    from archivist.app.models import default_embedder
     from archivist.embed.minilm import TorchMiniLM
-    from archivist.services import default_embedder
 
     settings = index.settings
     ids, texts = sample_texts(index.store, n_sample)

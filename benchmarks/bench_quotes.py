@@ -77,9 +77,9 @@ def main() -> None:
                          + (" --quick" if args.quick else ""))
     index = c.open_index("financebench", args.quick)  # for the paths, settings and models only
     from archivist.answer.service import quote_candidates, quote_scores
+    from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
     from archivist.retrieve.text import coverage, terms
-    from archivist.services import default_embedder
 
     settings = index.settings
     embedder = default_embedder(index.paths, settings)

@@ -172,9 +172,9 @@ def main() -> None:
         raise SystemExit("No FinanceBench index yet: run benchmarks/bench_ingest.py"
                          + (" --quick" if args.quick else ""))
     index = c.open_index("financebench", args.quick)
+    from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
     from archivist.retrieve.rerank import SIGNALS, SignalReranker, cross_encoder_dir, has_cross_encoder
-    from archivist.services import default_embedder
 
     embedder = default_embedder(index.paths, index.settings)
     rs = index.settings.retrieval

@@ -48,7 +48,7 @@ import sys, time
 from archivist.security.offline import enforce_offline
 enforce_offline()
 from archivist.paths import Paths
-from archivist.services import open_services
+from archivist.app.workspace import open_workspace as open_services
 from archivist.settings import Settings
 
 paths = Paths.resolve()

@@ -79,9 +79,9 @@ def main() -> None:
     _run(home, "index")
 
     # Baseline 1: the same kind of edit indexed directly (no watcher, no debounce), in-process.
+    from archivist.app.models import default_embedder
     from archivist.index.indexer import Indexer
     from archivist.paths import Paths
-    from archivist.services import default_embedder
     from archivist.settings import Settings
 
     os.environ["ARCHIVIST_HOME"] = str(home)

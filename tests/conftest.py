@@ -110,8 +110,8 @@ def _no_real_models_in_unit_tests(request: pytest.FixtureRequest, monkeypatch: p
     def refuse(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a unit test tried to load a real model; use the fakes in conftest.py")
 
-    monkeypatch.setattr("archivist.services.default_embedder", refuse)
-    monkeypatch.setattr("archivist.services.default_generator", refuse)
+    monkeypatch.setattr("archivist.app.models.default_embedder", refuse)
+    monkeypatch.setattr("archivist.app.models.default_generator", refuse)
 
 
 @pytest.fixture
@@ -133,8 +133,8 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture
 def services_factory(home: Path, fake_embedder: FakeEmbedder):  # noqa: ANN201
     """Open services on the test home with fake models: ``make(generator=FakeGenerator(...))``."""
+    from archivist.app.workspace import open_workspace as open_services
     from archivist.paths import Paths
-    from archivist.services import open_services
     from archivist.settings import Settings
 
     opened = []
@@ -156,8 +156,8 @@ def services_factory(home: Path, fake_embedder: FakeEmbedder):  # noqa: ANN201
 
 @pytest.fixture(scope="session")
 def real_embedder():  # noqa: ANN201
+    from archivist.app.models import default_embedder
     from archivist.paths import Paths
-    from archivist.services import default_embedder
     from archivist.settings import Settings
 
     return default_embedder(Paths.resolve(), Settings.load(None))

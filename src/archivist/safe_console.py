@@ -1,7 +1,7 @@
 """A Rich console that never writes a control character it did not make itself (see :mod:`archivist.terminal`).
 
-Kept apart from :mod:`archivist.cli_console` so that commands printing with ``click`` alone do not load Rich
-(about 60 ms); build one with :func:`archivist.cli_console.console`.
+Kept apart from :mod:`archivist.cli.console` so that commands printing with ``click`` alone do not load Rich
+(about 60 ms); build one with :func:`archivist.cli.console.console`.
 """
 
 from __future__ import annotations

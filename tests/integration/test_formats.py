@@ -66,9 +66,9 @@ def _scan(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: ANN201
+    from archivist.app.workspace import Workspace as Services
     from archivist.index.store import Store
     from archivist.paths import Paths
-    from archivist.services import Services
     from archivist.settings import Settings
     from archivist.storage.state import StateStore
 

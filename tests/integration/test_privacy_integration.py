@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE
 
+from archivist.app.workspace import open_workspace as open_services
 from archivist.errors import WrongPassphrase
 from archivist.paths import Paths
-from archivist.services import open_services
 from archivist.settings import Settings
 from archivist.storage.state import StateStore
 
@@ -39,7 +39,7 @@ EGRESS = """
     import json, os, socket, tempfile
     from archivist.paths import Paths
     from archivist.security import egress
-    from archivist.services import open_services
+    from archivist.app.workspace import open_workspace as open_services
     from archivist.settings import Settings
 
     out = {}
@@ -109,7 +109,7 @@ def test_a_connection_from_inside_archivist_is_refused_and_audited(home: Path) -
 def test_the_guard_is_not_installed_by_importing_archivist(home: Path) -> None:
     """No side effects at import: only the `archivist` command (main) installs the guard."""
     done = _child(home, """
-        import archivist.cli, archivist.services
+        import archivist.cli, archivist.app.workspace
         from archivist.security import egress
         print(egress.active())
     """)
@@ -122,7 +122,7 @@ def test_the_guard_is_not_installed_by_importing_archivist(home: Path) -> None:
 PREPARE = """
     from pathlib import Path
     from archivist.paths import Paths
-    from archivist.services import open_services
+    from archivist.app.workspace import open_workspace as open_services
     from archivist.settings import Settings
 
     paths = Paths.resolve()

@@ -14,9 +14,9 @@ from conftest import SAMPLE_DOCS
 
 @pytest.fixture(scope="module")
 def sample_services(tmp_path_factory: pytest.TempPathFactory, real_embedder, real_generator):  # noqa: ANN201
+    from archivist.app.workspace import Workspace as Services
     from archivist.index.store import Store
     from archivist.paths import Paths
-    from archivist.services import Services
     from archivist.settings import Settings
     from archivist.storage.state import StateStore
 
@@ -124,7 +124,7 @@ def test_whole_pipeline_runs_with_the_network_cut(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     monkeypatch.setenv("ARCHIVIST_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ARCHIVIST_PASSPHRASE", "offline-pass")
-    monkeypatch.setattr("archivist.services.default_generator", lambda settings, model=None: real_generator)
+    monkeypatch.setattr("archivist.app.models.default_generator", lambda settings, model=None: real_generator)
     runner = CliRunner()
     assert runner.invoke(cli, ["add", str(SAMPLE_DOCS)]).exit_code == 0
     assert runner.invoke(cli, ["index"]).exit_code == 0

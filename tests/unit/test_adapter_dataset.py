@@ -22,8 +22,8 @@ QUESTION = "What port does the Zephyr service listen on?"
 @pytest.fixture
 def run(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator",
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator",
                         lambda settings, model=None: FakeGenerator("The Zephyr service listens on port 7431 [1]."))
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -111,8 +111,8 @@ def run(models: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
         made.append(AdapterFake(models / "toy-llama.gguf", replies))
         return made[-1]
 
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator", generator)
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator", generator)
     runner = CliRunner()
 
     def invoke(*args: str):  # noqa: ANN202

@@ -217,13 +217,11 @@ def test_status_counts_boilerplate_passages(services_factory, reports: Path) -> 
 
 
 def test_status_json_counts_them(services_factory, reports: Path) -> None:
-    from archivist.shell import status_json
-
     services = services_factory()
     services.store.add_folder(reports)
     services.indexer().index_all()
 
-    assert status_json(services)["counts"]["boilerplate"] >= 5
+    assert services.status()["counts"]["boilerplate"] >= 5
 
 
 # -- numbers are checked -----------------------------------------------------------------------------------------

@@ -31,8 +31,8 @@ ENTRIES = [
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator", lambda settings, model=None: FakeGenerator(""))
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator", lambda settings, model=None: FakeGenerator(""))
     monkeypatch.delenv("ARCHIVIST_PROFILE", raising=False)
     runner = CliRunner()
 

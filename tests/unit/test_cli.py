@@ -17,8 +17,8 @@ from archivist.cli import cli
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator",
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator",
                         lambda settings, model=None: FakeGenerator("The Zephyr service listens on port 7431 [1]."))
     runner = CliRunner()
 

@@ -17,7 +17,7 @@ from archivist.settings import Settings
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
     runner = CliRunner()
 
     def invoke(*args: str):  # noqa: ANN202

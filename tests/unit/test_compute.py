@@ -116,8 +116,8 @@ def test_a_lookup_that_is_not_found_is_left_to_the_answerer() -> None:
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator",
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator",
                         lambda settings, model=None: FakeGenerator("The margin was 99% [1]."))
     runner = CliRunner()
     return lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)

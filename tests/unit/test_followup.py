@@ -47,8 +47,8 @@ def test_a_whole_question_is_not_a_follow_up() -> None:
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator", lambda settings, model=None: FakeGenerator(""))
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator", lambda settings, model=None: FakeGenerator(""))
     runner = CliRunner()
     return lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
 

@@ -54,8 +54,8 @@ def questions(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(home: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator",
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator",
                         lambda settings, model=None: FakeGenerator("Backups are kept for 35 days [1]."))
     runner = CliRunner()
 

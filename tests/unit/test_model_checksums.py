@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archivist.app.models import default_generator  # the real one (unit tests replace it in services)
 from archivist.cli import cli
 from archivist.errors import ModelError
 from archivist.security import checksums as model_checksums
 from archivist.security.checksums import ModelChecksums
-from archivist.services import default_generator  # the real one (unit tests replace it in services)
 from archivist.settings import Settings
 
 

@@ -53,8 +53,8 @@ def gen() -> FakeGenerator:
 def run(home: Path, monkeypatch: pytest.MonkeyPatch, gen: FakeGenerator):  # noqa: ANN201
     """``run(*args)``: the ``archivist`` command in-process, with the fake models."""
     embedder = FakeEmbedder()
-    monkeypatch.setattr("archivist.services.default_embedder", lambda paths, settings: embedder)
-    monkeypatch.setattr("archivist.services.default_generator", lambda settings, model=None: gen)
+    monkeypatch.setattr("archivist.app.models.default_embedder", lambda paths, settings: embedder)
+    monkeypatch.setattr("archivist.app.models.default_generator", lambda settings, model=None: gen)
     monkeypatch.delenv("ARCHIVIST_PROFILE", raising=False)  # `--profile` sets it for the whole process
     monkeypatch.delenv("ARCHIVIST_PASSPHRASE_FILE", raising=False)
     runner = CliRunner()
@@ -254,7 +254,7 @@ def test_the_watch_daemons_status_shows_each_profile_only_its_own_folders(run, t
 
     from conftest import wait_until
 
-    from archivist.services import open_services
+    from archivist.app.workspace import open_workspace as open_services
     from archivist.settings import Settings
     from archivist.watch.daemon import DAEMON_ROLE, run_watch
 
@@ -793,7 +793,7 @@ def test_a_crash_after_the_commit_marker_is_finished_with_the_new_key(run, index
 
 def _reader_start(passphrase: str = PASSPHRASE) -> dict:
     """What every command does first (``open_services``), then a look at the index: a reader starting."""
-    from archivist.services import open_services
+    from archivist.app.workspace import open_workspace as open_services
     from archivist.settings import Settings
 
     paths = Paths.resolve()

@@ -18,10 +18,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from archivist.adapters.dataset import Example
 from archivist.adapters.style import StyleChecks, mean_score
+from archivist.answer.generator import Generator
+from archivist.eval.runner import EvalTarget
+from archivist.index.indexer import Indexer
+from archivist.index.store import Store
 from archivist.paths import Paths
+from archivist.settings import Settings
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 SAMPLE_QUESTIONS = CHECKOUT / "examples" / "sample-questions.jsonl"
@@ -99,8 +105,26 @@ def style_scores(generator, adapter: Path, examples: list[Example], checks: Styl
     return mean_score(checks, base), mean_score(checks, tuned), samples
 
 
+class ScratchIndex(EvalTarget, Protocol):
+    """The temporary index of the grounded-answer check: its store, its indexer, and how to close it."""
+
+    store: Store
+
+    def indexer(self) -> Indexer: ...
+
+    def close(self) -> None: ...
+
+
+class OpenScratch(Protocol):
+    """Opens a scratch index at ``paths`` answering with ``generator`` (``app.workspace.open_workspace``)."""
+
+    def __call__(self, paths: Paths, settings: Settings, *, generator: Callable[[], Generator], passphrase: str,
+                 adapter: str) -> ScratchIndex: ...
+
+
 def folder_checks(generator, adapter: Path, questions: Path, docs: Path, models_dir: Path,  # noqa: ANN001
-                  checks: StyleChecks, say: Say | None = None, scale: float = 1.0) -> dict[str, float | None]:
+                  checks: StyleChecks, open_index: OpenScratch, say: Say | None = None,
+                  scale: float = 1.0) -> dict[str, float | None]:
     """On ``questions`` over ``docs``, indexed into a temporary encrypted index (deleted afterwards; never the
     user's index), without and with the adapter: the supported-sentence rate of ``archivist eval``, and the
     style score of the model's own answers to the prompts answering builds (the questions with enough
@@ -108,7 +132,6 @@ def folder_checks(generator, adapter: Path, questions: Path, docs: Path, models_
     from archivist.answer.prompt import build_prompt
     from archivist.eval.questions import load_questions
     from archivist.eval.runner import run_eval
-    from archivist.services import open_services
     from archivist.settings import Settings
 
     qs = load_questions(questions)
@@ -118,8 +141,7 @@ def folder_checks(generator, adapter: Path, questions: Path, docs: Path, models_
         paths = Paths(root / "config", root / "data", root / "cache", root / "run", models_dir)
         key = secrets.token_urlsafe(24)
         settings = Settings.load(None)
-        services = open_services(paths, settings, generator=lambda: generator,
-                                 prompt=lambda text, confirm: key, adapter="none")
+        services = open_index(paths, settings, generator=lambda: generator, passphrase=key, adapter="none")
         try:
             folder, _ = services.store.add_folder(docs.resolve())
             if say:

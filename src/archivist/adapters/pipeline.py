@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archivist.adapters.dataset import data_sha256, load_examples, split_held_out
-from archivist.adapters.evaluate import Evaluation, Say, folder_checks, style_scores
+from archivist.adapters.evaluate import Evaluation, OpenScratch, Say, folder_checks, style_scores
 from archivist.adapters.registry import AdapterInfo, Registry, base_model_info, check_name
 from archivist.adapters.style import StyleChecks
 from archivist.adapters.train import Progress, TrainConfig, add_lora, export_adapter, load_base, train_lora
@@ -42,6 +42,9 @@ class TrainRequest:
     docs: Path | None = None
     output: Path | None = None
     dtype: str = "f16"
+    open_index: OpenScratch | None = None
+    """Opens the temporary index the grounded-answer check runs on (``app.workspace.open_workspace``); needed
+    when ``questions`` and ``docs`` are given."""
 
 
 @dataclass
@@ -152,8 +155,11 @@ def _evaluate(request: TrainRequest, adapter: Path, held: list, paths: Paths, sa
             base_score, tuned_score, samples = 0.0, 0.0, []
         evaluation = Evaluation(len(held), base_score, tuned_score, samples=samples)
         if request.questions is not None and request.docs is not None:
+            if request.open_index is None:
+                raise AdapterError("The grounded-answer check needs a way to open its temporary index.",
+                                   hint="This is a bug in the caller of adapters.pipeline; please report it.")
             found = folder_checks(generator, adapter, request.questions, request.docs, paths.models_dir,
-                                  request.style, say)
+                                  request.style, request.open_index, say)
             for key, value in found.items():
                 setattr(evaluation, key, value)
             evaluation.questions = request.questions.name

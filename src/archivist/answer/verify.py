@@ -17,15 +17,27 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from archivist.embed.base import Embedder
 from archivist.errors import ConfigError
 from archivist.index import fingerprint, generations
 from archivist.index.store import Store
 from archivist.ingest.chunk import chunk_document
+from archivist.paths import Paths
+from archivist.settings import Settings
 
-if TYPE_CHECKING:
-    from archivist.services import Services
+
+class Services(Protocol):
+    """What checking citations reads (``app.Workspace`` is one): the generation that answers, the settings, the
+    embedder's word-piece counter, and the passphrase that opens the generation that answered then."""
+
+    paths: Paths
+    settings: Settings
+    store: Store
+    passphrase: str
+
+    def embedder(self) -> Embedder: ...
 
 UNCHANGED, MOVED, GONE, UNKNOWN = "unchanged", "moved", "gone", "unknown"
 

@@ -1,4 +1,12 @@
-"""Builds Archivist's services from paths and settings, in one place, for the CLI and the TUI."""
+"""The workspace: the open index, the state file and the models, opened once from paths and settings.
+
+Every user action is a method of ``Workspace``, each defined with its kind in this package (``app.folders``: add
+and remove a folder; ``app.indexing``: index and build generations; ``app.asking``: ask and search;
+``app.privacy``: forget and the audit trail; ``app.history``: history and feedback; ``app.documents``: status,
+metadata corrections and table facts). The CLI and the terminal UI call these and nothing below them, so the two
+cannot drift apart. Actions that need no open index (switching adapters, listing generations, re-keying) are
+functions of ``app.adapters``, ``app.generations`` and ``app.privacy`` taking paths and settings.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,13 @@ from pathlib import Path
 
 from archivist.answer.generator import Generator
 from archivist.answer.service import Answer, Answerer
+from archivist.app import models
+from archivist.app.asking import AskCases
+from archivist.app.documents import DocumentCases
+from archivist.app.folders import FolderCases
+from archivist.app.history import HistoryCases
+from archivist.app.indexing import IndexCases
+from archivist.app.privacy import PrivacyCases
 from archivist.embed.base import Embedder
 from archivist.index.generations import current_database, generation_of
 from archivist.index.indexer import Indexer
@@ -18,33 +33,14 @@ from archivist.security.passphrase import get_passphrase
 from archivist.settings import Settings
 from archivist.storage.state import StateStore
 
-
-def default_embedder(paths: Paths, settings: Settings) -> Embedder:
-    """The bundled MiniLM on the configured backend (ONNX int8 by default)."""
-    from archivist.embed.minilm import OnnxMiniLM, TorchMiniLM
-
-    threads = settings.embed.threads
-    if settings.embed.backend == "torch":
-        return TorchMiniLM(threads=threads, batch_size=settings.embed.batch_size, cache_dir=paths.cache_dir / "torch")
-    return OnnxMiniLM(paths.models_dir, threads=threads, batch_size=settings.embed.batch_size)
-
-
-def default_generator(settings: Settings, model: Path | None = None) -> Generator:
-    """The configured GGUF (``--model`` > ``answer.model_path`` > bundled SmolLM2)."""
-    from archivist.answer.generator import LlamaGenerator, bundled_model_path
-
-    path = model or settings.answer.model_path or bundled_model_path()
-    if Path(path).expanduser().is_file():  # a missing file gets LlamaGenerator's clearer message
-        from archivist.security.checksums import ModelChecksums
-
-        ModelChecksums(Paths.resolve().data_dir).verify(Path(path))  # recorded on first use, then verified
-    return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
-                          repeat_penalty=settings.answer.repeat_penalty)
+Prompt = Callable[[str, bool], str]
+"""Asks for the passphrase: ``prompt(text, confirm)`` (confirm: a new index, type it twice)."""
 
 
 @dataclass
-class Services:
-    """The open index and lazily built models."""
+class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, DocumentCases):
+    """The open index (for one profile), the state file and lazily built models. Build one with
+    ``open_workspace``; ``close`` it when done."""
 
     paths: Paths
     settings: Settings
@@ -55,10 +51,11 @@ class Services:
     _embedder: Embedder | None = field(default=None, repr=False)
     passphrase: str = field(default="", repr=False)
     """Opens the other index generations (same passphrase); kept in memory only, like the open connection."""
+    _answerer: Answerer | None = field(default=None, init=False, repr=False)
 
     @property
     def profile(self) -> str:
-        """The profile this session runs under (what it may read; recorded in the audit trail)."""
+        """The profile this workspace runs under (what it may read; recorded in the audit trail)."""
         return self.settings.profile
 
     def audit(self, action: str, query: str = "", chunk_ids: Sequence[int] = (), detail: str = "") -> None:
@@ -77,32 +74,45 @@ class Services:
             self._embedder = self.embedder_factory()
         return self._embedder
 
-    def indexer(self) -> Indexer:
+    def indexer(self, store: Store | None = None) -> Indexer:
+        """An indexer of ``store`` (default: the generation that answers), cut the way that generation was built
+        (a change of settings builds a new generation instead: ``archivist.index.rebuild``)."""
         from archivist.index.fingerprint import read, settings_for
 
-        # A generation keeps being cut the way it was built, whatever the chunk settings say now (a change of
-        # settings builds a new generation instead: archivist.index.rebuild).
-        return Indexer(self.store, self.embedder, settings_for(self.settings, read(self.store)))
+        store = store or self.store
+        return Indexer(store, self.embedder, settings_for(self.settings, read(store)))
 
     def retriever(self) -> Retriever:
         return Retriever.from_settings(self.store, self.embedder, self.settings.retrieval, self.paths.models_dir)
 
     def answerer(self) -> Answerer:
-        return Answerer(self.retriever(), self.generator_factory, self.settings,
-                        generation=generation_of(self.paths, self.store.path))
+        """The answerer of this workspace, built once: the model loads on its first answer and stays loaded."""
+        if self._answerer is None:
+            self._answerer = Answerer(self.retriever(), self.generator_factory, self.settings,
+                                      generation=generation_of(self.paths, self.store.path))
+        return self._answerer
 
     def reload_settings(self, settings: Settings) -> None:
         """Take settings edited while running (the watcher): the folder rules are applied at once and the
-        embedder is rebuilt when its settings changed. The profile stays the one this session opened with."""
+        embedder is rebuilt when its settings changed. The profile stays the one this workspace opened with."""
         settings = settings.model_copy(update={"profile": self.settings.profile})
         if settings.embed != self.settings.embed:
             self._embedder = None
         self.settings = settings
+        self._answerer = None
         apply_folder_rules(self.store, settings)
 
     def open_store(self, path: Path) -> Store:
         """Open another index file with this index's passphrase (another generation), seeing every folder."""
         return Store.open(path, self.passphrase, cache_mb=self.settings.cache_mb)
+
+    def switch_generation(self) -> None:
+        """Answer from the generation the manifest names current now (after a promotion; the watch daemon)."""
+        profile = self.store.profile
+        self.store.close()
+        self.store = Store.open(current_database(self.paths), self.passphrase, cache_mb=self.settings.cache_mb,
+                                profile=profile)
+        self._answerer = None
 
     def close(self) -> None:
         self.store.close()
@@ -113,7 +123,7 @@ def apply_folder_rules(store: Store, settings: Settings) -> None:
     """Make the index's folder rules match config.toml's ``[[folders]]`` (the config is authoritative)."""
     for rule in settings.folders:
         path = rule.path.expanduser().resolve()
-        current = next((f for f in store._all_folders() if f.path == path), None)  # noqa: SLF001
+        current = next((f for f in store.folders_under(path) if f.path == path), None)
         forgotten = [e for e in current.exclude if e.startswith("/")] if current else []
         exclude = [*rule.exclude, *forgotten]  # forgotten paths stay excluded whatever the config says
         if current is None or list(current.profiles) != rule.profiles or list(current.exclude) != exclude:
@@ -137,15 +147,16 @@ def _audit_egress(state: StateStore, profile: str) -> None:
     _egress_listener = egress.on_attempt(record)
 
 
-def open_services(paths: Paths, settings: Settings, *, model: Path | None = None,
-                  embedder: Callable[[], Embedder] | None = None,
-                  generator: Callable[[], Generator] | None = None,
-                  prompt: Callable[[str, bool], str] | None = None, all_profiles: bool = False,
-                  adapter: str | None = None, adapter_scale: float | None = None) -> Services:
+def open_workspace(paths: Paths, settings: Settings, *, model: Path | None = None,
+                   embedder: Callable[[], Embedder] | None = None,
+                   generator: Callable[[], Generator] | None = None,
+                   prompt: Prompt | None = None, passphrase: str | None = None, all_profiles: bool = False,
+                   adapter: str | None = None, adapter_scale: float | None = None) -> Workspace:
     """Open (or create) the encrypted index and prepare model factories.
 
     The index is opened for ``settings.profile``: every read sees only that profile's folders. Only the watch
-    daemon (which keeps every folder fresh) passes ``all_profiles``.
+    daemon (which keeps every folder fresh) passes ``all_profiles``. The passphrase is ``passphrase`` when
+    given, else the environment's, the passphrase file's, or asked through ``prompt``.
 
     The generator answers with ``adapter`` (``none``: no adapter) or else the profile's saved choice
     (``archivist adapters use``), scaled by ``adapter_scale``.
@@ -165,8 +176,8 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
     # A re-key a crash interrupted is finished or discarded, before opening; a live one is left to finish.
     finish_interrupted_rekey(paths)
     database = current_database(paths)  # the generation that answers (index.db until another is promoted)
-    creating = not database.exists()
-    passphrase = get_passphrase(creating=creating, prompt=prompt)
+    if passphrase is None:
+        passphrase = get_passphrase(creating=not database.exists(), prompt=prompt)
     try:
         store = Store.open(database, passphrase, cache_mb=settings.cache_mb,
                            profile=None if all_profiles else settings.profile)
@@ -183,8 +194,8 @@ def open_services(paths: Paths, settings: Settings, *, model: Path | None = None
             raise switching(paths) from None
         raise
     _audit_egress(state, settings.profile)
-    services = Services(paths, settings, store, state,
-                        embedder or (lambda: default_embedder(paths, services.settings)),
-                        adapted(generator or (lambda: default_generator(services.settings, model)), paths,
-                                settings.profile, adapter, adapter_scale), passphrase=passphrase)
-    return services
+    ws = Workspace(paths, settings, store, state,
+                   embedder or (lambda: models.default_embedder(paths, ws.settings)),
+                   adapted(generator or (lambda: models.default_generator(ws.settings, model)), paths,
+                           settings.profile, adapter, adapter_scale), passphrase=passphrase)
+    return ws

@@ -1,4 +1,5 @@
-"""The CLI's only ways to write to the terminal; none lets a control character from a file through.
+"""The CLI's only ways to write to the terminal; none lets a control character from a file through (the one pair
+of consoles every command prints with, ``out`` and ``err``, is made from these in ``cli.render``).
 
 File names and document text are written by whoever can put a file in an added folder, so nothing the CLI
 prints may carry their ESC sequences or other controls raw (see :mod:`archivist.terminal`). Rather than trust
@@ -54,3 +55,4 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, **style: Any)
 def echo_json(data: Any) -> None:
     """``data`` as indented JSON on stdout, exactly (non-ASCII kept as is, controls escaped by JSON)."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from archivist.eval.questions import Question
 from archivist.eval.report import Change, compare
-from archivist.eval.runner import run_eval
+from archivist.eval.runner import EvalTarget, run_eval
 from archivist.index.generations import Generation
 from archivist.index.store import Store
+from archivist.paths import Paths
 
-if TYPE_CHECKING:
-    from archivist.services import Services
+
+class GateTarget(EvalTarget, Protocol):
+    """An evaluation target (``app.Workspace``, a dataclass) that can be copied onto another generation's file."""
+
+    paths: Paths
+    store: Store
+    passphrase: str
 
 SUMMARY_KEYS = ("questions", "with_sources", "recall@1", "recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
 """Metrics kept in the manifest as a generation's eval summary (numbers only: no question text)."""
@@ -47,7 +53,7 @@ def summary(run: dict) -> dict:
     return {k: run["summary"].get(k) for k in SUMMARY_KEYS if run["summary"].get(k) is not None}
 
 
-def run_gate(services: Services, candidate: Generation, questions: list[Question], *, k: int = 20,
+def run_gate(services: GateTarget, candidate: Generation, questions: list[Question], *, k: int = 20,
              tolerance: float = 0.02) -> GateResult:
     """Evaluate ``services``' generation (the current one) and ``candidate`` on ``questions``.
 
@@ -60,7 +66,7 @@ def run_gate(services: Services, candidate: Generation, questions: list[Question
                        **({"profile": profile} if profile is not None else {}))
     try:
         # Same settings, embedder and state; only the index differs. Never closed: it shares them.
-        other = dataclasses.replace(services, store=store)
+        other = dataclasses.replace(services, store=store)  # type: ignore[type-var]
         candidate_run = run_eval(other, questions, k=k, answer=False).to_json()
     finally:
         store.close()

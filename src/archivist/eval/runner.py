@@ -14,10 +14,23 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from archivist.answer.service import Answerer
 from archivist.eval.metrics import KS, answer_matches, first_hit, ndcg_at, recall_at, reciprocal_rank
 from archivist.eval.questions import Question
-from archivist.services import Services
+from archivist.retrieve.hybrid import Retriever
+from archivist.settings import Settings
+
+
+class EvalTarget(Protocol):
+    """What an evaluation reads (``app.Workspace`` is one): the settings and how to retrieve and answer."""
+
+    settings: Settings
+
+    def retriever(self) -> Retriever: ...
+
+    def answerer(self) -> Answerer: ...
 
 Progress = Callable[[int, int], None]
 
@@ -67,7 +80,7 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 1)
 
 
-def run_eval(services: Services, questions: list[Question], *, k: int = 20, answer: bool = True,
+def run_eval(services: EvalTarget, questions: list[Question], *, k: int = 20, answer: bool = True,
              extractive: bool = False, folder_id: int | None = None,
              progress: Progress | None = None) -> EvalRun:
     """Evaluate every question; ``answer=False`` measures retrieval only (no model)."""

@@ -1,4 +1,4 @@
-"""Building the next index generation while the current one keeps answering (needs the open services).
+"""Building the next index generation while the current one keeps answering (needs the open index: ``OpenIndex``).
 
 ``plan`` compares what the settings would build now with what built the current generation; when they
 differ it names the candidate: a new generation, or an earlier one with the same fingerprint. ``build``
@@ -14,15 +14,28 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from archivist.embed.base import Embedder
 from archivist.index import fingerprint, generations
 from archivist.index.generations import BUILDING, READY, RETIRED, Generation
 from archivist.index.indexer import Indexer, IndexReport, Progress
 from archivist.index.store import Folder, Store
+from archivist.paths import Paths
+from archivist.settings import Settings
 
-if TYPE_CHECKING:
-    from archivist.services import Services
+
+class OpenIndex(Protocol):
+    """What building generations needs from its caller (``app.Workspace`` is one): the generation that answers,
+    the settings, the embedder, and a way to open another generation with the same passphrase."""
+
+    paths: Paths
+    settings: Settings
+    store: Store
+
+    def embedder(self) -> Embedder: ...
+
+    def open_store(self, path: Path) -> Store: ...
 
 log = logging.getLogger("archivist.generations")
 
@@ -40,14 +53,14 @@ class Plan:
     """What differs between the current generation and the settings (``chunk.max_tokens 200 -> 120``)."""
 
 
-def _generation_of(manifest: generations.Manifest, services: Services) -> Generation:
+def _generation_of(manifest: generations.Manifest, index: OpenIndex) -> Generation:
     for g in manifest.generations:
-        if g.path(services.paths) == services.store.path:
+        if g.path(index.paths) == index.store.path:
             return g
     return manifest.current_generation
 
 
-def plan(services: Services) -> Plan:
+def plan(index: OpenIndex) -> Plan:
     """Decide whether a new generation is needed; record fingerprints met for the first time.
 
     An index that has none recorded (made before generations existed, or new and empty) is taken to be built
@@ -55,14 +68,14 @@ def plan(services: Services) -> Plan:
     built). Builds the embedder (its id and weights are part of the fingerprint). Callers hold the writer
     lock (``archivist index``, ``archivist index build``, the watcher).
     """
-    paths = services.paths
-    wanted = fingerprint.compute(services.settings, services.embedder())
+    paths = index.paths
+    wanted = fingerprint.compute(index.settings, index.embedder())
     digest = fingerprint.digest(wanted)
     manifest = generations.load(paths)
-    current = _generation_of(manifest, services)
-    recorded = fingerprint.read(services.store)
+    current = _generation_of(manifest, index)
+    recorded = fingerprint.read(index.store)
     if recorded is None:
-        fingerprint.write(services.store, wanted)
+        fingerprint.write(index.store, wanted)
         recorded = wanted
     if current.fingerprint != fingerprint.digest(recorded) or not current.built_from:
         current = generations.record_fingerprint(paths, current.id, fingerprint.digest(recorded),
@@ -84,11 +97,11 @@ def plan(services: Services) -> Plan:
 
 # -- folders ---------------------------------------------------------------------------------------------------
 
-def _all_folders(services: Services) -> list[Folder]:
-    """The current generation's folders, whatever profile the services were opened for."""
-    if getattr(services.store, "profile", None) is None:
-        return services.store.folders()
-    store = services.open_store(services.store.path)
+def _all_folders(index: OpenIndex) -> list[Folder]:
+    """The current generation's folders, whatever profile the index was opened for."""
+    if getattr(index.store, "profile", None) is None:
+        return index.store.folders()
+    store = index.open_store(index.store.path)
     try:
         return store.folders()
     finally:
@@ -114,24 +127,24 @@ def sync_folders(folders: Sequence[Folder], target: Store) -> None:
             target.remove_folder(folder)
 
 
-def candidates(services: Services) -> list[Generation]:
-    """Generations being built or ready, other than the one the services opened."""
-    manifest = generations.load(services.paths)
-    current = _generation_of(manifest, services)
+def candidates(index: OpenIndex) -> list[Generation]:
+    """Generations being built or ready, other than the one the index opened."""
+    manifest = generations.load(index.paths)
+    current = _generation_of(manifest, index)
     return [g for g in manifest.generations if g.status in (BUILDING, READY) and g.id != current.id]
 
 
-def sync_candidates(services: Services) -> list[Generation]:
+def sync_candidates(index: OpenIndex) -> list[Generation]:
     """After ``archivist add``/``remove``: give every building or ready generation the current folder list."""
-    found = candidates(services)
+    found = candidates(index)
     if not found:
         return []
-    folders = _all_folders(services)
+    folders = _all_folders(index)
     for g in found:
-        store = services.open_store(g.path(services.paths))
+        store = index.open_store(g.path(index.paths))
         try:
             sync_folders(folders, store)
-            copy_corrections(services.store, store)
+            copy_corrections(index.store, store)
         finally:
             store.close()
     return found
@@ -159,7 +172,7 @@ class BuildResult:
     stopped: bool = False
 
 
-def build(services: Services, candidate: Generation, wanted: dict[str, Any], *,
+def build(index: OpenIndex, candidate: Generation, wanted: dict[str, Any], *,
           progress: Callable[[Folder, int, int, Path | None], None] | None = None,
           stop: threading.Event | None = None) -> BuildResult:
     """Fill (or resume, or catch up) ``candidate`` from the current generation's folders.
@@ -170,16 +183,16 @@ def build(services: Services, candidate: Generation, wanted: dict[str, Any], *,
     Raises:
         DiskFull, StoreError: as ``Indexer`` (the candidate keeps every file finished so far).
     """
-    paths = services.paths
-    store = services.open_store(candidate.path(paths))
+    paths = index.paths
+    store = index.open_store(candidate.path(paths))
     try:
         recorded = fingerprint.read(store)
         if recorded is None:
             fingerprint.write(store, wanted)
             recorded = wanted
-        sync_folders(_all_folders(services), store)
-        copy_corrections(services.store, store)
-        indexer = Indexer(store, services.embedder, fingerprint.settings_for(services.settings, recorded))
+        sync_folders(_all_folders(index), store)
+        copy_corrections(index.store, store)
+        indexer = Indexer(store, index.embedder, fingerprint.settings_for(index.settings, recorded))
         run = indexer.index_folders(progress, stop)
     finally:
         store.close()
@@ -224,15 +237,15 @@ class BackgroundBuild:
     """Builds (or catches up) the candidate on its own thread; then hands a fresh indexer to ``on_ready``.
 
     Args:
-        services: the daemon's services (the current generation stays open and answering).
+        index: the daemon's index (the current generation stays open and answering).
         plan: a plan with a candidate.
         on_ready: called on the build thread with an indexer over the finished candidate, which the caller
             then owns (the watcher keeps it fresh from then on).
     """
 
-    def __init__(self, services: Services, plan: Plan, on_ready: Callable[[Indexer], None]) -> None:
+    def __init__(self, index: OpenIndex, plan: Plan, on_ready: Callable[[Indexer], None]) -> None:
         assert plan.candidate is not None
-        self.services = services
+        self.index = index
         self.plan = plan
         self.on_ready = on_ready
         self.result: BuildResult | None = None
@@ -258,7 +271,7 @@ class BackgroundBuild:
             self.progress = (done, total)
 
         try:
-            self.result = build(self.services, candidate, self.plan.fingerprint, progress=progress,
+            self.result = build(self.index, candidate, self.plan.fingerprint, progress=progress,
                                 stop=self._stop)
         except Exception as exc:  # reported through `failure` and the log; the current generation is untouched
             self.failure = exc
@@ -270,6 +283,6 @@ class BackgroundBuild:
                  r.report.chunks_embedded)
         if r.stopped or r.missing:
             return
-        store = self.services.open_store(candidate.path(self.services.paths))
-        self.on_ready(Indexer(store, self.services.embedder,
-                              fingerprint.settings_for(self.services.settings, fingerprint.read(store))))
+        store = self.index.open_store(candidate.path(self.index.paths))
+        self.on_ready(Indexer(store, self.index.embedder,
+                              fingerprint.settings_for(self.index.settings, fingerprint.read(store))))

@@ -16,8 +16,8 @@ from textual.color import Color
 from textual.filter import LineFilter
 from textual.screen import Screen
 
+from archivist.app.workspace import Workspace
 from archivist.errors import ArchivistError, PassphraseMissing, WrongPassphrase
-from archivist.services import Services
 from archivist.settings import Settings
 from archivist.terminal import without_controls
 from archivist.tui.keys import bind, keymap
@@ -30,8 +30,8 @@ from archivist.tui.session import Session
 from archivist.tui.widgets.conversation import Conversation
 
 Prompt = Callable[[str, bool], str]
-Opener = Callable[[Prompt], Services]
-"""Opens the services, asking ``prompt(text, confirm)`` for the passphrase when the environment has none."""
+Opener = Callable[[Prompt], Workspace]
+"""Opens the workspace, asking ``prompt(text, confirm)`` for the passphrase when the environment has none."""
 
 
 class _NeedPassphrase(Exception):  # noqa: N818 - a signal, not an error
@@ -60,19 +60,19 @@ class ArchivistApp(App[None]):
 
     Args:
         settings: the loaded settings (key remaps come from ``settings.tui.keys``).
-        opener: opens the services; tests pass one with fake models.
+        opener: opens the workspace; tests pass one with fake models.
     """
 
     TITLE = "Archivist"
     BINDINGS = [bind("quit", "quit", "Quit", priority=True)]
 
     def __init__(self, settings: Settings, opener: Opener,
-                 reopen_as: Callable[[str, Prompt], Services] | None = None) -> None:
+                 reopen_as: Callable[[str, Prompt], Workspace] | None = None) -> None:
         super().__init__()
         self.settings = settings
         self._opener = opener
         self._reopen_as = reopen_as
-        """Opens the services again under another profile (switching profile); None: switching unavailable."""
+        """Opens the workspace again under another profile (switching profile); None: switching unavailable."""
         self.session: Session | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -235,9 +235,9 @@ class ArchivistApp(App[None]):
         if self.session is None:
             self.notify("The index is still opening.", severity="warning")
             return
-        paths = self.session.services.paths
+        paths = self.session.workspace.paths
         self.push_screen(GenerationsScreen(generations.list_generations(paths), generations.disk_usage(paths),
-                                           self.session.services.settings.index.keep_generations))
+                                           self.session.workspace.settings.index.keep_generations))
 
     # -- profiles --------------------------------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class ArchivistApp(App[None]):
         if self.session is None or self._reopen_as is None:
             self.notify("The index is still opening.", severity="warning")
             return
-        current = self.session.services.profile
+        current = self.session.workspace.profile
 
         def chosen(name: str | None) -> None:
             if name and name != current:
@@ -273,7 +273,7 @@ class ArchivistApp(App[None]):
         old.close()
         self.session = session
         await self.main.reattach(session)
-        self.notify(f"Profile {session.services.profile}: only its folders are read.", title="Profile switched")
+        self.notify(f"Profile {session.workspace.profile}: only its folders are read.", title="Profile switched")
 
     def on_unmount(self) -> None:
         self.main.stop_work()
@@ -286,13 +286,13 @@ _NO_CONTROLS = NoControls()
 
 def run() -> int:
     """Open the terminal UI on the configured index; returns the exit code (2 after a fatal error)."""
+    from archivist.app.workspace import open_workspace
     from archivist.paths import Paths
-    from archivist.services import open_services
 
     paths = Paths.resolve()
     settings = Settings.load(paths.config_file)
-    app = ArchivistApp(settings, lambda prompt: open_services(paths, settings, prompt=prompt),
-                       lambda profile, prompt: open_services(
+    app = ArchivistApp(settings, lambda prompt: open_workspace(paths, settings, prompt=prompt),
+                       lambda profile, prompt: open_workspace(
                            paths, settings.model_copy(update={"profile": profile}), prompt=prompt))
     app.run()
     return app.return_code or 0

@@ -11,7 +11,6 @@ from rich.text import Text
 from archivist.answer.grounding import render, strip_markers
 from archivist.answer.service import Answer, Citation
 from archivist.answer.spans import supporting_spans
-from archivist.retrieve.hybrid import Hit
 from archivist.terminal import safe_line
 
 HIGHLIGHT = "bold reverse"
@@ -34,12 +33,6 @@ def display_path(path: str | Path, folders: Sequence[Path]) -> str:
     p = Path(path)
     best = max((f for f in folders if f in p.parents), key=lambda f: len(f.parts), default=None)
     return safe_line(str(p.relative_to(best.parent)) if best is not None else str(p))
-
-
-def citations_from_hits(hits: Sequence[Hit]) -> list[Citation]:
-    """Search-only results shaped as citations (numbered by rank; no sentence rests on them)."""
-    return [Citation(n, str(h.chunk.path), h.chunk.page, h.chunk.line_start, h.chunk.line_end, h.chunk.heading,
-                     h.chunk.text, round(h.evidence, 4), 0.0) for n, h in enumerate(hits, start=1)]
 
 
 def citing_sentences(answer: Answer | None, n: int) -> list[str]:

@@ -1,8 +1,9 @@
-"""The terminal UI's bridge to the core: plain Python, no Textual.
+"""The terminal UI's bridge to the application layer (``archivist.app``): plain Python, no Textual.
 
 Every method may block (model loading, retrieval, generation, indexing) and is called from a worker thread;
-the screens only render what comes back. One ``Answerer`` lives for the whole session so the model is
-loaded once; indexing writes through its own connection so the UI's reads keep a consistent snapshot.
+the screens only render what comes back. Each action is the workspace's use case, the one the CLI calls too;
+this adds only what a UI with worker threads needs: one answer at a time, short locked reads of the shared
+connection, indexing through a connection of its own so the UI's reads keep a consistent snapshot.
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archivist.answer.feedback import Rating, record_feedback
+from archivist.answer.feedback import Rating
 from archivist.answer.service import Answer, Citation
+from archivist.app.indexing import IndexCallbacks, IndexOutcome
+from archivist.app.workspace import Workspace
 from archivist.embed.base import Embedder
-from archivist.errors import FolderNotFound
-from archivist.index.fingerprint import read as read_fingerprint
-from archivist.index.fingerprint import settings_for
 from archivist.index.freshness import Pending, pending_files
-from archivist.index.generations import current_database
-from archivist.index.indexer import Indexer, IndexReport
 from archivist.index.lock import WriterLock
-from archivist.index.store import Folder, FolderStats, Store
-from archivist.services import Services
-from archivist.tui.render import citations_from_hits
+from archivist.index.store import Folder, FolderStats
 
 WRITER_ROLE = "archivist tui"
 
@@ -67,13 +63,13 @@ class Session:
     """What the UI can do with an open index.
 
     Args:
-        services: the open services (their model factories are lazy).
-        passphrase: returns the index passphrase, for the indexing run's own connection.
+        workspace: the open workspace (its model factories are lazy).
+        passphrase: returns the index passphrase (switching profile opens the index again with it).
     """
 
-    def __init__(self, services: Services, passphrase: Callable[[], str]) -> None:
-        self.services = services
-        self.answerer = services.answerer()
+    def __init__(self, workspace: Workspace, passphrase: Callable[[], str]) -> None:
+        self.workspace = workspace
+        self.answerer = workspace.answerer()
         self._passphrase = passphrase
         self._load_lock = threading.Lock()
         self._ask_lock = threading.Lock()
@@ -83,13 +79,13 @@ class Session:
 
     @property
     def folders(self) -> list[Path]:
-        return [f.path for f in self.services.store.folders()]
+        return [f.path for f in self.workspace.store.folders()]
 
     # -- models ------------------------------------------------------------------------------------------------
 
     def _embedder(self) -> Embedder:
         with self._load_lock:
-            return self.services.embedder()
+            return self.workspace.embedder()
 
     def warm_up(self) -> str:
         """Load the embedder and the generator (after the first paint); returns the model's name.
@@ -113,7 +109,7 @@ class Session:
         """(name, description) of the registered adapters that fit the model (loading it if needed)."""
         from archivist.adapters.registry import Registry
 
-        registry = Registry(self.services.paths.adapters_dir)
+        registry = Registry(self.workspace.paths.adapters_dir)
         with self._load_lock:
             model = getattr(self.answerer.generator, "path", None)
         if model is None:
@@ -131,11 +127,11 @@ class Session:
         from archivist.adapters.registry import Registry, save_choice
         from archivist.adapters.runtime import apply_choice, resolve_choice
 
-        paths = self.services.paths
-        choice = resolve_choice(paths, self.services.profile, name)
+        paths = self.workspace.paths
+        choice = resolve_choice(paths, self.workspace.profile, name)
         with self._ask_lock, self._load_lock:
             ms = apply_choice(self.answerer.generator, Registry(paths.adapters_dir), choice)
-        save_choice(paths.active_adapter_file, choice, self.services.profile)
+        save_choice(paths.active_adapter_file, choice, self.workspace.profile)
         return ms
 
     # -- asking ------------------------------------------------------------------------------------------------
@@ -156,102 +152,77 @@ class Session:
             answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
                                        follows=follows)
         with self._store_lock:
-            self.services.record_answer(answer)
+            self.workspace.record_answer(answer)
         return answer
 
     def search(self, question: str) -> SearchView:
         """The best passages for ``question``, no model call."""
         with self._ask_lock:
             self._embedder()
-            result = self.answerer.retriever.search(question, self.services.settings.retrieval.top_k)
-        with self._store_lock:
-            self.services.audit("search", question, [h.chunk.id for h in result.hits])
-        return SearchView(question, citations_from_hits(result.hits))
+            with self._store_lock:
+                result = self.workspace.search(question)
+                return SearchView(question, self.workspace.citations(result.hits))
 
     def profiles(self) -> list[str]:
         """Profile names known to this installation (folder rules and config), for the switch dialog."""
-        names = {self.services.profile, *(p for r in self.services.settings.folders for p in r.profiles)}
+        names = {self.workspace.profile, *(p for r in self.workspace.settings.folders for p in r.profiles)}
         with self._store_lock:
-            names |= set(self.services.store.profile_names())
+            names |= set(self.workspace.store.profile_names())
         return sorted(n for n in names if n != "*")
 
     def audit_open(self, citation: Citation) -> None:
         """Record in the audit trail that a passage's source was opened."""
         with self._store_lock:
-            self.services.audit("open", citation.path, [citation.chunk_id] if citation.chunk_id else [])
+            self.workspace.opened(citation)
 
     def feedback(self, answer: Answer, rating: Rating, correction: str | None) -> int:
         """Store a rating of ``answer`` in the encrypted index."""
         with self._store_lock:
-            return record_feedback(self.services.state, answer, rating, correction)
+            return self.workspace.feedback(answer, rating, correction)
 
     # -- sources -----------------------------------------------------------------------------------------------
 
     def sources(self, *, scan: bool = False) -> SourcesView:
         """Folders, counts, problems and the watcher's state; ``scan`` also lists pending files."""
-        from archivist.shell import status_json
-
-        store = self.services.store
+        store = self.workspace.store
         with self._store_lock:
-            data = status_json(self.services, boilerplate_count=False)
+            data = self.workspace.status(boilerplate_count=False)
             stats = store.folder_stats()
             folders = []
             for f in store.folders():
-                pending = pending_files(store, self.services.settings, f) if scan else None
+                pending = pending_files(store, self.workspace.settings, f) if scan else None
                 folders.append(FolderView(f.path, f.path.is_dir(), stats.get(f.id, FolderStats()), pending))
-        holder = WriterLock(self.services.paths.writer_lock).holder()
+        holder = WriterLock(self.workspace.paths.writer_lock).holder()
         writer = holder if holder and data["watch_daemon"] is None else None
         last = max((s.last_indexed_at for s in stats.values() if s.last_indexed_at), default=None)
         return SourcesView(folders, data["counts"], data["problems"], data["watch_daemon"], writer, last)
 
     def add_folder(self, text: str) -> tuple[Folder, bool]:
-        """Register the folder typed by the user; returns it and whether it was new.
+        """Register the folder typed by the user (building or ready generations get it too); returns it and
+        whether it was new.
 
         Raises:
             FolderNotFound: it does not exist or is not a folder.
         """
-        path = Path(text.strip()).expanduser().resolve()
-        if not path.is_dir():
-            what = "is not a folder" if path.exists() else "does not exist"
-            raise FolderNotFound(f"{path} {what}.", hint="Type the path of an existing folder.")
         with self._store_lock:
-            from archivist.security.privacy import apply_forgotten
-
-            added = self.services.store.add_folder(path)
-            apply_forgotten(self.services.store, self.services.state.forgotten())
-            return added
+            return self.workspace.add_folders([Path(text.strip())]).folders[0]
 
     def reindex(self, progress: Callable[[Path, int, int, Path | None], None] | None = None,
-                cancel: threading.Event | None = None) -> tuple[IndexReport, list[Path]]:
-        """Index every folder under the writer lock, through a connection of its own.
+                cancel: threading.Event | None = None) -> IndexOutcome:
+        """Index every folder under the writer lock, through a connection of its own, then build the next
+        generation when the settings call for one (as ``archivist index`` does).
 
         Args:
-            progress: ``progress(folder, done, total, current_file)``.
+            progress: ``progress(folder, done, total, current_file)``, for both parts.
             cancel: when set, the run stops before the next file (each file is one transaction, so the
                 index stays consistent and keeps every file finished).
-
-        Returns:
-            The report (of the files done when cancelled) and the folders that no longer exist.
 
         Raises:
             IndexBusy: another writer (typically the watch daemon) holds the lock; nothing was done.
         """
-        paths, settings = self.services.paths, self.services.settings
-        lock = WriterLock(paths.writer_lock)
-        lock.acquire(WRITER_ROLE)
-        try:
-            store = Store.open(current_database(paths), self._passphrase(), cache_mb=settings.cache_mb,
-                               profile=settings.profile)
-            try:
-                # The generation that answers, cut the way it was built (archivist.index.fingerprint).
-                indexer = Indexer(store, self._embedder, settings_for(settings, read_fingerprint(store)))
-                run = indexer.index_folders(
-                    None if progress is None else lambda folder, *step: progress(folder.path, *step), cancel)
-            finally:
-                store.close()
-        finally:
-            lock.release()
-        return run.report, run.missing
+        step = None if progress is None else (lambda folder, *done: progress(folder.path, *done))
+        return self.workspace.index(WRITER_ROLE, IndexCallbacks(progress=step, planned=lambda plan: step),
+                                    cancel=cancel, own_connection=True)
 
     def close(self, wait: float = 10.0) -> None:
         """Close the index once the answer being generated (if any) has stopped, waiting up to ``wait`` s."""
@@ -260,7 +231,7 @@ class Session:
         held = [lock for lock in (self._ask_lock, self._store_lock) if lock.acquire(timeout=wait)]
         try:
             self._closed = True
-            self.services.close()
+            self.workspace.close()
         finally:
             for lock in held:
                 lock.release()

@@ -17,15 +17,32 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from archivist.errors import ArchivistError
 from archivist.index.generations import current_database
 from archivist.index.generations import load as load_generations
+from archivist.index.indexer import Indexer
 from archivist.index.lock import WriterLock
+from archivist.index.rebuild import OpenIndex
 from archivist.paths import Paths
-from archivist.services import Services
+from archivist.settings import Settings
 from archivist.terminal import safe_line
 from archivist.watch.watcher import RECENT_ERRORS, Watcher, WatchError, WatchStatus
+
+
+class WatchedIndex(OpenIndex, Protocol):
+    """What the watcher needs from its caller (``app.Workspace`` is one): the open index (every profile's
+    folders), its indexer, settings it can reload, and a switch to the generation promoted meanwhile."""
+
+    def indexer(self) -> Indexer: ...
+
+    def reload_settings(self, settings: Settings) -> None: ...
+
+    def switch_generation(self) -> None: ...
+
+    def close(self) -> None: ...
+
 
 STATE_KEY = "watch.state"
 DAEMON_ROLE = "watch daemon"
@@ -70,7 +87,7 @@ def profile_view(state: dict, readable: Sequence[str], hidden: Sequence[str]) ->
     }
 
 
-def daemon_state(services: Services) -> dict | None:
+def daemon_state(services: WatchedIndex) -> dict | None:
     """The running daemon's state as the current profile may see it (``profile_view``); None when no daemon
     holds the writer lock."""
     holder = WriterLock(services.paths.writer_lock).holder()
@@ -109,7 +126,7 @@ class ConfigWatch:
         return True
 
 
-def reload_settings(services: Services) -> bool:
+def reload_settings(services: WatchedIndex) -> bool:
     """Load config.toml again into ``services``; False (logged, settings in use kept) when it is invalid.
 
     An editor may save in steps: an invalid file is tried again at its next change."""
@@ -128,7 +145,7 @@ def reload_settings(services: Services) -> bool:
     return True
 
 
-def run_watch(services: Services, *, role: str, stop: threading.Event,
+def run_watch(services: WatchedIndex, *, role: str, stop: threading.Event,
               on_status=None, persist_every: float = 1.0) -> WatchStatus:  # noqa: ANN001
     """Hold the writer lock and watch until ``stop`` is set. Raises IndexBusy if another writer runs."""
     lock = WriterLock(services.paths.writer_lock)
@@ -153,8 +170,7 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
         while True:
             if services.store.path != current_database(services.paths):
                 # Another generation was promoted (or rolled back to): follow it, still holding the writer lock.
-                services.store.close()
-                services.store = services.open_store(current_database(services.paths))
+                services.switch_generation()
                 log.info("switched to generation %d", load_generations(services.paths).current)
             watcher = _watch_generation(services, status_changed, stop, config)
             if stop.is_set() or watcher.failure is not None:
@@ -171,7 +187,7 @@ def run_watch(services: Services, *, role: str, stop: threading.Event,
     return watcher.status
 
 
-def _watch_generation(services: Services, status_changed: Callable[[WatchStatus], None],
+def _watch_generation(services: WatchedIndex, status_changed: Callable[[WatchStatus], None],
                       stop: threading.Event, config: ConfigWatch) -> Watcher:
     """Watch for the current generation until ``stop``, a failure, a switch of generation or a valid edit of
     the settings (the caller then starts again: new folders are watched, a new candidate planned).

@@ -9,10 +9,9 @@ from conftest import FakeEmbedder, FakeGenerator
 from textual.pilot import Pilot
 from tui_support import drive, index_folder, make_app, make_docs, ready, screen_text, wait_until
 
-from archivist.cli_generations import build_candidate
+from archivist.app.workspace import open_workspace as open_services
 from archivist.index import generations
 from archivist.paths import Paths
-from archivist.services import open_services
 from archivist.settings import ChunkSettings, Settings
 from archivist.tui.screens.generations import GenerationsScreen
 
@@ -26,7 +25,7 @@ def test_the_palette_shows_the_generations_and_how_to_promote_a_ready_one(
     services = open_services(paths, Settings(chunk=ChunkSettings(max_tokens=40, overlap_tokens=0)),
                              embedder=lambda: fake_embedder, generator=lambda: FakeGenerator(""))
     try:
-        build_candidate(services, quiet=True)
+        services.build_next_generation("archivist index build")
     finally:
         services.close()
     assert [(g.id, g.status) for g in generations.list_generations(paths)] == [(1, "current"), (2, "ready")]

@@ -8,8 +8,8 @@ from conftest import FakeEmbedder, FakeGenerator
 from textual.pilot import Pilot
 from tui_support import PORT_QUESTION, RETENTION, ask, drive, make_app, ready, screen_text, wait_until
 
+from archivist.app.workspace import open_workspace as open_services
 from archivist.paths import Paths
-from archivist.services import open_services
 from archivist.settings import Settings
 from archivist.tui.screens.dialogs import ProfileScreen
 from archivist.tui.widgets.question import QuestionInput

@@ -10,8 +10,8 @@ from pathlib import Path
 from conftest import FakeEmbedder, FakeGenerator
 from textual.pilot import Pilot
 
+from archivist.app.workspace import open_workspace as open_services
 from archivist.paths import Paths
-from archivist.services import open_services
 from archivist.settings import Settings
 from archivist.tui.app import ArchivistApp
 from archivist.tui.screens.main import Entry, MainScreen

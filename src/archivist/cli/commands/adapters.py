@@ -10,15 +10,8 @@ from pathlib import Path
 
 import click
 
-from archivist.cli_console import echo, safe_line
-
-
-def _paths_settings():  # noqa: ANN202
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-
-    paths = Paths.resolve()
-    return paths, Settings.load(paths.config_file)
+from archivist.cli.console import echo, safe_line
+from archivist.cli.context import paths_settings, workspace
 
 
 def _base_model(settings, model: Path | None = None) -> Path | None:  # noqa: ANN001
@@ -48,7 +41,7 @@ def list_(as_json: bool) -> None:
     from archivist.adapters.registry import Registry, load_choice
     from archivist.errors import AdapterError
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     registry = Registry(paths.adapters_dir)
     base = _base_model(settings)
     active = load_choice(paths.active_adapter_file, settings.profile).name
@@ -85,7 +78,7 @@ def show(name: str, as_json: bool) -> None:
     """Show an adapter's metadata: base model, rank, training data, evaluation, style checks."""
     from archivist.adapters.registry import Registry
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     registry = Registry(paths.adapters_dir)
     info = registry.get(name)
     data = info.to_json()
@@ -134,7 +127,7 @@ def use(name: str, scale: float) -> None:
     """Answer in adapter NAME's style from now on (`none`: the bare model), for the current profile."""
     from archivist.adapters.registry import NONE, Choice, Registry, save_choice
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     if name.lower() == NONE:
         save_choice(paths.active_adapter_file, Choice(), settings.profile)
         echo(f"Answers use no adapter (profile {settings.profile}).")
@@ -196,13 +189,14 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
     from archivist.adapters.pipeline import TrainRequest, run_training
     from archivist.adapters.registry import check_name
     from archivist.adapters.train import TrainConfig
-    from archivist.cli_console import console
+    from archivist.app.workspace import open_workspace
+    from archivist.cli.console import console
     from archivist.errors import ModelError
     from archivist.safe_console import prose
     from archivist.security.passphrase import get_passphrase
 
     check_name(name)
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     base = _base_model(settings, model)
     if base is None:
         raise ModelError("No base model to train on.", hint="Pass --model PATH.gguf.")
@@ -212,7 +206,8 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
                                                          learning_rate=learning_rate, batch_size=batch_size,
                                                          max_steps=steps, threads=threads),
                            description=description, style=checks, held_out=0.0 if no_eval else held_out,
-                           promote=promote, replace=replace, questions=questions, docs=docs, output=output)
+                           promote=promote, replace=replace, questions=questions, docs=docs, output=output,
+                           open_index=open_workspace)
     err = console(stderr=True, soft_wrap=False)
     bar = Progress(TextColumn("Training {task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -256,9 +251,10 @@ def promote(name: str, data: Path, style_file: Path | None, eval_questions: Path
     """Evaluate the kept candidate NAME (from `adapters train`) again and register it if it passes."""
     from archivist.adapters.pipeline import TrainRequest, promote_candidate
     from archivist.adapters.train import TrainConfig
+    from archivist.app.workspace import open_workspace
     from archivist.security.passphrase import get_passphrase
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     base = _base_model(settings)
     if base is None:
         from archivist.errors import ModelError
@@ -266,8 +262,8 @@ def promote(name: str, data: Path, style_file: Path | None, eval_questions: Path
         raise ModelError("No base model to evaluate on.", hint="Set answer.model_path.")
     request = TrainRequest(data, name, base, TrainConfig(threads=threads), style=_style(data, style_file),
                            promote=True, replace=replace, questions=_eval_questions(eval_questions, False),
-                           docs=_eval_docs(eval_docs, False))
-    from archivist.cli_console import console
+                           docs=_eval_docs(eval_docs, False), open_index=open_workspace)
+    from archivist.cli.console import console
     from archivist.safe_console import prose
 
     err = console(stderr=True, soft_wrap=False)
@@ -328,28 +324,19 @@ def _report(outcome, *, promote: bool) -> None:  # noqa: ANN001
 @click.option("--list", "list_", is_flag=True, help="List recent answers with their ids.")
 def feedback(rating: str | None, answer_id: int | None, correction: str | None, list_: bool) -> None:
     """Rate the last answer (or --answer ID) good or bad, with an optional correction (stored encrypted)."""
-    from archivist.cli import _context
-    from archivist.errors import ConfigError
-
     if not list_ and rating is None:
         raise click.UsageError("Give a RATING (good or bad), or --list.")
-    services = _context()
-    try:
-        history = services.state.history(services.profile, limit=1000 if answer_id is not None else 20)
+    with workspace() as ws:
         if list_:
+            history = ws.history(20)
             for row in history:
                 echo(f"{row.id:>5}  {row.created_at}  {safe_line(row.question[:90])}")
             if not history:
                 echo("No answers yet: ask something first.")
             return
-        row = next((h for h in history if answer_id is None or h.id == answer_id), None)
-        if row is None:
-            raise ConfigError("No answer to rate." if answer_id is None else f"There is no answer {answer_id}.",
-                              hint="`archivist feedback --list` shows recent answers; ask one first.")
-        text = (correction or "").strip() or None
-        fid = services.state.add_feedback(row.question, row.answer_json, rating, text, profile=services.profile)
-    finally:
-        services.close()
+        assert rating is not None
+        fid, row = ws.rate(rating, answer_id=answer_id, correction=correction)
+    text = (correction or "").strip()
     echo(f"Stored feedback {fid} ({rating}{', with a correction' if text else ''}) on: "
          f"{safe_line(row.question[:80])}")
 
@@ -371,16 +358,13 @@ def export(output: Path, plaintext: bool, include_bad: bool) -> None:
     team's style of answering from context, not the facts. Train on it directly:
       archivist adapters train --data OUTPUT --name NAME
     """
-    from archivist.adapters.dataset import feedback_examples, write_examples
-    from archivist.cli import _context
-
-    services = _context()
-    try:
-        examples, skipped = feedback_examples(services.state.feedback(services.profile), include_bad=include_bad)
-        write_examples(output, examples, None if plaintext else services.passphrase)
-        services.audit("export", detail=f"dataset {len(examples)} examples{' plaintext' if plaintext else ''}")
-    finally:
-        services.close()
+    with workspace() as ws:
+        written, skipped = ws.export_dataset(output, plaintext=plaintext, include_bad=include_bad)
     how = "plain text" if plaintext else "encrypted with the index passphrase"
-    echo(f"Wrote {len(examples)} examples to {output} ({how}); {skipped} rating(s) skipped "
+    echo(f"Wrote {written} examples to {output} ({how}); {skipped} rating(s) skipped "
          "(bad without a correction, or quotes).")
+
+
+def register(cli: click.Group) -> None:
+    for command in (adapters, feedback, dataset):
+        cli.add_command(command)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from archivist.cli_console import console, echo_json
+from archivist.cli.console import echo_json
 from archivist.safe_console import field
 
 
@@ -16,21 +16,17 @@ from archivist.safe_console import field
 @click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
 def facts(query: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List the table facts matching QUERY (e.g. "Gannet revenue FY2025"), with their citations."""
-    from archivist.cli import _context
-    from archivist.retrieve.factmatch import search
+    from archivist.cli.context import workspace
 
     text = " ".join(query)
-    services = _context()
-    try:
-        found = search(services.store, text, limit=limit, glossary=services.settings.retrieval.glossary)
-        total = services.store.fact_count()
-    finally:
-        services.close()
+    with workspace() as ws:
+        found, total = ws.facts(text, limit=limit)
     if as_json:
         echo_json({"query": text, "facts": [{**f.as_dict(), "match": round(score, 3)} for score, f in found],
                    "total_facts": total})
         return
-    out = console()
+    from archivist.cli.render import out
+
     if not found:
         out.print(f"No table facts match {field(text)} ({total} facts in the index). Name a line item as the "
                   "tables print it, an entity or a year; `archivist search` finds passages.")
@@ -39,3 +35,7 @@ def facts(query: tuple[str, ...], limit: int, as_json: bool) -> None:
         entity = f"{field(f.entity)} · " if f.entity else ""
         out.print(f"{entity}{field(f.label)} · {field(f.period or f.column)}: [bold]{field(f.shown())}[/]"
                   f"  [dim]{field(f.title)} — {field(f.where())}[/]")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(facts)

@@ -1,91 +1,15 @@
 """``archivist index generations|build|promote|rollback|prune`` and ``archivist verify``: thin shells over
-``archivist.index.generations`` (the manifest), ``archivist.index.rebuild`` (building), ``archivist.eval.gate``
-(the promotion gate) and ``archivist.answer.verify``."""
+``archivist.app.generations`` (the manifest and the promotion gate) and the workspace (building, verifying)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:
-    from archivist.index.generations import Generation
-    from archivist.services import Services
-
-
-def _console(stderr: bool = False):  # noqa: ANN202
-    from archivist.cli_console import console
-
-    return console(stderr=stderr)
-
-
-def _paths_settings():  # noqa: ANN202
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-
-    paths = Paths.resolve()
-    return paths, Settings.load(paths.config_file)
-
-
-def _open():  # noqa: ANN202
-    from archivist.services import open_services
-
-    paths, settings = _paths_settings()
-    return open_services(paths, settings)
-
-
-# -- building (also run by `archivist index`) -------------------------------------------------------------------
-
-def build_candidate(services: Services, *, quiet: bool, explicit: bool = False) -> Generation | None:
-    """Build, resume or catch up the generation the settings call for (the caller holds the writer lock).
-
-    Returns the candidate, or None when the current generation matches the settings.
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from archivist.index.generations import BUILDING, READY
-    from archivist.index.rebuild import build, plan
-    from archivist.safe_console import field
-
-    out, err = _console(), _console(stderr=True)
-    found = plan(services)
-    candidate = found.candidate
-    if candidate is None:
-        if explicit and not quiet:
-            out.print(f"Generation {found.current.id} was built with the settings now: nothing to build.")
-        return None
-    if not quiet:
-        if found.changes:
-            out.print(f"The settings changed since generation {found.current.id} was built: "
-                      + field("; ".join(found.changes)) + ".")
-        verb = "Building" if candidate.status == BUILDING else "Catching up"
-        out.print(f"{verb} generation {candidate.id}; generation {found.current.id} keeps answering meanwhile "
-                  "(Ctrl-C stops, running it again resumes).")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=quiet, transient=True) as bar:
-        tasks: dict[Path, Any] = {}
-
-        def progress(folder, done: int, total: int, path: Path | None) -> None:  # noqa: ANN001
-            if folder.path not in tasks:
-                tasks[folder.path] = bar.add_task(f"Generation {candidate.id}: {field(folder.path.name)}", total=None)
-            bar.update(tasks[folder.path], completed=done, total=total)
-
-        result = build(services, candidate, found.fingerprint, progress=progress)
-    if quiet:
-        return result.generation
-    r = result.report
-    done = f"{r.added} added, {r.updated} updated, {r.unchanged} unchanged, {r.chunks_embedded} passages embedded"
-    if result.generation.status == READY:
-        out.print(f"Generation {candidate.id} is ready ({done}). Compare it with generation {found.current.id} "
-                  f"and switch: archivist index promote {candidate.id}")
-    else:
-        out.print(f"Generation {candidate.id} is not complete ({done}); missing folder(s): "
-                  + ", ".join(field(m) for m in result.missing))
-    return result.generation
-
+from archivist.cli.context import paths_settings, workspace
 
 # -- commands ----------------------------------------------------------------------------------------------------
 
@@ -97,7 +21,7 @@ def generations_cmd(as_json: bool) -> None:
 
     from archivist.index import generations as g
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     gens = g.list_generations(paths)
     usage = g.disk_usage(paths)
     if as_json:
@@ -105,7 +29,8 @@ def generations_cmd(as_json: bool) -> None:
                                "keep": settings.index.keep_generations,
                                "generations": [vars(x) for x in gens]}, indent=2))
         return
-    out = _console()
+    from archivist.cli.render import out
+
     table = Table("id", "status", "built from", "created", "size", "eval")
     table.columns[2].overflow = "fold"
     for x in gens:
@@ -124,19 +49,16 @@ def generations_cmd(as_json: bool) -> None:
 @click.command(name="build")
 def build_cmd() -> None:
     """Build (or resume) the generation the settings call for, while the current one keeps answering."""
-    from archivist.index.lock import WriterLock
+    from archivist.cli.commands.index import run_index
 
-    services = _open()
-    try:
-        with WriterLock(services.paths.writer_lock) as lock:
-            lock.acquire("archivist index build")
-            build_candidate(services, quiet=False, explicit=True)
-    finally:
-        services.close()
+    with workspace() as ws:
+        run_index(ws, quiet=False, role="archivist index build", build_only=True)
 
 
 def _gate_table(result, current_id: int, candidate_id: int) -> None:  # noqa: ANN001
     from rich.table import Table
+
+    from archivist.cli.render import out
 
     table = Table("metric", f"generation {current_id} (current)", f"generation {candidate_id}", "change",
                   title=f"Retrieval on {result.current['summary'].get('questions', '?')} question(s), "
@@ -149,7 +71,7 @@ def _gate_table(result, current_id: int, candidate_id: int) -> None:  # noqa: AN
         after = "–" if c.after is None else f"{c.after:.3f}"
         delta = "" if c.before is None or c.after is None else f"{c.after - c.before:+.3f}"
         table.add_row(c.metric, before, after, f"[red]{delta} REGRESSED[/]" if c.regressed else delta)
-    _console().print(table)
+    out.print(table)
 
 
 @click.command(name="promote")
@@ -161,12 +83,11 @@ def _gate_table(result, current_id: int, candidate_id: int) -> None:  # noqa: AN
 @click.option("-k", "k", default=20, show_default=True, type=click.IntRange(1, 100), help="Retrieval depth.")
 def promote_cmd(gen_id: int, questions: Path | None, force: bool, tolerance: float, k: int) -> None:
     """Make generation ID the one that answers, if it does not retrieve worse on your questions."""
+    from archivist.app.generations import gate
     from archivist.errors import ConfigError
-    from archivist.eval.gate import run_gate, summary
-    from archivist.eval.questions import load_questions
     from archivist.index import generations as g
 
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     manifest = g.load(paths)
     target = manifest.get(gen_id)
     current_id = manifest.current
@@ -183,28 +104,23 @@ def promote_cmd(gen_id: int, questions: Path | None, force: bool, tolerance: flo
             raise ConfigError("Promotion compares both generations on your questions, and none were given.",
                               hint="Pass --questions FILE (examples/sample-questions.jsonl fits the sample "
                                    "folder), set index.promotion_questions, or --force to switch unchecked.")
-        qs = load_questions(Path(source).expanduser())
-        services = _open()
-        try:
-            result = run_gate(services, target, qs, k=k, tolerance=tolerance)
-        finally:
-            services.close()
+        with workspace() as ws:
+            result, eval_summary = gate(ws, target, Path(source).expanduser(), k=k, tolerance=tolerance)
         _gate_table(result, current_id, gen_id)
-        eval_summary = summary(result.candidate)
-        with g.update(paths) as m:  # remember both results, even when the switch is refused
-            m.get(current_id).eval = summary(result.current)
-            m.get(gen_id).eval = eval_summary
         if not result.compared:
             raise ConfigError(f"None of the questions in {source} names its sources, so retrieval cannot be "
                               "compared.", hint="Add \"sources\" to the questions (see README), or --force.")
         if result.regressed:
             worst = ", ".join(result.regressed)
-            _console(stderr=True).print(f"[red]Not promoted:[/] generation {gen_id} retrieves worse than "
+            from archivist.cli.render import err
+
+            err.print(f"[red]Not promoted:[/] generation {gen_id} retrieves worse than "
                                         f"generation {current_id} beyond {tolerance} on {worst}. "
                                         "--force switches anyway.")
             sys.exit(1)
     promoted = g.promote(paths, gen_id, eval_summary=eval_summary, force=force)
-    out = _console()
+    from archivist.cli.render import out
+
     out.print(f"Generation {promoted.id} answers now (generation {current_id} is retired; "
               f"`archivist index rollback` goes back).")
     _prune(paths, settings.index.keep_generations)
@@ -214,7 +130,8 @@ def _prune(paths, keep: int) -> None:  # noqa: ANN001
     from archivist.index import generations as g
 
     removed = g.prune(paths, keep)
-    out = _console()
+    from archivist.cli.render import out
+
     for x in removed:
         out.print(f"Removed generation {x.id} ({g.human_size(x.size)}): keeping {keep} (index.keep_generations).")
     out.print(f"Disk use: {g.human_size(g.disk_usage(paths))}.")
@@ -226,18 +143,20 @@ def rollback_cmd(gen_id: int | None) -> None:
     """Switch back to generation ID, or to the one that answered before the last switch (no comparison)."""
     from archivist.index import generations as g
 
-    paths, _ = _paths_settings()
+    paths, _ = paths_settings()
     was = g.load(paths).current
     now = g.rollback(paths, gen_id)
-    _console().print(f"Generation {now.id} answers again (generation {was} is retired; "
-                     f"`archivist index promote {was}` switches back).")
+    from archivist.cli.render import out
+
+    out.print(f"Generation {now.id} answers again (generation {was} is retired; "
+              f"`archivist index promote {was}` switches back).")
 
 
 @click.command(name="prune")
 @click.option("--keep", type=click.IntRange(1, 100), help="Generations to keep (default: index.keep_generations).")
 def prune_cmd(keep: int | None) -> None:
     """Delete the retired generations beyond the newest KEEP (their encrypted files, WAL and shared memory)."""
-    paths, settings = _paths_settings()
+    paths, settings = paths_settings()
     _prune(paths, keep or settings.index.keep_generations)
 
 
@@ -247,21 +166,17 @@ def prune_cmd(keep: int | None) -> None:
 def verify_cmd(answer_file: Path, as_json: bool) -> None:
     """Check that the passages an answer cited (`archivist ask --json`) are still there: unchanged, moved, or
     gone. Exit 1 unless every citation is unchanged; `-` reads the answer from standard input."""
-    from archivist.answer.verify import MOVED, UNCHANGED, load_answer, verify
+    from archivist.answer.verify import MOVED, UNCHANGED, load_answer
 
     answer = load_answer(answer_file)
-    services = _open()
-    try:
-        checks = verify(services, answer)
-    finally:
-        services.close()
+    with workspace() as ws:
+        checks = ws.verify(answer)
     if as_json:
         click.echo(json.dumps([c.to_json() for c in checks], indent=2, ensure_ascii=False))
     else:
+        from archivist.cli.render import out, where
         from archivist.safe_console import field
-        from archivist.shell import where
 
-        out = _console()
         colours = {UNCHANGED: "green", MOVED: "yellow"}
         for c in checks:
             line = f"[bold]\\[{c.n}][/] [{colours.get(c.status, 'red')}]{c.status:<9}[/] " + \
@@ -277,8 +192,10 @@ def verify_cmd(answer_file: Path, as_json: bool) -> None:
         sys.exit(1)
 
 
-def register(cli: click.Group, index: click.Group) -> None:
-    """Attach the commands to ``archivist`` and its ``index`` group."""
+def register(cli: click.Group) -> None:
+    """Attach the commands to ``archivist`` and its ``index`` group (``cli.commands.index`` registers first)."""
+    index = cli.commands["index"]
+    assert isinstance(index, click.Group)
     for command in (generations_cmd, build_cmd, promote_cmd, rollback_cmd, prune_cmd):
         index.add_command(command)
     cli.add_command(verify_cmd)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from archivist.cli_console import console, echo_json
-from archivist.errors import FolderNotFound
+from archivist.cli.console import echo_json
 from archivist.safe_console import field
 
 
@@ -24,39 +23,27 @@ from archivist.safe_console import field
 def meta(file: Path, entity: str | None, period: str | None, doc_type: str | None, title: str | None,
          reset: bool, as_json: bool) -> None:
     """Show or correct what FILE is: entity, period, type and title (used to rank answers)."""
-    from archivist.cli import _context
-    from archivist.index.rebuild import sync_candidates
+    from archivist.cli.context import workspace
 
-    path = file.expanduser().resolve()
-    services = _context()
-    try:
-        store = services.store
-        if store.document(path) is None:
-            raise FolderNotFound(f"{path} is not an indexed file.",
-                                 hint="`archivist status --json` lists the documents; add its folder and run "
-                                      "`archivist index` first.")
-        given = {"entity": entity, "period": period, "doc_type": doc_type, "title": title}
-        changes = {k: v for k, v in given.items() if v is not None}
-        if reset:
-            changes = {k: None for k in store.meta_overrides().get(str(path), {})}
-        if changes:
-            store.correct_metadata(path, changes)
-            sync_candidates(services)  # a generation being built keeps the correction too
-        described = store.document(path)
-        corrected = sorted(store.meta_overrides().get(str(path), {}))
-    finally:
-        services.close()
-    assert described is not None
-    data = {"path": str(path), **described.as_dict(), "corrected": corrected}
+    given = {"entity": entity, "period": period, "doc_type": doc_type, "title": title}
+    changes = {k: v for k, v in given.items() if v is not None}
+    with workspace() as ws:
+        data = ws.describe(file, changes, reset=reset)
+    corrected = data["corrected"]
     if as_json:
         echo_json(data)
         return
-    out = console()
+    from archivist.cli.render import out
+
     for name, key in (("Entity", "entity"), ("Period", "period"), ("Type", "doc_type"), ("Title", "title")):
         mark = " [dim](corrected)[/]" if key in corrected else ""
         out.print(f"{name + ':':8} {field(data[key] or '-')}{mark}")
     if data["aliases"]:
         out.print(f"{'Aliases:':8} {field(', '.join(data['aliases']))}")
-    if changes:
+    if changes or reset:
         out.print("[dim]Answers rank with this now; the passages' context header follows at the next "
                   "`archivist index`.[/]")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(meta)

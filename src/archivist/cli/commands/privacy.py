@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from pathlib import Path
 
 import click
 
-from archivist.cli_console import echo, safe_line
-
-
-def _context():  # noqa: ANN202
-    from archivist.cli import _context as open_context
-
-    return open_context()
+from archivist.cli.console import echo, safe_line
+from archivist.cli.context import open_ws, workspace
 
 
 @click.command()
@@ -25,14 +19,8 @@ def _context():  # noqa: ANN202
 def forget(path: Path, allow_reindex: bool, as_json: bool) -> None:
     """Remove PATH (a file or folder) from the index for good: text, passages, vectors, keyword entries and
     the history that quotes it. It is not indexed again unless --allow-reindex."""
-    from archivist.security.privacy import forget as run_forget
-
-    services = _context()
-    try:
-        report = run_forget(services.store, services.state, services.paths, services.open_store, path,
-                            allow_reindex=allow_reindex)
-    finally:
-        services.close()
+    with workspace() as ws:
+        report = ws.forget(path, allow_reindex=allow_reindex)
     if as_json:
         click.echo(json.dumps({"files": [str(p) for p in report.files], "passages": report.passages,
                                "history_removed": report.history_removed, "audit_redacted": report.audit_redacted,
@@ -62,17 +50,10 @@ ALL_PROFILES_NOTE = ("Profiles are views inside one installation, not boundaries
 @click.option("--json", "as_json", is_flag=True)
 def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
     """The current profile's last entries, oldest first (with every read of all profiles' entries)."""
-    from archivist.storage.state import AUDIT_READ_ALL
-
-    services = _context()
-    try:
-        if all_profiles:  # recorded before reading, so the read is listed in its own output too
-            services.audit(AUDIT_READ_ALL, detail=f"audit show --all-profiles --last {limit}")
-        entries = services.state.audit_entries(limit, profile=None if all_profiles else services.profile)
-    finally:
-        services.close()
+    with workspace() as ws:
+        entries = ws.audit_entries(limit, all_profiles=all_profiles)
     if all_profiles:  # with --json on stderr, so the output stays one JSON document
-        echo(f"All profiles' audit entries, read as profile {services.profile}. {ALL_PROFILES_NOTE}",
+        echo(f"All profiles' audit entries, read as profile {ws.profile}. {ALL_PROFILES_NOTE}",
              err=as_json, fg="yellow")
     if as_json:
         click.echo(json.dumps([vars(e) for e in entries], indent=2, ensure_ascii=False))
@@ -80,7 +61,7 @@ def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from archivist.cli_console import console
+    from archivist.cli.console import console
 
     table = Table("SEQ", "TIME (UTC)", "PROFILE", "ACTION", "QUERY", "PASSAGES", "DETAIL", box=None)
     for e in entries:
@@ -93,12 +74,8 @@ def audit_show(limit: int, all_profiles: bool, as_json: bool) -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the chain: any edited, deleted, inserted or reordered entry is reported (exit 1)."""
-    services = _context()
-    try:
-        problems = services.state.verify_audit()
-        count = len(services.state.audit_entries())
-    finally:
-        services.close()
+    with workspace() as ws:
+        problems, count = ws.verify_audit()
     if problems:
         for p in problems:
             echo(f"entry {p.seq}: {p.problem}", fg="red", err=True)
@@ -116,23 +93,18 @@ def passwd(new_key_file: Path | None) -> None:
     """Change the passphrase of the index, all its generations and the state file, atomically."""
     import os
 
-    from archivist.paths import Paths
-    from archivist.security.passphrase import get_passphrase
-    from archivist.security.privacy import rekey, write_key_file
+    from archivist.app.privacy import change_passphrase
 
-    paths = Paths.resolve()
-    services = _context()  # checks the current passphrase opens everything
-    services.close()
-    old = get_passphrase(creating=False)
+    ws = open_ws()  # checks the current passphrase opens everything
+    ws.close()
+    new = None
     if new_key_file is not None:
-        new = secrets.token_urlsafe(48)
         new_key_file = Path(os.path.abspath(new_key_file.expanduser()))
-        write_key_file(new_key_file, new)  # durable before any file is re-keyed to it
     else:
         new = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True, err=True)
         if not new:
             raise click.UsageError("The new passphrase cannot be empty.")
-    files = rekey(paths, old, new)
+    files, _ = change_passphrase(ws.paths, ws.passphrase, new, key_file=new_key_file)
     echo(f"Re-keyed {len(files)} file(s).")
     if new_key_file is not None:
         echo(f"Key written to {new_key_file}: set ARCHIVIST_PASSPHRASE_FILE={new_key_file} (keep it safe; "
@@ -144,11 +116,8 @@ def passwd(new_key_file: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def history(limit: int, as_json: bool) -> None:
     """This profile's past questions and answers (kept encrypted)."""
-    services = _context()
-    try:
-        rows = services.state.history(services.profile, limit)
-    finally:
-        services.close()
+    with workspace() as ws:
+        rows = ws.history(limit)
     if as_json:
         click.echo(json.dumps([{"at": r.created_at, "question": r.question, "answer": json.loads(r.answer_json)}
                                for r in rows], indent=2, ensure_ascii=False))
@@ -156,3 +125,8 @@ def history(limit: int, as_json: bool) -> None:
     for r in rows:
         answer = json.loads(r.answer_json)
         echo(f"{r.created_at}  {safe_line(r.question)}\n    {safe_line(answer.get('answer', '')[:200])}")
+
+
+def register(cli: click.Group) -> None:
+    for command in (forget, audit, passwd, history):
+        cli.add_command(command)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from archivist.cli_console import echo
+from archivist.cli.console import echo
 
 _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skip": ("-", "white")}
 
@@ -112,8 +112,7 @@ PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
               "ARCHIVIST_PASSPHRASE (or ARCHIVIST_PASSPHRASE_FILE), and index at once.")
 @click.option("--index/--no-index", "index_now", default=None, help="Index the folders now (default: ask; "
               "with --yes: index).")
-@click.pass_context
-def init(ctx: click.Context, folders: tuple[Path, ...], profile: str | None, yes: bool, index_now: bool | None) -> None:
+def init(folders: tuple[Path, ...], profile: str | None, yes: bool, index_now: bool | None) -> None:
     """First-run set-up: choose folders, a profile and the index passphrase, then index."""
     from archivist.errors import ConfigError, FolderNotFound
     from archivist.index.generations import current_database
@@ -145,7 +144,7 @@ def init(ctx: click.Context, folders: tuple[Path, ...], profile: str | None, yes
                               hint="Use 1-40 letters, digits, '.', '_' or '-'.")
         write_top_level_key(paths, "profile", profile)
         echo(f"Profile {profile} written to {paths.config_file}")
-    _create_and_fill(ctx, paths, chosen, index_now, interactive)
+    _create_and_fill(paths, chosen, index_now, interactive)
 
 
 def _ask_folders() -> tuple[Path, ...]:
@@ -161,34 +160,32 @@ def _ask_folders() -> tuple[Path, ...]:
             echo(f"{answer} is not a folder.", fg="yellow", err=True)
 
 
-def _create_and_fill(ctx: click.Context, paths, folders: list[Path], index_now: bool | None,  # noqa: ANN001
-                     interactive: bool) -> None:
-    """Create the index, then run `archivist add` and `archivist index` themselves (so init gets whatever they
-    do: folder readers, forgotten files, index generations) with the passphrase asked once."""
-    from archivist.cli import _context, add, index
+def _create_and_fill(paths, folders: list[Path], index_now: bool | None, interactive: bool) -> None:  # noqa: ANN001
+    """Create the index, then add the folders and index them with the same use cases as `archivist add` and
+    `archivist index` (folder readers, forgotten files, index generations), the passphrase asked once and kept
+    in this process's memory only (never in its environment)."""
+    from archivist.app.workspace import open_workspace
+    from archivist.cli.commands.folders import print_change
+    from archivist.cli.commands.index import run_index
     from archivist.index.generations import current_database
-    from archivist.security.passphrase import ENV, get_passphrase
+    from archivist.security.passphrase import get_passphrase
+    from archivist.settings import Settings
 
     creating = not current_database(paths).exists()
     passphrase = get_passphrase(creating=creating)  # environment, passphrase file, or asked (twice when new)
-    saved = os.environ.get(ENV)
-    # This process only, for the two commands below; the watch daemon never inherits it (it drops the variable).
-    os.environ[ENV] = passphrase
+    ws = open_workspace(paths, Settings.load(paths.config_file), passphrase=passphrase)
     try:
-        _context().close()  # creates the encrypted index (or checks the passphrase against the existing one)
         if creating:
             echo(f"Created the encrypted index {paths.database}")
         if folders:
-            ctx.invoke(add, folders=tuple(folders))
+            print_change(ws.add_folders(folders), added=True)
+            echo("Run `archivist index` to read it.")
         if index_now is None:  # asked last: the passphrase prompt comes first, then the long part
             index_now = bool(folders) and (not interactive or click.confirm("Index the folders now?", default=True))
         if index_now and folders:
-            ctx.invoke(index, as_json=False)
+            run_index(ws, quiet=False)
     finally:
-        if saved is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = saved
+        ws.close()
     echo("Ready: `archivist ask \"...\"`, or `archivist` for the terminal UI. `archivist doctor` checks the "
          "installation.")
 
@@ -215,8 +212,78 @@ def write_top_level_key(paths, key: str, value: str) -> None:  # noqa: ANN001
     write_private(config, "\n".join(lines) + "\n")
 
 
-def register(cli: click.Group, models: click.Group) -> None:
-    """Add the set-up commands to the main group and ``trust`` to ``archivist models``."""
-    cli.add_command(init)
-    cli.add_command(doctor)
-    models.add_command(trust)
+# ---------------------------------------------------------------- locate, models, demo
+
+@click.command()
+def locate() -> None:
+    """Print where Archivist keeps its config, data, cache and models."""
+    from archivist.cli.console import safe_line
+    from archivist.index.generations import current_database
+    from archivist.paths import Paths
+
+    paths = Paths.resolve()
+    for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", current_database(paths)),
+                        ("cache", paths.cache_dir), ("models", paths.models_dir), ("log", paths.watch_log)):
+        echo(f"{name:<7} {safe_line(str(value))}")
+
+
+@click.group()
+def models() -> None:
+    """The bundled models."""
+
+
+@models.command()
+@click.option("--force", is_flag=True, help="Export again even if the current export matches.")
+def prepare(force: bool) -> None:
+    """Export the bundled MiniLM embedder to int8 ONNX (done once by the set-up script)."""
+    from archivist.cli.console import safe_line
+    from archivist.embed.export import export_onnx, onnx_is_current
+    from archivist.paths import Paths
+
+    paths = Paths.resolve()
+    if not force and onnx_is_current(paths.models_dir):
+        echo(f"Embedder export is current: {safe_line(str(paths.models_dir))}")
+        return
+    echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True)
+    target = export_onnx(paths.models_dir)
+    echo(f"Wrote {safe_line(str(target))}")
+
+
+models.add_command(trust)
+
+
+@click.command()
+@click.option("--question", default="What caused the warehouse outage in April?", show_default=True)
+def demo(question: str) -> None:
+    """Index the bundled sample folder into a demo index and answer a sample question."""
+    from archivist.app.workspace import open_workspace
+    from archivist.cli.commands.ask import stream_answer
+    from archivist.cli.commands.index import run_index
+    from archivist.cli.render import out
+    from archivist.errors import FolderNotFound
+    from archivist.paths import Paths
+    from archivist.safe_console import field
+    from archivist.settings import Settings
+
+    checkout = Path(__file__).resolve().parents[4]
+    sample = checkout / "examples" / "sample-docs"
+    if not sample.is_dir():
+        raise FolderNotFound(f"The sample folder {sample} is missing.", hint="Run the demo from a source checkout.")
+    # The demo's own home and passphrase, for this process: the user's index is never touched.
+    os.environ.setdefault("ARCHIVIST_HOME", str(checkout / ".demo"))
+    os.environ.setdefault("ARCHIVIST_PASSPHRASE", "demo-passphrase")
+    paths = Paths.resolve()
+    ws = open_workspace(paths, Settings.load(paths.config_file))
+    try:
+        ws.add_folders([sample])
+        out.print(f"[bold]Demo index[/] {field(paths.database)} (passphrase from ARCHIVIST_PASSPHRASE)")
+        run_index(ws, quiet=False)
+        out.print(f"\n[bold]Question:[/] {field(question)}\n")
+        stream_answer(ws, question)
+    finally:
+        ws.close()
+
+
+def register(cli: click.Group) -> None:
+    for command in (init, doctor, locate, models, demo):
+        cli.add_command(command)

@@ -154,7 +154,7 @@ class MainScreen(Screen[None]):
         """The index is open: show its state, then load the models in the background."""
         self.session = session
         self.query_one(StatusBar).encryption = "encrypted"
-        self.query_one(StatusBar).profile = session.services.profile
+        self.query_one(StatusBar).profile = session.workspace.profile
         self.refresh_bindings()
         self.refresh_sources(scan=True)
         self._refresh_timer = self.set_interval(REFRESH_SECONDS, self.refresh_sources)
@@ -388,8 +388,7 @@ class MainScreen(Screen[None]):
         assert self.session is not None
         pane = self.query_one(SourcesPane)
         try:
-            report, missing = self.session.reindex(lambda *args: self._ui(pane.progress, *args),
-                                                   self._stop_indexing)
+            outcome = self.session.reindex(lambda *args: self._ui(pane.progress, *args), self._stop_indexing)
         except IndexBusy as exc:
             self._ui(self.notify, f"{exc} Its state is under Sources.", title=exc.title, severity="warning",
                      timeout=8)
@@ -401,8 +400,13 @@ class MainScreen(Screen[None]):
             self._ui(pane.finished)
             self._ui(setattr, self, "indexing", False)
             self._ui(self.refresh_sources, True)
+        report, missing = outcome.report, outcome.missing
         summary = (f"Indexed: {report.added} added, {report.updated} updated, {report.removed} removed, "
                    f"{report.unchanged} unchanged, {len(report.problems)} not indexed.")
         if missing:
             summary += f" {len(missing)} folder(s) missing (index kept)."
+        if outcome.built is not None:  # the settings changed: the next generation was built too
+            built = outcome.built.generation
+            summary += (f" Generation {built.id} is {built.status}"
+                        + (f": `archivist index promote {built.id}` switches." if built.status == "ready" else "."))
         self._ui(self.notify, summary, timeout=6)
