@@ -94,7 +94,7 @@ case "${1:-demo}" in
     shift || true
     os_tools "the end-to-end tests" strace=strace tmux=tmux
     "$VENV/bin/ruff" check src tests benchmarks
-    "$VENV/bin/lint-imports"   # the layering contracts of pyproject.toml ([tool.importlinter])
+    "$VENV/bin/lint-imports" --no-cache   # the layering contracts of pyproject.toml ([tool.importlinter])
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)
