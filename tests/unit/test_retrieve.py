@@ -94,3 +94,16 @@ def test_fold_lowercases_and_strips_diacritics_like_fts5() -> None:
     assert fold("ASCII Only 2019") == "ascii only 2019"
     assert fold("Café Müller, ÅNGSTRÖM naïve façade") == "cafe muller, angstrom naive facade"
     assert fold("Łódź — “quoted” ½") == "łodz — “quoted” 1⁄2"  # Ł has no combining mark; NFKD splits ½
+
+
+def test_the_first_places_cover_different_pages() -> None:
+    from types import SimpleNamespace
+
+    from archivist.retrieve.hybrid import spread_pages
+
+    def hit(file_id: int, page: int | None, n: int):  # noqa: ANN202
+        return SimpleNamespace(chunk=SimpleNamespace(file_id=file_id, page=page), n=n)
+
+    hits = [hit(1, 58, 0), hit(1, 58, 1), hit(1, 58, 2), hit(1, 60, 3), hit(2, 58, 4), hit(3, None, 5),
+            hit(3, None, 6)]
+    assert [h.n for h in spread_pages(hits)] == [0, 3, 4, 5, 6, 1, 2]

@@ -34,6 +34,12 @@ _TYPES = (("10-K", re.compile(r"\b10-?k\b|\bannual report\b", re.IGNORECASE)),
 MAX_NGRAM = 5
 
 
+def _ticker_like(name: str) -> bool:
+    """Short capitals ("BA", "PEP") are matched only as written: as names they would meet common words ("Ba",
+    "pep"). Longer capitals ("ADOBE", a file name's word) are names, matched in any case."""
+    return name.isupper() and len(name) <= 3 and name.isalpha()
+
+
 def squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
@@ -119,7 +125,7 @@ def asked_quarter(question: str) -> int | None:
 def infer(question: str, documents: Mapping[int, tuple[Path, DocMeta]]) -> Focus:
     """Match ``question`` to ``documents`` (``Store.documents()``: file id -> (path, metadata))."""
     grams = _ngrams(question)
-    tokens = set(_WORD.findall(question))
+    tokens = {re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)}
     entity_hit: dict[int, bool] = {}
     names: list[str] = []
     for fid, (_path, meta) in documents.items():
@@ -127,7 +133,7 @@ def infer(question: str, documents: Mapping[int, tuple[Path, DocMeta]]) -> Focus
         for name in (meta.entity, *meta.aliases):
             if not name:
                 continue
-            if name.isupper() and len(name) <= 5 and name.isalpha():  # a ticker: as written, a word of its own
+            if _ticker_like(name):  # a ticker: as written, a word of its own
                 hit = name in tokens
             else:
                 hit = any(grams.get(k) for k in name_keys(name))
@@ -183,7 +189,7 @@ def entity_mentions(question: str, documents: Mapping[int, tuple[Path, DocMeta]]
     tickers: set[str] = set()
     for _path, meta in documents.values():
         for name in (meta.entity, *meta.aliases):
-            if name and name.isupper() and len(name) <= 5 and name.isalpha():
+            if name and _ticker_like(name):
                 tickers.add(name)
             elif name:
                 keys |= name_keys(name)
