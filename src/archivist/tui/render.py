@@ -110,3 +110,17 @@ def local_time(utc_iso: str | None) -> str:
         return "never"
     when = dt.datetime.strptime(utc_iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def index_summary(outcome) -> str:  # noqa: ANN001 - app.indexing.IndexOutcome
+    """One line saying what a re-index did, and the next generation when one was built."""
+    report, missing = outcome.report, outcome.missing
+    summary = (f"Indexed: {report.added} added, {report.updated} updated, {report.removed} removed, "
+               f"{report.unchanged} unchanged, {len(report.problems)} not indexed.")
+    if missing:
+        summary += f" {len(missing)} folder(s) missing (index kept)."
+    if outcome.built is not None:  # the settings changed: the next generation was built too
+        built = outcome.built.generation
+        summary += (f" Generation {built.id} is {built.status}"
+                    + (f": `archivist index promote {built.id}` switches." if built.status == "ready" else "."))
+    return summary

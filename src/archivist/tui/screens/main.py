@@ -24,7 +24,7 @@ from archivist.answer.followup import looks_like_follow_up
 from archivist.answer.service import Answer, AnswerCancelled, Citation
 from archivist.errors import ArchivistError, IndexBusy
 from archivist.tui.keys import bind
-from archivist.tui.render import answer_plain_text, where
+from archivist.tui.render import answer_plain_text, index_summary, where
 from archivist.tui.screens.dialogs import AddFolderScreen, FeedbackScreen, HistoryScreen
 from archivist.tui.screens.passage import PassageScreen
 from archivist.tui.session import SearchView, Session, SourcesView
@@ -400,13 +400,4 @@ class MainScreen(Screen[None]):
             self._ui(pane.finished)
             self._ui(setattr, self, "indexing", False)
             self._ui(self.refresh_sources, True)
-        report, missing = outcome.report, outcome.missing
-        summary = (f"Indexed: {report.added} added, {report.updated} updated, {report.removed} removed, "
-                   f"{report.unchanged} unchanged, {len(report.problems)} not indexed.")
-        if missing:
-            summary += f" {len(missing)} folder(s) missing (index kept)."
-        if outcome.built is not None:  # the settings changed: the next generation was built too
-            built = outcome.built.generation
-            summary += (f" Generation {built.id} is {built.status}"
-                        + (f": `archivist index promote {built.id}` switches." if built.status == "ready" else "."))
-        self._ui(self.notify, summary, timeout=6)
+        self._ui(self.notify, index_summary(outcome), timeout=6)
