@@ -104,10 +104,11 @@ def _version(ex) -> str | None:  # noqa: ANN001
 
 @contextmanager
 def previous_answers():  # noqa: ANN201
-    """The answer layer as it was: no figure lead, boilerplate neither measured nor skipped."""
+    """The answer layer as it was: no figure lead, no computed answer, boilerplate neither measured nor skipped."""
     from archivist.index import boilerplate
 
     with mock.patch("archivist.answer.service.find_figure", lambda *a, **k: None), \
+            mock.patch("archivist.answer.computed.computed_answer", lambda *a, **k: None), \
             mock.patch.object(boilerplate, "scores", lambda store, texts: [0.0] * len(texts)):
         yield
 
@@ -121,7 +122,8 @@ def make(index, *, previous: bool):  # noqa: ANN001, ANN201
 
     rs = index.settings.retrieval
     if previous:
-        rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0, "focus_weight": 0.0})
+        rs = rs.model_copy(update={"expand_glossary": False, "boilerplate_weight": 0.0, "focus_weight": 0.0,
+                                   "spread_pages": False})
     embedder = default_embedder(index.paths, index.settings)
     retriever = Retriever.from_settings(index.store, lambda: embedder, rs, index.paths.models_dir)
     if previous:
