@@ -58,11 +58,20 @@ def folder_bar(label: Callable[[Folder], str], *, quiet: bool = False,
     if current:
         columns.append(TextColumn("{task.fields[current]}"))
     tasks: dict[Path, Any] = {}
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-        def progress(folder: Folder, done: int, total: int, path: Path | None) -> None:
-            if folder.path not in tasks:
-                tasks[folder.path] = bar.add_task(label(folder), total=None, current="")
-            # The columns parse markup: a file named "[/red].txt" must neither style nor break the bar.
-            bar.update(tasks[folder.path], completed=done, total=total, current=field(path.name) if path else "")
+    # Started by the first folder's progress, not before: an error raised before any work (the index is
+    # busy, a wrong passphrase) prints its one line alone, without a blank line from an empty bar.
+    bar = Progress(*columns, console=err, disable=quiet, transient=True)
 
+    def progress(folder: Folder, done: int, total: int, path: Path | None) -> None:
+        if folder.path not in tasks:
+            if not tasks:
+                bar.start()
+            tasks[folder.path] = bar.add_task(label(folder), total=None, current="")
+        # The columns parse markup: a file named "[/red].txt" must neither style nor break the bar.
+        bar.update(tasks[folder.path], completed=done, total=total, current=field(path.name) if path else "")
+
+    try:
         yield bar, progress
+    finally:
+        if tasks:
+            bar.stop()
