@@ -127,7 +127,7 @@ def make(index, *, previous: bool):  # noqa: ANN001, ANN201
     embedder = default_embedder(index.paths, index.settings)
     retriever = Retriever.from_settings(index.store, lambda: embedder, rs, index.paths.models_dir)
     if previous:
-        retriever.reranker = SignalReranker(tuple(s for s in SIGNALS if s not in ("row", "focus")))
+        retriever.reranker = SignalReranker(tuple(s for s in SIGNALS if s not in ("row", "focus", "statement")))
     settings = index.settings.model_copy(update={"retrieval": rs})
     return retriever, Answerer(retriever, lambda: None, settings)
 

@@ -105,6 +105,18 @@ class SearchQueries:
             f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks}) "
             f"AND f.folder_id IN ({self._visible()})")]
 
+    def chunks_headed(self, file_ids: Sequence[int], words: Sequence[str]) -> list[tuple[int, str]]:
+        """(chunk id, heading) of the passages of ``file_ids`` whose heading contains one of ``words`` (any
+        case), in reading order: the pages a table title names ("balance sheets")."""
+        if not file_ids or not words:
+            return []
+        marks = ",".join(str(int(i)) for i in file_ids)
+        like = " OR ".join("c.heading LIKE ?" for _ in words)
+        return list(self._conn.execute(
+            f"SELECT c.id, c.heading FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks}) "
+            f"AND f.folder_id IN ({self._visible()}) AND ({like}) ORDER BY c.file_id, c.seq",
+            [f"%{w}%" for w in words]))
+
     def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
         """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
         sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "

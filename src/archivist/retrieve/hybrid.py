@@ -39,6 +39,7 @@ from archivist.retrieve.rerank import (
     has_cross_encoder,
 )
 from archivist.retrieve.scope import file_matches, parse_scope, resolve_folder
+from archivist.retrieve.statements import STATEMENT_WORDS, statement_of, wanted
 from archivist.retrieve.text import coverage, fts_query, stem, terms
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ MAX_EXPANSION_TERMS = 12
 """Glossary words added to a question's keyword search at most (each one more posting list to read)."""
 BOILERPLATE_DEPTH = 20
 """Re-ranked passages whose boilerplate is measured (those shown and quoted; ~10 ms for 50, ~4 for 20)."""
+STATEMENT_FILES = 2
+"""Files whose primary statements join the re-ranked candidates when the question needs one (the likeliest two:
+the filing asked about, and the one most like it)."""
+STATEMENT_PASSAGES = 24
+"""At most this many such passages (a statement is one to three pages of one to three passages each)."""
 
 
 @dataclass
@@ -251,6 +257,11 @@ class Retriever:
         rerank = mode == "hybrid"  # bm25 / vector alone show one first-stage list as it is
         depth = max(k, self.rerank_candidates) if rerank and self.reranker is not None else k
         hits = self._hits(query, order[:depth], fused, knn, qvec, bm25_rank, vec_rank)
+        if rerank and self.reranker is not None and hits:
+            extra = self._statement_pages(query, hits)
+            for cid in extra:
+                fused.setdefault(cid, 0.0)
+            hits += self._hits(query, extra, fused, knn, qvec, bm25_rank, vec_rank)
         for h in hits:
             h.focus = focus.weights.get(h.chunk.file_id, 0.0)
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
@@ -271,6 +282,23 @@ class Retriever:
         if rerank and self.spread_pages:
             hits = spread_pages(hits)
         return SearchResult(query, hits[:k], timings, qvec, focus)
+
+    def _statement_pages(self, query: str, hits: list[Hit]) -> list[int]:
+        """The passages of the primary statement the question needs (``retrieve.statements``) in the two files
+        with the most fused weight among ``hits``, when not among them already: a balance sheet shares few
+        words with "has the quick ratio improved?", yet it is where the answer is. The re-ranker then weighs
+        them like any other candidate."""
+        want = wanted(query)
+        if not want:
+            return []
+        weight: dict[int, float] = {}
+        for h in hits:
+            weight[h.chunk.file_id] = weight.get(h.chunk.file_id, 0.0) + h.score
+        files = sorted(weight, key=lambda f: -weight[f])[:STATEMENT_FILES]
+        have = {h.chunk.id for h in hits}
+        found = [cid for cid, heading in self.store.chunks_headed(files, STATEMENT_WORDS)
+                 if cid not in have and statement_of(heading) in want]
+        return found[:STATEMENT_PASSAGES]
 
     def documents(self) -> dict:
         """``Store.documents()``, read again only when the files or the corrections changed."""

@@ -1,7 +1,7 @@
 """Second-stage ranking of the fused candidates: local signals, and a cross-encoder when one is installed.
 
 **Signals** (``SignalReranker``, the default). The top ``retrieval.rerank_candidates`` fused passages are
-re-scored from eight signals, each standardised across the candidates (z-score) and summed with equal
+re-scored from nine signals, each standardised across the candidates (z-score) and summed with equal
 weights, so no weight is fitted to a benchmark:
 
 - *fusion*: the passage's place in the fused BM25 + vector list (``1 / log2(rank + 2)``);
@@ -18,7 +18,9 @@ weights, so no weight is fitted to a benchmark:
 - *row*: when the question asks for one figure of a period, how well the passage's best table row names that
   figure and its table has the period's column (``retrieve.figures``): the statement line asked for;
 - *focus*: how well the passage's document matches the entity, period and document type the question names
-  (``retrieve.focus``, from each file's metadata); constant (so without effect) when the question names none.
+  (``retrieve.focus``, from each file's metadata); constant (so without effect) when the question names none;
+- *statement*: whether the passage is the primary statement the question needs (``retrieve.statements``: the
+  one it names, or the one that prints its metric's line items); constant when it needs none.
 
 Measured on FinanceBench dev (benchmarks/RESULTS.md, retrieval; same run, against the fused order):
 page-level R@10 .628 -> .731, R@1 .205 -> .244, MRR@20 .338 -> .410; on the half of the questions that
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from archivist.errors import ModelError
+from archivist.retrieve.statements import statement_of, wanted, weight
 from archivist.retrieve.text import terms
 
 if TYPE_CHECKING:
@@ -56,7 +59,7 @@ CROSS_ENCODER_FILES = ("model.onnx", "tokenizer.json")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
-SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document", "row", "focus")
+SIGNALS = ("fusion", "similarity", "coverage", "numbers", "figures", "document", "row", "focus", "statement")
 
 
 class Reranker(Protocol):
@@ -77,6 +80,7 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
 
     qnumbers = set(_DIGITS.findall(" ".join(terms(query))))
     figure_question = asks_for_figure(query)
+    statements = wanted(query)
     per_doc: dict[int, float] = {}
     for h in hits:
         per_doc[h.chunk.file_id] = per_doc.get(h.chunk.file_id, 0.0) + h.score
@@ -98,11 +102,15 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
             found = figure_in(query, h)
             out[i, 6] = found.match if found is not None else 0.0
         out[i, 7] = h.focus
+        if statements:
+            out[i, 8] = 1.0 if statement_of(h.chunk.heading) in statements else 0.0
     return out
 
 
 class SignalReranker:
-    """Equal-weight sum of the standardised ``signals`` (see the module docstring).
+    """Equal-weight sum of the standardised ``signals`` (see the module docstring), except *statement*: it
+    counts three times when the question names the statement, twice when its metric implies it
+    (``retrieve.statements.weight``).
 
     Args:
         use: the signals summed (all of ``SIGNALS`` by default; the benchmark leaves one out at a time).
@@ -114,6 +122,8 @@ class SignalReranker:
             raise ValueError(f"unknown signals {sorted(unknown)}; known: {', '.join(SIGNALS)}")
         self.columns = [SIGNALS.index(name) for name in use]
         self.id = "signals" if len(self.columns) == len(SIGNALS) else "signals:" + "+".join(use)
+        statement = SIGNALS.index("statement")
+        self._statement = self.columns.index(statement) if statement in self.columns else None
 
     def rerank(self, query: str, hits: Sequence[Hit]) -> np.ndarray:
         if len(hits) < 2:
@@ -121,6 +131,8 @@ class SignalReranker:
         raw = signals(query, hits)[:, self.columns]
         spread = raw.std(axis=0)
         z = np.where(spread > 1e-12, (raw - raw.mean(axis=0)) / np.where(spread > 1e-12, spread, 1.0), 0.0)
+        if self._statement is not None:
+            z[:, self._statement] *= weight(query)
         return z.sum(axis=1)
 
 

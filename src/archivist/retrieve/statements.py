@@ -1,0 +1,108 @@
+"""Which financial statement a question needs, and which passages are that statement.
+
+Analysts' figure questions are answered from the primary statements: "based on the cash flow statement",
+"what is the FY2022 gross margin" (revenue and cost of revenue: the income statement), "the quick ratio"
+(the balance sheet). The words of such a question are spread over the whole filing (management's discussion
+says "gross margin" more often than the income statement does), so without help the statement page ranks
+below the prose that talks about it.
+
+``wanted(question)`` names the statements a question needs: the ones it names ("cash flow statement",
+"statement of financial position", "P&L"), else those that print the line items of the metric or the line
+items it names (``answer.metrics``: gross margin -> income; the operating cash flow ratio -> cash and
+balance). ``statement_of(heading)`` reads a passage's table title: "Consolidated Statements of Operations",
+"Condensed Consolidated Balance Sheets", "Statements of Financial Position". Notes, MD&A tables and
+"statements of comprehensive income" are none of them.
+
+Nothing here names a company or a data set: these are the titles and captions of US GAAP and IFRS filings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archivist.answer.metrics import LINE_ITEMS, METRICS
+from archivist.retrieve.factmatch import words
+
+STATEMENTS = ("income", "balance", "cash")
+
+_TITLE = {
+    "income": re.compile(r"\b(?:statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings)"
+                         r"(?!\s+and\s+comprehensive)|income\s+statements?)\b", re.IGNORECASE),
+    "balance": re.compile(r"\b(?:balance\s+sheets?|statements?\s+of\s+(?:consolidated\s+)?financial\s+"
+                          r"(?:position|condition))\b", re.IGNORECASE),
+    "cash": re.compile(r"\b(?:statements?\s+of\s+(?:consolidated\s+)?cash\s+flows?|cash\s+flows?\s+statements?)\b",
+                       re.IGNORECASE),
+}
+"""A primary statement's title, as the top of its page prints it."""
+
+STATEMENT_WORDS = ("statement", "balance sheet")
+"""Words every primary statement's title contains (a cheap first filter in the store; ``statement_of`` decides)."""
+
+_NAMED = {
+    "income": re.compile(r"\b(?:income\s+statements?|statements?\s+of\s+(?:income|operations|earnings)|"
+                         r"p\s?&\s?l|profit\s+and\s+loss)\b", re.IGNORECASE),
+    "balance": re.compile(r"\b(?:balance\s+sheets?|statements?\s+of\s+financial\s+(?:position|condition))\b",
+                          re.IGNORECASE),
+    "cash": re.compile(r"\b(?:cash\s+flows?\s+statements?|statements?\s+of\s+cash\s+flows?)\b", re.IGNORECASE),
+}
+"""How a question names a statement."""
+
+_TITLE_SPAN = 160
+"""A title is looked for at the top of the passage's heading (its table title), not in the columns after."""
+
+
+def statement_of(heading: str) -> str | None:
+    """``income``, ``balance`` or ``cash`` when ``heading`` (a passage's table title) is that primary statement."""
+    top = heading.split(" | ", 1)[0][:_TITLE_SPAN]
+    if not top or re.search(r"\bnotes?\s+to\b|comprehensive", top, re.IGNORECASE):
+        return None
+    return next((kind for kind in STATEMENTS if _TITLE[kind].search(top)), None)
+
+
+NAMED_WEIGHT = 3.0
+IMPLIED_WEIGHT = 2.0
+"""How much the re-ranker's *statement* signal counts (the others count once each): the analyst's own "based on
+the cash flow statement" is an instruction, a metric's statements an inference. Measured on FinanceBench dev
+(benchmarks/RESULTS.md, section 9), page-level R@1/R@5/R@10 with the signal counting once .295/.718/.859;
+twice .385/.731/.859; three times .423/.718/.846; 3 named and 2 implied .436/.731/.846."""
+
+
+def weight(question: str) -> float:
+    """How much the *statement* signal counts for ``question`` (1 when it needs no statement: the signal is
+    then constant and without effect anyway)."""
+    if any(pattern.search(question) for pattern in _NAMED.values()):
+        return NAMED_WEIGHT
+    return IMPLIED_WEIGHT if wanted(question) else 1.0
+
+
+def wanted(question: str) -> frozenset[str]:
+    """The statements ``question`` needs (empty when it needs none in particular)."""
+    named = {kind for kind in STATEMENTS if _NAMED[kind].search(question)}
+    if named:
+        return frozenset(named)
+    have = f" {' '.join(words(question))} "
+    metric = max(((len(n), m) for m in METRICS for n in m.names if _contains(have, n)),
+                 key=lambda nm: nm[0], default=(0, None))[1]
+    text = " ".join(metric.formulas) if metric else question
+    items = _items(f" {' '.join(words(text))} ")
+    return frozenset(LINE_ITEMS[key].statement for key in items if LINE_ITEMS[key].statement)
+
+
+def _contains(have: str, phrase: str) -> bool:
+    want = words(phrase)
+    return bool(want) and f" {' '.join(want)} " in have
+
+
+def _items(have: str) -> set[str]:
+    """The line items named in ``have`` (space-padded words); a phrase inside a longer one found ("cash" in
+    "operating cash flow") does not count."""
+    found = sorted(((f" {' '.join(want)} ", key) for key, item in LINE_ITEMS.items()
+                    for want in (words(p) for p in (key, *item.phrases)) if want),
+                   key=lambda nk: -len(nk[0]))
+    kept: set[str] = set()
+    for needle, key in found:
+        at = have.find(needle)
+        if at >= 0:
+            kept.add(key)
+            have = have[:at] + " " * (len(needle) - 1) + "#" + have[at + len(needle):]  # taken; keep offsets
+    return kept
