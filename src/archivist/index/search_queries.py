@@ -90,13 +90,14 @@ class SearchQueries:
     def chunk_paths(self, ids: Sequence[int]) -> dict[int, Path]:
         """The file path of each chunk (no text: cheap enough for every fused candidate)."""
         out: dict[int, Path] = {}
+        made: dict[str, Path] = {}  # one Path per file, not per chunk (400 candidates are a few files)
         for start in range(0, len(ids), 500):
             part = list(ids[start:start + 500])
             marks = ",".join("?" * len(part))
             sql = (f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks}) "
                    f"AND f.folder_id IN ({self._visible()})")
             for cid, path in self._conn.execute(sql, part):
-                out[cid] = Path(path)
+                out[cid] = made.get(path) or made.setdefault(path, Path(path))
         return out
 
     def chunk_ids_of_files(self, file_ids: Sequence[int]) -> list[int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from archivist.ingest.metadata import DocMeta, period_years
@@ -44,7 +45,8 @@ def squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def name_keys(name: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def name_keys(name: str) -> frozenset[str]:
     """The forms of an entity name a question may use: as written, and without corporate words ("The Boeing
     Company" -> "theboeingcompany", "boeing"; "MGM Resorts International" -> "mgmresorts")."""
     words = [w for w in re.split(r"[\s,]+", name.strip()) if w]
@@ -52,7 +54,7 @@ def name_keys(name: str) -> set[str]:
     core = [w for w in words if squash(w) not in _CORPORATE]
     if core:
         keys.add(squash(" ".join(core)))
-    return {k for k in keys if len(k) >= 2}
+    return frozenset(k for k in keys if len(k) >= 2)
 
 
 @dataclass(frozen=True)

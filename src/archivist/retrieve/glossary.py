@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from archivist.retrieve.text import fold
 
@@ -60,26 +61,29 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
 common word alone ("cash", "sales") names nothing, or every question about cash would search for its balance."""
 
 
+@lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"[a-z0-9&]+", fold(text)))
-
-
-def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
-    n = len(phrase)
-    return any(tuple(words[i:i + n]) == tuple(phrase) for i in range(len(words) - n + 1))
 
 
 def expansions(question: str, extra: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """The phrases ``question`` implies beyond its own words: for each glossary term or alias it contains,
     the term and its other aliases (``capex`` -> ``capital expenditure``, ``purchases of property, plant and
     equipment``, ...). Empty when it names none."""
-    words = _words(question)
+    have = f" {' '.join(_words(question))} "
     out: list[str] = []
     table = dict(GLOSSARY)
     for term, aliases in (extra or {}).items():
         table[term.lower()] = (*table.get(term.lower(), ()), *aliases)
     for term, aliases in table.items():
         group = (term, *aliases)
-        if any(_contains(words, _words(p)) for p in group):
-            out += [p for p in group if not _contains(words, _words(p)) and p not in out]
+        named = [_padded(p) in have for p in group]
+        if any(named):
+            out += [p for p, n in zip(group, named, strict=True) if not n and p not in out]
     return out
+
+
+@lru_cache(maxsize=4096)
+def _padded(phrase: str) -> str:
+    words = _words(phrase)
+    return f" {' '.join(words)} " if words else "\0"  # an empty phrase names nothing

@@ -231,6 +231,7 @@ class Retriever:
         for ranks in (bm25_rank, vec_rank):
             for cid, r in ranks.items():
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + r + 1)
+        paths = self.store.chunk_paths(list(fused)) if fused and (self.doc_name_weight or self.focus_weight) else {}
         if self.doc_name_weight and fused:
             # Document-level signal: analysts name the document they mean ("3M's FY2018 10-K"), and files are
             # often named for what they are. A passage gains weight x the share of its file name's words that
@@ -238,7 +239,7 @@ class Retriever:
             # R@10 .577 -> .628, R@20 .679 -> .756 at weight 0.02 (benchmarks/RESULTS.md).
             qstems = {stem(t) for t in terms(query)}
             names: dict[Path, float] = {}
-            for cid, path in self.store.chunk_paths(list(fused)).items():
+            for cid, path in paths.items():
                 if path not in names:
                     words = {stem(t) for t in terms(path.stem.replace("_", " "))}
                     names[path] = len(words & qstems) / len(words) if words else 0.0
@@ -250,7 +251,7 @@ class Retriever:
             focus = infer(query, documents)
             if focus:
                 ids = {path: fid for fid, (path, _) in documents.items()}
-                for cid, path in self.store.chunk_paths(list(fused)).items():
+                for cid, path in paths.items():
                     file_of[cid] = ids.get(path, -1)
                     fused[cid] += self.focus_weight * focus.weights.get(file_of[cid], 0.0)
         order = sorted(fused, key=lambda c: -fused[c])

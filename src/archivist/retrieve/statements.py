@@ -19,8 +19,9 @@ Nothing here names a company or a data set: these are the titles and captions of
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from archivist.answer.metrics import LINE_ITEMS, METRICS
+from archivist.answer.metrics import LINE_ITEMS, METRICS, Metric
 from archivist.retrieve.factmatch import words
 
 STATEMENTS = ("income", "balance", "cash")
@@ -75,34 +76,42 @@ def weight(question: str) -> float:
     return IMPLIED_WEIGHT if wanted(question) else 1.0
 
 
+@lru_cache(maxsize=256)
 def wanted(question: str) -> frozenset[str]:
     """The statements ``question`` needs (empty when it needs none in particular)."""
     named = {kind for kind in STATEMENTS if _NAMED[kind].search(question)}
     if named:
         return frozenset(named)
-    have = f" {' '.join(words(question))} "
-    metric = max(((len(n), m) for m in METRICS for n in m.names if _contains(have, n)),
-                 key=lambda nm: nm[0], default=(0, None))[1]
-    text = " ".join(metric.formulas) if metric else question
-    items = _items(f" {' '.join(words(text))} ")
+    have = _padded(question)
+    metric = max(((len(n), m) for n, m in _metric_names() if n in have), key=lambda nm: nm[0],
+                 default=(0, None))[1]
+    items = _items(_padded(" ".join(metric.formulas)) if metric else have)
     return frozenset(LINE_ITEMS[key].statement for key in items if LINE_ITEMS[key].statement)
 
 
-def _contains(have: str, phrase: str) -> bool:
-    want = words(phrase)
-    return bool(want) and f" {' '.join(want)} " in have
+def _padded(text: str) -> str:
+    return f" {' '.join(words(text))} "
+
+
+@lru_cache(maxsize=1)
+def _metric_names() -> tuple[tuple[str, Metric], ...]:
+    return tuple((_padded(n), m) for m in METRICS for n in m.names if words(n))
+
+
+@lru_cache(maxsize=1)
+def _needles() -> tuple[tuple[str, str], ...]:
+    """Every line item's phrases as padded words, longest first."""
+    found = {(_padded(p), key) for key, item in LINE_ITEMS.items() for p in (key, *item.phrases) if words(p)}
+    return tuple(sorted(found, key=lambda nk: (-len(nk[0]), nk)))
 
 
 def _items(have: str) -> set[str]:
     """The line items named in ``have`` (space-padded words); a phrase inside a longer one found ("cash" in
     "operating cash flow") does not count."""
-    found = sorted(((f" {' '.join(want)} ", key) for key, item in LINE_ITEMS.items()
-                    for want in (words(p) for p in (key, *item.phrases)) if want),
-                   key=lambda nk: -len(nk[0]))
     kept: set[str] = set()
-    for needle, key in found:
+    for needle, key in _needles():
         at = have.find(needle)
         if at >= 0:
             kept.add(key)
-            have = have[:at] + " " * (len(needle) - 1) + "#" + have[at + len(needle):]  # taken; keep offsets
+            have = f"{have[:at]} {'#' * (len(needle) - 2)} {have[at + len(needle):]}"  # taken; neighbours kept
     return kept
