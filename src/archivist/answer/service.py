@@ -267,6 +267,11 @@ class Answerer:
         if candidates and max_sentences > 0:
             scores = quote_scores(question, candidates, self.retriever.embedder)
             order = np.argsort(-scores)
+            # The first passage's best sentence is quoted whenever it answers at all: the ranking's first
+            # passage is right more often than the best-scoring sentence's (see the ordering below).
+            first = [j for j in order if candidates[j][0] == 0][:1]
+            if first and scores[first[0]] >= FIRST_PASSAGE_FLOOR * float(scores[order[0]]):
+                order = np.array([first[0], *(j for j in order if j != first[0])], dtype=np.int64)
             seen: set[str] = set()
             for j in order[: max_sentences * 3]:
                 i, sentence = candidates[j]
@@ -302,6 +307,8 @@ def figure_sentence(figure: Figure, n: int, lead: str = "") -> Sentence:
     return Sentence(figure.lead() + ".", n, 1.0, True, lead=lead)
 
 
+FIRST_PASSAGE_FLOOR = 0.3
+"""The first passage's best sentence is quoted when it scores at least this share of the best sentence's."""
 QUOTE_PASSAGES = 4
 """Extractive answers quote from the first passages only (the best ones after the re-rank)."""
 
