@@ -133,7 +133,8 @@ def _hit(text: list[str], heading: str, path: str = "/docs/GANNET_2025_10K.pdf",
     from archivist.index.rows import ChunkRow
     from archivist.retrieve.hybrid import Hit
 
-    chunk = ChunkRow(1, 1, Path(path), 1, "\n".join(text), "", page, 2, 1 + len(text), heading, "pdf")
+    chunk = ChunkRow(id=1, file_id=1, path=Path(path), folder_id=1, text="\n".join(text), prefix="", page=page,
+                     line_start=2, line_end=1 + len(text), heading=heading, kind="pdf")
     return Hit(chunk, 1.0, 0.5, 0.5)
 
 

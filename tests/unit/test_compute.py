@@ -57,8 +57,9 @@ def test_questions_that_ask_why_are_not_computed() -> None:
 def _fact(i: int, label: str, period: str, raw: str, title: str = "Consolidated Statements of Income",
           scale: str = "millions", page: int = 3) -> FactRow:
     value = Decimal(raw.strip("()").replace(",", "")) * (-1 if raw.startswith("(") else 1)
-    return FactRow(i, 1, 100 + i, Path("/docs/ACME_2025_10K.pdf"), "Acme", title, label, period, period, value, raw,
-                   "", scale, page, 4 + i, "")
+    return FactRow(id=i, file_id=1, chunk_id=100 + i, path=Path("/docs/ACME_2025_10K.pdf"), entity="Acme", title=title,
+                   label=label, column=period, period=period, value=value, raw=raw, unit="", scale=scale, page=page,
+                   line=4 + i, cells="")
 
 
 FACTS = [

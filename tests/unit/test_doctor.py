@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archivist import doctor as doctor_module
 from archivist.cli import cli
+from archivist.doctor import checks, llama, privacy
 from archivist.index.lock import WriterLock
 from archivist.paths import Paths
 from archivist.security.checksums import ModelChecksums
@@ -177,10 +177,10 @@ class _Usage:
 
 
 def test_low_disk_fails_and_little_disk_warns(doctor, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor_module.shutil, "disk_usage", lambda where: _Usage(100 * 10**6))
+    monkeypatch.setattr(checks.shutil, "disk_usage", lambda where: _Usage(100 * 10**6))
     result = doctor()
     assert result.exit_code == 1 and "Free some space" in _line(result.output, "disk")
-    monkeypatch.setattr(doctor_module.shutil, "disk_usage", lambda where: _Usage(600 * 10**6))
+    monkeypatch.setattr(checks.shutil, "disk_usage", lambda where: _Usage(600 * 10**6))
     result = doctor()
     assert result.exit_code == 0 and _line(result.output, "disk").startswith("!")
 
@@ -197,8 +197,8 @@ def test_a_running_daemon_is_reported(doctor, home: Path) -> None:
 
 def test_a_llama_build_for_another_cpu_fails(doctor, monkeypatch: pytest.MonkeyPatch) -> None:
     info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | "
-    monkeypatch.setattr(doctor_module, "llama_probe", lambda: doctor_module.LlamaProbe(True, "0.3.36", info))
-    monkeypatch.setattr(doctor_module, "cpu_flags", lambda: {"pni", "avx", "avx2", "fma", "f16c"})
+    monkeypatch.setattr(llama, "llama_probe", lambda: llama.LlamaProbe(True, "0.3.36", info))
+    monkeypatch.setattr(llama, "cpu_flags", lambda: {"pni", "avx", "avx2", "fma", "f16c"})
     result = doctor()
     assert result.exit_code == 1
     line = _line(result.output, "cpu")
@@ -206,16 +206,16 @@ def test_a_llama_build_for_another_cpu_fails(doctor, monkeypatch: pytest.MonkeyP
 
 
 def test_a_llama_build_that_crashes_on_import_fails(doctor, monkeypatch: pytest.MonkeyPatch) -> None:
-    crashed = doctor_module.LlamaProbe(False, error="killed by SIGILL", illegal_instruction=True)
-    monkeypatch.setattr(doctor_module, "llama_probe", lambda: crashed)
+    crashed = llama.LlamaProbe(False, error="killed by SIGILL", illegal_instruction=True)
+    monkeypatch.setattr(llama, "llama_probe", lambda: crashed)
     result = doctor()
     assert result.exit_code == 1
     assert "crashes on import" in _line(result.output, "llama.cpp") and "--portable" in result.output
 
 
 def test_llama_not_importable_fails(doctor, monkeypatch: pytest.MonkeyPatch) -> None:
-    broken = doctor_module.LlamaProbe(False, error="ModuleNotFoundError: No module named 'llama_cpp'")
-    monkeypatch.setattr(doctor_module, "llama_probe", lambda: broken)
+    broken = llama.LlamaProbe(False, error="ModuleNotFoundError: No module named 'llama_cpp'")
+    monkeypatch.setattr(llama, "llama_probe", lambda: broken)
     result = doctor()
     assert result.exit_code == 1 and "cannot be imported" in _line(result.output, "llama.cpp")
 
@@ -232,16 +232,16 @@ def test_a_broken_config_file_fails_and_the_other_checks_still_run(doctor, home:
 
 def test_feature_comparison() -> None:
     info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | AVX512 = 0 | OPENMP = 1 | "
-    assert doctor_module.build_features(info) == {"SSE3", "AVX", "AVX2", "F16C", "FMA", "OPENMP"}
-    assert doctor_module.missing_cpu_features(info, {"pni", "avx", "avx2", "f16c", "fma"}) == []
-    assert doctor_module.missing_cpu_features(info, {"pni", "avx"}) == ["AVX2", "F16C", "FMA"]
+    assert llama.build_features(info) == {"SSE3", "AVX", "AVX2", "F16C", "FMA", "OPENMP"}
+    assert llama.missing_cpu_features(info, {"pni", "avx", "avx2", "f16c", "fma"}) == []
+    assert llama.missing_cpu_features(info, {"pni", "avx"}) == ["AVX2", "F16C", "FMA"]
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx avx2\n\nprocessor\t: 1\nflags\t\t: fpu sse avx avx2\n")
-    assert doctor_module.cpu_flags(cpuinfo) == {"fpu", "sse", "avx", "avx2"}
-    assert doctor_module.cpu_flags(tmp_path / "missing") is None
+    assert llama.cpu_flags(cpuinfo) == {"fpu", "sse", "avx", "avx2"}
+    assert llama.cpu_flags(tmp_path / "missing") is None
 
 
 # ---------------------------------------------------------------- --privacy
@@ -323,6 +323,6 @@ def test_library_folders_are_found_where_the_libraries_put_them(doctor, tmp_path
     monkeypatch.setenv("HF_HOME", str(hf))
     (cache / "Microsoft" / "DeveloperTools" / ".onnxruntime").mkdir(parents=True)
     hf.mkdir()
-    found = {t.library: t.path for t in doctor_module.dependency_traces()}
+    found = {t.library: t.path for t in privacy.dependency_traces()}
     assert found == {"ONNX Runtime": cache / "Microsoft" / "DeveloperTools" / ".onnxruntime",
                      "Hugging Face hub": hf}

@@ -114,7 +114,7 @@ def test_tesseract_tsv_becomes_lines_in_reading_order_with_confidence() -> None:
 
 
 def test_doctor_says_whether_scans_can_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    from archivist.doctor import WARN, _ocr
+    from archivist.doctor.checks import WARN, _ocr
 
     monkeypatch.setattr(ocr, "_ENGINE", None)
     monkeypatch.setattr("shutil.which", lambda name: None)

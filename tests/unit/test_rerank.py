@@ -24,8 +24,8 @@ from archivist.settings import RetrievalSettings, Settings
 
 def hit(text: str, file_id: int = 1, score: float = 0.03, similarity: float = 0.5, coverage: float = 0.5,
         prefix: str = "") -> Hit:
-    row = ChunkRow(hash(text) % 10_000, file_id, Path(f"/docs/file{file_id}.pdf"), 1, text, prefix, 1, None, None,
-                   "", "pdf")
+    row = ChunkRow(id=hash(text) % 10_000, file_id=file_id, path=Path(f"/docs/file{file_id}.pdf"), folder_id=1,
+                   text=text, prefix=prefix, page=1, line_start=None, line_end=None, heading="", kind="pdf")
     return Hit(row, score, similarity, coverage)
 
 

@@ -40,7 +40,8 @@ class _Unbounded:
 
 def _hit(n: int, path: str, text: str, page: int | None = None, line_start: int | None = None,
          line_end: int | None = None, heading: str = "") -> Hit:
-    chunk = ChunkRow(n, 0, Path(path), 0, text, "", page, line_start, line_end, heading, None)
+    chunk = ChunkRow(id=n, file_id=0, path=Path(path), folder_id=0, text=text, prefix="", page=page,
+                     line_start=line_start, line_end=line_end, heading=heading, kind=None)
     return Hit(chunk, 0.0, 0.0, 0.0)
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archivist.ingest.facts import SCALES, chunk_facts
+from archivist.ingest.facts import Figure, chunk_facts
 from archivist.ingest.location import location
 from archivist.ingest.tables import TABLE_MARK
 
@@ -27,32 +27,19 @@ _COLS = ("f.id, f.file_id, f.chunk_id, fi.path, f.entity, f.title, f.label, f.co
          "f.unit, f.scale, f.page, f.line, f.cells")
 
 
-@dataclass(frozen=True)
-class FactRow:
-    """A stored fact with where it was read (see ``ingest.facts.Fact`` for the fields it shares)."""
+@dataclass(frozen=True, kw_only=True)
+class FactRow(Figure):
+    """A stored fact: the fields of ``ingest.facts.Figure``, then where it was read."""
 
     id: int
     file_id: int
     chunk_id: int
     path: Path
     entity: str
-    title: str
-    label: str
-    column: str
-    period: str
-    value: Decimal | None
-    raw: str
-    unit: str
-    scale: str
     page: int | None
     line: int | None
     cells: str
     """A spreadsheet row's cell range (``FY2025!A7:E7``); "" for other formats (page and line say where)."""
-
-    @property
-    def amount(self) -> Decimal | None:
-        """The value with its scale applied (``1,577`` in millions -> 1577000000)."""
-        return None if self.value is None else self.value * SCALES.get(self.scale, Decimal(1))
 
     def where(self) -> str:
         """``GANNET_2025_10K.pdf p.3 line 8`` or ``sales.xlsx FY2025!A7:E7``."""
@@ -131,8 +118,9 @@ class FactQueries:
                 f"SELECT {_COLS} FROM facts f JOIN files fi ON fi.id = f.file_id WHERE fi.folder_id IN "
                 f"({self._visible()}) AND {where} ORDER BY f.file_id, f.id", tuple(args)):
             value = None if r[9] is None else Decimal(r[9])
-            out.append(FactRow(r[0], r[1], r[2], Path(r[3]), entities.get(r[1]) or r[4], r[5], r[6], r[7], r[8],
-                               value, r[10], r[11], r[12], r[13], r[14], r[15]))
+            out.append(FactRow(id=r[0], file_id=r[1], chunk_id=r[2], path=Path(r[3]),
+                               entity=entities.get(r[1]) or r[4], title=r[5], label=r[6], column=r[7], period=r[8],
+                               value=value, raw=r[10], unit=r[11], scale=r[12], page=r[13], line=r[14], cells=r[15]))
         return out
 
     def facts_of_files(self, file_ids: Sequence[int]) -> list[FactRow]:

@@ -20,13 +20,13 @@ import numpy as np
 from archivist.embed.base import Embedder
 from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
 from archivist.hashing import sha256_file
-from archivist.index.rules import denied, denied_dir, excluded, record_left_out
+from archivist.index import scan
+from archivist.index.rules import denied, excluded, record_left_out
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import Document, extractor_for
 from archivist.ingest.chunk import chunk_document
 from archivist.ingest.metadata import describe, from_pages
 from archivist.settings import Settings
-from archivist.watch.filters import is_temporary
 
 Progress = Callable[[int, int, Path | None], None]
 """progress(done, total, current_path)"""
@@ -71,29 +71,6 @@ class IndexReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.problems += other.problems
         self.denied += other.denied
-
-
-def linked(root: Path, path: Path) -> bool:
-    """Whether ``path`` or a folder between ``root`` and it is a symbolic link (``root`` itself aside: folders
-    are stored resolved when they are added)."""
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
-        return True  # not under the folder at all: treat as foreign
-    current = root
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            return True
-    return False
-
-
-def regular_file(path: Path) -> bool:
-    """``path`` is a regular file itself (``Path.is_file`` follows a link to one)."""
-    try:
-        return stat.S_ISREG(path.lstat().st_mode)
-    except OSError:
-        return False
 
 
 class Indexer:
@@ -153,38 +130,14 @@ class Indexer:
 
     def walk(self, root: Path, problems: list[tuple[Path, str]] | None = None,
              left_out: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
-        """Files under ``root`` worth looking at (hidden and tool folders skipped, symlinks not followed:
-        no loops). An unreadable sub-folder is added to ``problems`` and the walk goes on; a file the deny
-        list leaves out is added to ``left_out`` with the pattern (a denied folder is not entered at all)."""
-        skip_dirs = set(self.settings.index.skip_dirs)
-        hidden = self.settings.index.skip_hidden
-
-        def on_error(exc: OSError) -> None:
-            if problems is not None:
-                where = Path(exc.filename) if exc.filename else root
-                problems.append((where, f"{where.name}: folder could not be read ({exc.strerror})."))
-
-        deny, allow = self.settings.index.deny, self.settings.index.allow_sensitive
-        if denied_dir(root, deny, allow):
-            return
-        # A folder added inside this one owns its files (it may have other readers): leave it to its own scan.
+        """The files under ``root`` worth looking at (``scan.walk``); a folder added inside it is left to its own
+        scan (it may have other readers)."""
         nested = {p for p in self.store.folder_paths() if root in p.parents}
-        for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not (hidden and d.startswith("."))
-                                 and not denied_dir(Path(dirpath) / d, deny, allow)
-                                 and Path(dirpath) / d not in nested)
-            for name in sorted(filenames):
-                if (hidden and name.startswith(".")) or is_temporary(Path(name)):
-                    continue  # the watcher ignores temporaries too: a scan must not index what it skips
-                path = Path(dirpath) / name
-                pattern = denied(path, deny, allow)
-                if pattern is not None:
-                    if left_out is not None:
-                        left_out.append((path, pattern))
-                    continue
-                if path.is_symlink() or not path.is_file():
-                    continue
-                yield path
+        return scan.walk(root, self.settings.index, nested, problems, left_out)
+
+    def wanted(self, root: Path, path: Path) -> bool:
+        """Whether ``path`` under ``root`` passes the rules that ``walk`` applies (``scan.wanted``)."""
+        return scan.wanted(root, path, self.settings.index)
 
     def index_all(self, progress: Progress | None = None) -> IndexReport:
         """Bring every registered folder up to date."""
@@ -261,7 +214,7 @@ class Indexer:
         # Never through a symbolic link (the file itself or a folder between the watched folder and it): a link
         # to another team's folder, to ~/.ssh or to any file outside every folder must not bring it in. A full
         # index skips links the same way (``walk``); a link replacing an indexed file drops it.
-        if linked(folder.path, path) or not regular_file(path):
+        if scan.linked(folder.path, path) or not scan.regular_file(path):
             if row is not None:
                 self.store.delete_file(row.id)
                 report.removed += 1
@@ -292,19 +245,6 @@ class Indexer:
                     break
         self._index_path(folder, path, row, by_sha, vanished, report)
         return report
-
-    def wanted(self, root: Path, path: Path) -> bool:
-        """Whether ``path`` under ``root`` passes the hidden/skip-folder rules that ``walk`` applies."""
-        try:
-            parts = path.relative_to(root).parts
-        except ValueError:
-            return False
-        skip_dirs = set(self.settings.index.skip_dirs)
-        if any(p in skip_dirs for p in parts[:-1]):
-            return False
-        if is_temporary(path) or denied(path, self.settings.index.deny, self.settings.index.allow_sensitive):
-            return False
-        return not (self.settings.index.skip_hidden and any(p.startswith(".") for p in parts))
 
     # -- one file --------------------------------------------------------------------------------------------
 

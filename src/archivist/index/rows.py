@@ -34,19 +34,26 @@ class FileRow:
 
 
 @dataclass(frozen=True)
-class ChunkRow:
-    """A stored passage with its provenance."""
+class PassageText:
+    """A passage's text and where it stands in its file: what a passage to write (``NewChunk``) and a stored one
+    (``ChunkRow``) share."""
 
-    id: int
-    file_id: int
-    path: Path
-    folder_id: int
     text: str
     prefix: str
     page: int | None
     line_start: int | None
     line_end: int | None
     heading: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkRow(PassageText):
+    """A stored passage with its provenance (the fields of ``PassageText``, then whose it is)."""
+
+    id: int
+    file_id: int
+    path: Path
+    folder_id: int
     kind: str | None
 
 
@@ -64,14 +71,9 @@ class FolderStats:
 
 
 @dataclass(frozen=True)
-class NewChunk:
-    """A passage ready to be written (see ``Store.replace_file``)."""
+class NewChunk(PassageText):
+    """A passage ready to be written (see ``Store.replace_file``): the fields of ``PassageText``, then its content
+    hash and length."""
 
-    text: str
-    prefix: str
-    page: int | None
-    line_start: int | None
-    line_end: int | None
-    heading: str
     content_hash: str
     n_tokens: int

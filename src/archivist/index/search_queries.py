@@ -137,7 +137,8 @@ class SearchQueries:
                     f"SELECT c.id, c.file_id, f.path, f.folder_id, c.text, c.prefix, c.page, c.line_start, "
                     f"c.line_end, c.heading, f.kind FROM chunks c JOIN files f ON f.id = c.file_id "
                     f"WHERE c.id IN ({marks}) AND f.folder_id IN ({self._visible()})", part):
-                out[r[0]] = ChunkRow(r[0], r[1], Path(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+                out[r[0]] = ChunkRow(id=r[0], file_id=r[1], path=Path(r[2]), folder_id=r[3], text=r[4], prefix=r[5],
+                                      page=r[6], line_start=r[7], line_end=r[8], heading=r[9], kind=r[10])
         return out
 
     def chunks_by_hash(self, content_hash: str) -> list[ChunkRow]:

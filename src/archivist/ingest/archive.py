@@ -8,13 +8,18 @@ can be handed, and they can be checked without inflating anything.
 
 from __future__ import annotations
 
+import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, TypeVar
 
 from archivist.errors import ExtractionError, SkipFile
+from archivist.ingest.base import read_bytes
 
 MB = 1_000_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,46 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 PROLOG_BYTES = 4096
 """How much of each XML part is read to look for a document type declaration (it must precede the root)."""
+
+
+def read_zipped(path: Path, limits: ZipLimits | None, what: str) -> bytes:
+    """The bytes of the zip-based document at ``path``, once its archive passed ``check_zip``: its sizes and XML
+    prologs are checked before the format's reader inflates anything (a zip bomb, an entity attack).
+
+    The bytes are read here, not by the reader: given a path, python-docx turns a vanished or unreadable file
+    (and any non-zip) into its own PackageNotFoundError, so the user was never told "permission denied".
+
+    Raises:
+        SkipFile: the archive is over a limit.
+        ExtractionError: the file cannot be read, or is not a readable zip archive.
+    """
+    data = read_bytes(path)
+    check_zip(io.BytesIO(data), path.name, limits or ZipLimits(), what).close()
+    return data
+
+
+def open_zipped(path: Path, limits: ZipLimits | None, what: str, reader: Callable[[IO[bytes]], T],
+                errors: tuple[type[Exception], ...], hint: str) -> T:
+    """``reader`` run on the zip-based document at ``path`` once its archive passed ``check_zip``
+    (``read_zipped``); an exception of ``errors`` from the reader means the document is not readable.
+
+    Args:
+        path: the document.
+        limits: what its archive may unpack to (None: the defaults).
+        what: the format as the user knows it (``DOCX``, ``PowerPoint file``), for the messages.
+        reader: the format library's opener, given the checked bytes as a file.
+        errors: what the library raises for a malformed package.
+        hint: what to do with a document it cannot read (``Re-save it from a word processor.``).
+
+    Raises:
+        SkipFile: the archive is over a limit.
+        ExtractionError: the file cannot be read, or is not a readable ``what``.
+    """
+    data = read_zipped(path, limits, what)
+    try:
+        return reader(io.BytesIO(data))
+    except errors as exc:
+        raise ExtractionError(f"{path.name}: not a readable {what} ({exc}).", hint=hint) from None
 
 
 def check_zip(data: IO[bytes], name: str, limits: ZipLimits, what: str = "zip archive") -> zipfile.ZipFile:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
-from archivist.errors import ExtractionError
-from archivist.ingest.archive import ZipLimits, check_zip
-from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.archive import ZipLimits, open_zipped
+from archivist.ingest.base import Block, Document
 from archivist.ingest.tables import TABLE_MARK, parse_row
 
 
@@ -26,17 +24,9 @@ class DocxExtractor:
         from docx.text.paragraph import Paragraph
         from lxml.etree import XMLSyntaxError
 
-        # Read the bytes ourselves: given a path, python-docx turns a vanished or unreadable file (and any
-        # non-zip) into its own PackageNotFoundError, so the user was never told "permission denied".
-        data = read_bytes(path)
-        # The archive's sizes are checked before python-docx inflates anything (a zip bomb, an entity attack).
-        check_zip(io.BytesIO(data), path.name, limits or ZipLimits(), "DOCX").close()
-        try:
-            document = docx.Document(io.BytesIO(data))
-        except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
-            raise ExtractionError(
-                f"{path.name}: not a readable DOCX ({exc}).", hint="Re-save it from a word processor."
-            ) from None
+        document = open_zipped(path, limits, "DOCX", docx.Document,
+                               (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError),
+                               hint="Re-save it from a word processor.")
         blocks: list[Block] = []
         trail: list[tuple[int, str]] = []
         title = (document.core_properties.title or "").strip()

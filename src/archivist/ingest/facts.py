@@ -35,8 +35,9 @@ _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
 
 
 @dataclass(frozen=True)
-class Fact:
-    """One figure of a table row.
+class Figure:
+    """A figure of a table row, as printed and as a number: what a fact read from a passage (``Fact``) and a fact
+    stored in the index (``index.factstore.FactRow``) share.
 
     Attributes:
         title: the table's title (``Consolidated Statements of Income``; "" when it has none).
@@ -47,8 +48,6 @@ class Fact:
         raw: the figure as printed (``(1,577)``).
         unit: ``%`` for a percentage, ``per share`` for a per-share row, else "".
         scale: ``thousands``, ``millions``, ``billions`` or "" (the table's unit; never for ``%`` or per share).
-        line: the row's line (PDF: on the page; text: in the file; spreadsheet: the sheet's row), when known.
-        offset: the row's line within the passage text (0-based).
     """
 
     title: str
@@ -59,8 +58,6 @@ class Fact:
     raw: str
     unit: str
     scale: str
-    line: int | None
-    offset: int
 
     @property
     def amount(self) -> Decimal | None:
@@ -68,6 +65,19 @@ class Fact:
         if self.value is None:
             return None
         return self.value * SCALES.get(self.scale, Decimal(1))
+
+
+@dataclass(frozen=True)
+class Fact(Figure):
+    """One figure of a table row, read from a passage (the fields of ``Figure``, then where the row stands).
+
+    Attributes:
+        line: the row's line (PDF: on the page; text: in the file; spreadsheet: the sheet's row), when known.
+        offset: the row's line within the passage text (0-based).
+    """
+
+    line: int | None
+    offset: int
 
 
 def parse_value(cell: str) -> tuple[Decimal | None, str] | None:

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from archivist.errors import ExtractionError, SkipFile
-from archivist.ingest.archive import ZipLimits, check_zip
-from archivist.ingest.base import read_bytes
+from archivist.ingest.archive import ZipLimits, read_zipped
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 DELIMITED_SUFFIXES = (".csv", ".tsv")
@@ -166,10 +165,8 @@ def raw_sheets(path: Path, limits: ZipLimits | None = None) -> Iterator[RawSheet
 def _workbook(path: Path, limits: ZipLimits) -> Iterator[RawSheet]:
     import python_calamine as calamine
 
-    data = read_bytes(path)
     what = "OpenDocument spreadsheet" if path.suffix.lower() == ".ods" else "Excel workbook"
-    # The archive's sizes and XML prologs are checked before calamine inflates anything (zip bomb, entities).
-    check_zip(io.BytesIO(data), path.name, limits, what).close()
+    data = read_zipped(path, limits, what)
     try:
         book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         metadata = list(book.sheets_metadata)

@@ -8,14 +8,13 @@ tables do (``ingest.docx.table_heading``).
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
-from archivist.errors import ExtractionError
-from archivist.ingest.archive import ZipLimits, check_zip
-from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.archive import ZipLimits, open_zipped
+from archivist.ingest.base import Block, Document
 from archivist.ingest.docx import table_heading
 from archivist.ingest.location import NOTES, slide_part
 from archivist.ingest.tables import TABLE_MARK
@@ -33,15 +32,14 @@ class PptxExtractor:
         from lxml.etree import XMLSyntaxError
         from pptx.exc import PackageNotFoundError
 
-        data = read_bytes(path)
-        check_zip(io.BytesIO(data), path.name, limits or ZipLimits(), "PowerPoint file").close()
-        try:
-            deck = pptx.Presentation(io.BytesIO(data))
-            slides = list(deck.slides)
-        except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError, PackageNotFoundError,
-                AttributeError, TypeError) as exc:  # python-pptx meets a malformed package part this way
-            raise ExtractionError(f"{path.name}: not a readable PowerPoint file ({exc}).",
-                                  hint="Re-save it from a presentation program.") from None
+        def read(data: IO[bytes]) -> tuple[Any, list]:
+            deck = pptx.Presentation(data)
+            return deck, list(deck.slides)
+
+        deck, slides = open_zipped(path, limits, "PowerPoint file", read,
+                                   (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError, PackageNotFoundError,
+                                    AttributeError, TypeError),  # what python-pptx raises on a malformed part
+                                   hint="Re-save it from a presentation program.")
         blocks: list[Block] = []
         for number, slide in enumerate(slides, start=1):
             blocks += slide_blocks(slide, number)

@@ -27,18 +27,18 @@ class Debouncer:
         self._cond = threading.Condition()
 
     def touch(self, path: Path, now: float | None = None) -> None:
-        with self._cond:
-            if path not in self._paths:
-                self._counts[self._group(path)] += 1
-            self._paths[path] = time.monotonic() if now is None else now
-            self._cond.notify()
+        """``path`` changed: release it once it has been quiet for ``delay``."""
+        self._queue(self._paths, path, now)
 
     def rescan(self, folder: Path, now: float | None = None) -> None:
         """A directory-level change (a folder moved or deleted): rescan ``folder`` once things settle."""
+        self._queue(self._rescans, folder, now)
+
+    def _queue(self, queue: dict[Path, float], path: Path, now: float | None) -> None:
         with self._cond:
-            if folder not in self._rescans:
-                self._counts[self._group(folder)] += 1
-            self._rescans[folder] = time.monotonic() if now is None else now
+            if path not in queue:
+                self._counts[self._group(path)] += 1
+            queue[path] = time.monotonic() if now is None else now
             self._cond.notify()
 
     def __len__(self) -> int:

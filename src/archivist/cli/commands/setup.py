@@ -31,7 +31,7 @@ def doctor(privacy: bool) -> None:
     paths = Paths.resolve()
     if privacy:
         sys.exit(_print_privacy(paths))
-    from archivist.doctor import FAIL, diagnose
+    from archivist.doctor.checks import FAIL, diagnose
 
     checks = diagnose(paths)
     for c in checks:
@@ -45,7 +45,7 @@ def doctor(privacy: bool) -> None:
 
 
 def _print_privacy(paths) -> int:  # noqa: ANN001
-    from archivist.doctor import privacy_report
+    from archivist.doctor.privacy import privacy_report
 
     report = privacy_report(paths)
     if report.guard_active:

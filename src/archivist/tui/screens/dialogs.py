@@ -6,6 +6,7 @@ Each only collects input and dismisses with it; the main screen does the work.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,48 +29,61 @@ DIALOG_CSS = """
 {name} Button {{ margin: 0 1 0 0; }}
 """
 
+ResultT = TypeVar("ResultT")
 
-class AddFolderScreen(ModalScreen[str | None]):
-    """Dismisses with the typed folder path, or None (Esc)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="AddFolderScreen")
+class Dialog(ModalScreen[ResultT]):
+    """A small modal: a frame (the ``Vertical`` that ``DIALOG_CSS`` styles) around what ``body`` yields; it
+    dismisses with what it collected, or with None when Esc cancels it."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Add a folder to the index", classes="title")
-            yield Input(placeholder="~/reports", id="folder")
-            yield Static("Enter adds it and indexes it · Esc cancels", classes="hint")
+            yield from self.body()
+
+    def body(self) -> ComposeResult:
+        """The dialog's title, its fields and its hint line."""
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AddFolderScreen(Dialog[str | None]):
+    """Dismisses with the typed folder path, or None (Esc)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AddFolderScreen")
+
+    def body(self) -> ComposeResult:
+        yield Static("Add a folder to the index", classes="title")
+        yield Input(placeholder="~/reports", id="folder")
+        yield Static("Enter adds it and indexes it · Esc cancels", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value.strip():
             self.dismiss(event.value.strip())
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class ProfileScreen(ModalScreen[str | None]):
+class ProfileScreen(Dialog[str | None]):
     """Dismisses with the chosen (or typed) profile name, or None (Esc)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ProfileScreen") + """
     ProfileScreen OptionList { height: auto; max-height: 12; margin: 0 0 1 0; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, profiles: Sequence[str], current: str) -> None:
         super().__init__()
         self.profiles = list(profiles)
         self.current = current
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(f"Switch profile (now: {self.current})", classes="title")
-            options = [Option(f"{p}{'  (current)' if p == self.current else ''}", id=p) for p in self.profiles]
-            yield OptionList(*options, id="profiles")
-            yield Input(placeholder="or type a profile name", id="profile")
-            yield Static("A profile reads only its own folders · Enter switches · Esc cancels", classes="hint")
+    def body(self) -> ComposeResult:
+        yield Static(f"Switch profile (now: {self.current})", classes="title")
+        options = [Option(f"{p}{'  (current)' if p == self.current else ''}", id=p) for p in self.profiles]
+        yield OptionList(*options, id="profiles")
+        yield Input(placeholder="or type a profile name", id="profile")
+        yield Static("A profile reads only its own folders · Enter switches · Esc cancels", classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -80,31 +94,26 @@ class ProfileScreen(ModalScreen[str | None]):
         if event.value.strip():
             self.dismiss(event.value.strip())
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class FeedbackScreen(ModalScreen[tuple[str, str | None] | None]):
+class FeedbackScreen(Dialog[tuple[str, str | None] | None]):
     """Dismisses with ``(rating, correction)`` (rating ``good`` or ``bad``), or None (Esc)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="FeedbackScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, answer: Answer) -> None:
         super().__init__()
         self.answer = answer
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Was this answer right?", classes="title")
-            yield Static(f"› {self.answer.question}", markup=False)
-            yield Static(self.answer.answer[:300], classes="hint", markup=False)
-            yield Input(placeholder="Correction (optional): what should it have said?", id="correction")
-            with Horizontal():
-                yield Button("Good", id="good", variant="success")
-                yield Button("Bad", id="bad", variant="error")
-                yield Button("Cancel", id="cancel")
-            yield Static("Stored in the encrypted index, for training your team's adapter.", classes="hint")
+    def body(self) -> ComposeResult:
+        yield Static("Was this answer right?", classes="title")
+        yield Static(f"› {self.answer.question}", markup=False)
+        yield Static(self.answer.answer[:300], classes="hint", markup=False)
+        yield Input(placeholder="Correction (optional): what should it have said?", id="correction")
+        with Horizontal():
+            yield Button("Good", id="good", variant="success")
+            yield Button("Bad", id="bad", variant="error")
+            yield Button("Cancel", id="cancel")
+        yield Static("Stored in the encrypted index, for training your team's adapter.", classes="hint")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -118,41 +127,33 @@ class FeedbackScreen(ModalScreen[tuple[str, str | None] | None]):
         event.stop()
         self.query_one("#bad", Button).focus()  # a correction usually means the answer was wrong
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class HistoryScreen(ModalScreen[int | None]):
+class HistoryScreen(Dialog[int | None]):
     """The questions of this session; dismisses with the chosen one's index, or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="HistoryScreen") + """
     HistoryScreen OptionList { height: auto; max-height: 20; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, entries: Sequence[tuple[str, Answer | None]]) -> None:
         super().__init__()
         self.entries = list(entries)
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Questions asked in this session", classes="title")
-            options = []
-            for i, (question, answer) in enumerate(self.entries):
-                kind = "search" if answer is None else answer.mode
-                options.append(Option(f"{i + 1}. {question}  ({kind})", id=str(i)))
-            yield OptionList(*options) if options else Static("Nothing asked yet.")
-            yield Static("Enter shows the answer and its passages · Esc closes", classes="hint")
+    def body(self) -> ComposeResult:
+        yield Static("Questions asked in this session", classes="title")
+        options = []
+        for i, (question, answer) in enumerate(self.entries):
+            kind = "search" if answer is None else answer.mode
+            options.append(Option(f"{i + 1}. {question}  ({kind})", id=str(i)))
+        yield OptionList(*options) if options else Static("Nothing asked yet.")
+        yield Static("Enter shows the answer and its passages · Esc closes", classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(int(event.option.id or 0))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class ErrorScreen(ModalScreen[None]):
+class ErrorScreen(Dialog[None]):
     """An ``ArchivistError`` that stops the UI: its title, message and what to do next."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ErrorScreen") + """
@@ -164,13 +165,12 @@ class ErrorScreen(ModalScreen[None]):
         super().__init__()
         self.error = error
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.error.title, classes="title", markup=False)
-            yield Static(self.error.message, markup=False)
-            if self.error.hint:
-                yield Static(self.error.hint, classes="hint", markup=False)
-            yield Button("Close", id="close", variant="primary")
+    def body(self) -> ComposeResult:
+        yield Static(self.error.title, classes="title", markup=False)
+        yield Static(self.error.message, markup=False)
+        if self.error.hint:
+            yield Static(self.error.hint, classes="hint", markup=False)
+        yield Button("Close", id="close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

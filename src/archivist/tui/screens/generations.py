@@ -10,12 +10,10 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from archivist.index import generations as g
-from archivist.tui.screens.dialogs import DIALOG_CSS
+from archivist.tui.screens.dialogs import DIALOG_CSS, Dialog
 
 
 def next_steps(gens: Sequence[g.Generation]) -> list[str]:
@@ -33,7 +31,7 @@ def next_steps(gens: Sequence[g.Generation]) -> list[str]:
     return steps
 
 
-class GenerationsScreen(ModalScreen[None]):
+class GenerationsScreen(Dialog[None]):
     """The generations table; Esc closes."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="GenerationsScreen") + """
@@ -49,23 +47,22 @@ class GenerationsScreen(ModalScreen[None]):
         self.disk_bytes = disk_bytes
         self.keep = keep
 
-    def compose(self) -> ComposeResult:
+    def body(self) -> ComposeResult:
         current = next((x.id for x in self.gens if x.status == g.CURRENT), None)
-        with Vertical():
-            yield Static(f"Index generations (answering: {current if current is not None else '–'})",
-                         classes="title")
-            table: DataTable = DataTable(cursor_type="row", zebra_stripes=True)
-            table.add_columns("id", "status", "built from", "created", "size", "eval")
-            for x in self.gens:
-                table.add_row(str(x.id), x.status, x.built_from or "not recorded yet",
-                              x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size),
-                              g.eval_text(x.eval), key=str(x.id))
-            yield table
-            steps = next_steps(self.gens)
-            yield Static("\n".join(steps) or "Only the current generation: the settings match what built it.",
-                         classes="steps", markup=False)
-            yield Static(f"Disk use {g.human_size(self.disk_bytes)}; keeping {self.keep} generation(s) "
-                         "(index.keep_generations) · Esc closes", classes="hint", markup=False)
+        yield Static(f"Index generations (answering: {current if current is not None else '–'})",
+                     classes="title")
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True)
+        table.add_columns("id", "status", "built from", "created", "size", "eval")
+        for x in self.gens:
+            table.add_row(str(x.id), x.status, x.built_from or "not recorded yet",
+                          x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size),
+                          g.eval_text(x.eval), key=str(x.id))
+        yield table
+        steps = next_steps(self.gens)
+        yield Static("\n".join(steps) or "Only the current generation: the settings match what built it.",
+                     classes="steps", markup=False)
+        yield Static(f"Disk use {g.human_size(self.disk_bytes)}; keeping {self.keep} generation(s) "
+                     "(index.keep_generations) · Esc closes", classes="hint", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,41 +1,36 @@
 """The main workspace: conversation and question box, the passages and sources panes, the status bar.
 
 The screen orchestrates: every model, index or disk call runs in a thread worker through ``Session`` and
-comes back with ``call_from_thread``; the widgets only render what comes back.
+comes back with ``call_from_thread``; the widgets only render what comes back. This module holds the
+conversation (asking, answers and their passages, feedback, history); the Sources side (the folders, adding a
+folder, re-indexing) and the worker plumbing are its base, ``screens.workspace.WorkspaceScreen``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from archivist.answer.followup import looks_like_follow_up
 from archivist.answer.service import Answer, AnswerCancelled, Citation
-from archivist.errors import ArchivistError, IndexBusy
+from archivist.errors import ArchivistError
 from archivist.tui.keys import bind
-from archivist.tui.render import answer_plain_text, index_summary, where
-from archivist.tui.screens.dialogs import AddFolderScreen, FeedbackScreen, HistoryScreen
+from archivist.tui.render import answer_plain_text, where
+from archivist.tui.screens.dialogs import FeedbackScreen, HistoryScreen
 from archivist.tui.screens.passage import PassageScreen
-from archivist.tui.session import SearchView, Session, SourcesView
+from archivist.tui.screens.workspace import WorkspaceScreen
+from archivist.tui.session import SearchView, Session
 from archivist.tui.widgets.citations import CitationsPane
 from archivist.tui.widgets.conversation import Conversation, Exchange
 from archivist.tui.widgets.question import QuestionInput
-from archivist.tui.widgets.sources import SourcesPane, watch_label, welcome_text
+from archivist.tui.widgets.sources import SourcesPane
 from archivist.tui.widgets.status_bar import MODES, StatusBar
-
-REFRESH_SECONDS = 3.0
-"""How often the sources pane re-reads counts and the watcher's state (cheap: no folder walk)."""
 
 
 @dataclass
@@ -51,7 +46,7 @@ class Entry:
     """The earlier question this one follows up (it is asked in that one's scope), or None."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(WorkspaceScreen):
     """Ask, read the streamed answer, check its passages, watch the sources."""
 
     DEFAULT_CSS = """
@@ -78,16 +73,12 @@ class MainScreen(Screen[None]):
 
     mode: reactive[str] = reactive("answer")
     generating: reactive[bool] = reactive(False)
-    indexing: reactive[bool] = reactive(False)
 
     def __init__(self) -> None:
         super().__init__()
-        self.session: Session | None = None
         self.entries: list[Entry] = []
         self.current: Entry | None = None
-        self.sources_view: SourcesView | None = None
         self._cancel = threading.Event()
-        self._stop_indexing = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -105,48 +96,23 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(QuestionInput).focus()
 
-    @property
-    def folders(self) -> list[Path]:
-        return [f.path for f in self.sources_view.folders] if self.sources_view else []
-
-    # -- plumbing ----------------------------------------------------------------------------------------------
-
-    def _ui(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn`` on the UI thread from a worker; once the app has closed, stop the workers' work."""
-        try:
-            return self.app.call_from_thread(fn, *args, **kwargs)
-        except (RuntimeError, CancelledError):  # CancelledError: the loop closed with the call still queued
-            if self.app.is_running:
-                raise
-            self.stop_work()  # the app has closed under the worker: nothing left to show
-            return None
-
     def stop_work(self) -> None:
         """Stop generating and indexing (the app is closing): each stops within one token or one file."""
         self._cancel.set()
-        self._stop_indexing.set()
-
-    def _error(self, exc: ArchivistError) -> None:
-        self.notify(f"{exc}", title=exc.title, severity="error", timeout=8)
+        super().stop_work()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.generating  # hidden from the footer unless an answer is being generated
         if action in ("copy_answer", "feedback"):
             return self.current is not None and (action == "copy_answer" or self.current.answer is not None)
-        if action in ("reindex", "add_folder"):
-            return (self.session is not None and not self.indexing) or None
-        return True
+        return super().check_action(action, parameters)
 
     def watch_mode(self, mode: str) -> None:
         self.query_one(StatusBar).mode = mode
 
     def watch_generating(self) -> None:
         self.refresh_bindings()
-
-    def watch_indexing(self, indexing: bool) -> None:
-        self.refresh_bindings()
-        self._show_watch()
 
     # -- opening ---------------------------------------------------------------------------------------------
 
@@ -156,19 +122,17 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).encryption = "encrypted"
         self.query_one(StatusBar).profile = session.workspace.profile
         self.refresh_bindings()
-        self.refresh_sources(scan=True)
-        self._refresh_timer = self.set_interval(REFRESH_SECONDS, self.refresh_sources)
+        self._watch_sources()
         self._warm_up()
 
     async def reattach(self, session: Session) -> None:
         """Another profile's session replaces this one: forget every question, answer and passage shown."""
         self.stop_work()
         self.workers.cancel_all()
-        if getattr(self, "_refresh_timer", None) is not None:
-            self._refresh_timer.stop()
-        self._cancel, self._stop_indexing = threading.Event(), threading.Event()
-        self.entries, self.current, self.sources_view = [], None, None
-        self.generating = self.indexing = False
+        self._cancel = threading.Event()
+        self._forget_sources()
+        self.entries, self.current = [], None
+        self.generating = False
         conversation = self.query_one(Conversation)
         await conversation.remove_children(list(conversation.exchanges))
         conversation.set_welcome("Profile switched.")
@@ -321,83 +285,3 @@ class MainScreen(Screen[None]):
             self._ui(self._error, exc)
             return
         self._ui(self.notify, f"Feedback saved ({rating}) in the encrypted index.")
-
-    # -- sources ---------------------------------------------------------------------------------------------
-
-    def refresh_sources(self, scan: bool = False) -> None:
-        if self.session is not None:
-            self._read_sources(scan)
-
-    @work(thread=True, exclusive=True, group="sources")
-    def _read_sources(self, scan: bool) -> None:
-        assert self.session is not None
-        try:
-            view = self.session.sources(scan=scan)
-        except ArchivistError as exc:
-            self._ui(self._error, exc)
-            return
-        self._ui(self._show_sources, view)
-
-    def _show_sources(self, view: SourcesView) -> None:
-        if self.sources_view is not None:  # keep the last folder scan until the next one
-            before = {f.path: f.pending for f in self.sources_view.folders}
-            for f in view.folders:
-                if f.pending is None:
-                    f.pending = before.get(f.path)
-        first = self.sources_view is None
-        self.sources_view = view
-        self.query_one(SourcesPane).show(view)
-        self._show_watch()
-        if first:
-            self._welcome()
-
-    def _welcome(self) -> None:
-        keys = self.app.settings.tui.keys  # type: ignore[attr-defined]
-        self.query_one(Conversation).set_welcome(welcome_text(self.sources_view, keys))
-
-    def _show_watch(self) -> None:
-        self.query_one(StatusBar).watch = watch_label(self.sources_view, self.indexing)
-
-    def action_add_folder(self) -> None:
-        def typed(text: str | None) -> None:
-            if text:
-                self._add_folder(text)
-
-        self.app.push_screen(AddFolderScreen(), typed)
-
-    @work(thread=True, group="index")
-    def _add_folder(self, text: str) -> None:
-        assert self.session is not None
-        try:
-            folder, new = self.session.add_folder(text)
-        except ArchivistError as exc:
-            self._ui(self._error, exc)
-            return
-        self._ui(self.notify, f"{'Added' if new else 'Already added'}: {folder.path}", timeout=3)
-        self._ui(self.action_reindex)
-
-    def action_reindex(self) -> None:
-        if self.session is None or self.indexing:
-            return
-        self.indexing = True
-        self.query_one(TabbedContent).active = "sources"
-        self._reindex()
-
-    @work(thread=True, exclusive=True, group="index")
-    def _reindex(self) -> None:
-        assert self.session is not None
-        pane = self.query_one(SourcesPane)
-        try:
-            outcome = self.session.reindex(lambda *args: self._ui(pane.progress, *args), self._stop_indexing)
-        except IndexBusy as exc:
-            self._ui(self.notify, f"{exc} Its state is under Sources.", title=exc.title, severity="warning",
-                     timeout=8)
-            return
-        except ArchivistError as exc:
-            self._ui(self._error, exc)
-            return
-        finally:
-            self._ui(pane.finished)
-            self._ui(setattr, self, "indexing", False)
-            self._ui(self.refresh_sources, True)
-        self._ui(self.notify, index_summary(outcome), timeout=6)
