@@ -14,6 +14,7 @@ from archivist.index.migrations import MIGRATIONS
 from archivist.index.rows import NewChunk
 from archivist.index.store import Store
 from archivist.ingest.facts import chunk_facts, column_period, parse_value, table_scale
+from archivist.ingest.tables import find_tables
 
 INCOME = ("Consolidated Statements of Income\n(in millions, except per share data)\nFY2025 FY2024\n"
           "Revenue 12,400 11,250\nCost of revenue 7,130 6,600\nRestructuring 45(a) —\n"
@@ -25,7 +26,7 @@ HEADING = "Consolidated Statements of Income (in millions) | FY2025 | FY2024"
 @pytest.mark.parametrize(("cell", "value", "unit"), [
     ("(1,577)", Decimal("-1577"), ""), ("1,577(a)", Decimal("1577"), ""), ("—", Decimal(0), ""),
     ("-", Decimal(0), ""), ("12.5%", Decimal("12.5"), "%"), ("$ 876,560", Decimal("876560"), ""),
-    ("(3.2)%", Decimal("-3.2"), "%"), ("n/m", None, ""),
+    ("(3.2)%", Decimal("-3.2"), "%"), ("n/m", None, ""), ("(2)", Decimal(-2), ""), ("1,577 (1)", Decimal(1577), ""),
 ])
 def test_printed_figures_are_read_with_their_sign_and_unit(cell: str, value: Decimal | None, unit: str) -> None:
     assert parse_value(cell) == (value, unit)
@@ -42,6 +43,60 @@ def test_columns_name_fiscal_periods_and_headers_name_the_scale() -> None:
     assert column_period("Total") == ""
     assert table_scale("Regional sales ($ in thousands)") == "thousands"
     assert table_scale("(In millions, except per share data)") == "millions"
+
+
+def _facts_of_page(page: str) -> list:
+    """The facts of a page's table, as ingest cuts it (``ingest.pdf.with_tables``) and the index reads it."""
+    lines = page.split("\n")
+    table = find_tables(lines)[0]
+    return chunk_facts("\n".join(lines[table.start:table.end]), table.heading)
+
+
+def test_the_unit_the_sentence_introducing_a_table_states_is_its_scale() -> None:
+    page = ("The provision for income taxes for fiscal 2016, 2015 and 2014 consisted of the following (in thousands):\n"
+            "2016 2015 2014\nDomestic $ 805,749 $ 589,371 $ 191,563\nForeign 629,389 284,410 169,813\n"
+            "Income before income taxes $ 1,435,138 $ 873,781 $ 361,376")
+    assert {f.scale for f in _facts_of_page(page)} == {"thousands"}
+    shares = ("The following table shows authorized shares and a reconciliation of common shares outstanding:\n"
+              "(Millions, except where indicated) 2022 2021 2020\nShares at beginning of year 761 805 810\n"
+              "Repurchases of common shares (20) (46) (7)\nShares at end of year 743 761 805")
+    assert {(f.scale, f.period) for f in _facts_of_page(shares) if f.label == "Repurchases of common shares"} == {
+        ("millions", "FY2022"), ("millions", "FY2021"), ("millions", "FY2020")}
+
+
+def test_a_change_between_two_years_is_no_period() -> None:
+    assert column_period("2022 vs. 2021") == "" and column_period("% Change 2014-2013") == ""
+    assert column_period("2020-2021") == "" and column_period("Year ended 2021") == "FY2021"
+    page = ("Sales and marketing expenses increased due to the following:\n% Change\n2015-2014\n% Change\n2014-2013\n"
+            "Compensation associated with headcount 3% 1%\nProfessional fees 1 2\nTotal change 4% 3%")
+    assert {f.period for f in _facts_of_page(page)} == {""}
+
+
+def test_two_rows_printed_on_one_line_are_two_rows() -> None:
+    text = ("Divestitures (gain) loss (0.31) 0.04 Mark-to-market effects (0.17) (0.17)\n"
+            "Expire in fiscal 2025 and beyond 12.6 Do not expire 163.5")
+    got = [(f.label, f.period, f.value) for f in chunk_facts(text, "Per share | 2022 | 2021")]
+    assert got == [("Divestitures (gain) loss", "FY2022", Decimal("-0.31")),
+                   ("Divestitures (gain) loss", "FY2021", Decimal("0.04")),
+                   ("Mark-to-market effects", "FY2022", Decimal("-0.17")),
+                   ("Mark-to-market effects", "FY2021", Decimal("-0.17"))]
+    # One column: which figure is whose cannot be told, so the line gives no fact (never a label with a figure).
+    assert chunk_facts(text.split("\n")[1], "Loss carryforwards | May 29, 2022") == []
+
+
+def test_a_table_of_contents_and_a_row_of_dates_give_no_facts() -> None:
+    contents = "Item 1. Business 3\nItem 1A. Risk Factors 11\nItem 2. Properties 25\nItem 4. Mine Safety Disclosures 26"
+    assert chunk_facts(contents, "Form 10-K | Ended December 31, 2021") == []
+    quarters = "February 27 May 29 August 28 November 27\nRevenue $ 1,109 $ 1,162 $ 1,217 $ 1,306"
+    assert {f.label for f in chunk_facts(quarters, "Quarterly data (in thousands) | Q1 2016 | Q2 2016 | Q3 2016 | "
+                                                   "Q4 2016")} == {"Revenue"}
+
+
+def test_the_years_of_a_sentence_introducing_a_table_name_no_columns() -> None:
+    page = ("Stock option activity under our stock option program for\nfiscal 2015, 2014 and 2013 was as follows:\n"
+            "Number of Shares Weighted Average Exercise Price\nGranted 25 $ 45.03\nExercised (15,872) $ 32.15\n"
+            "Cancelled (1,584) $ 37.37")
+    assert [t.columns for t in find_tables(page.split("\n"))] == [()]
 
 
 def test_a_statement_passage_gives_one_fact_per_figure() -> None:

@@ -17,13 +17,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from archivist.ingest.tables import TABLE_MARK, read_rows, split_heading
+from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading
 
 TRAIL_SEP = " > "
 SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
 _SCALE_WORD = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
                          r"\(\s*\$?\s*(?:in\s+)?(thousands|millions|billions|000s|m|bn)\s*\)", re.IGNORECASE)
-_FOOTNOTE = re.compile(r"\s*\((?:[a-z]|\d)\)$|\*+$")
+_FOOTNOTE = re.compile(r"(?<=\S)\s*\((?:[a-z]|\d)\)$|\*+$")  # a mark after a figure; "(2)" alone is minus two
 _DASH = re.compile(r"^[—–-]{1,2}$")
 _NOT_MEANINGFUL = re.compile(r"^n/?m$|^n/?a$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -32,6 +32,11 @@ _QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth) quarter\b", r
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
+_COMPARED = re.compile(r"(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}", re.IGNORECASE)
+# A figure as printed (comma-grouped or with decimals) inside a label: the label holds another row's cells.
+_PRINTED_FIGURE = re.compile(r"(?<!\S)\(?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?\)?(?!\S)|(?<!\S)\(?\$?\d+\.\d+\)?(?!\S)")
+_DATE_WORDS = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|\d{1,2},?|"
+                         r"(?:19|20)\d{2})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,8 @@ def column_period(column: str) -> str:
     """The fiscal period a column header names: ``FY2025``, ``2015``, ``November 27, 2015`` -> ``FY2015``;
     ``Q1 2025`` -> ``FY2025 Q1``; "" when it names no year. (A fiscal year is named by the year it ends in,
     as filings name it.)"""
+    if _COMPARED.search(column):
+        return ""  # a change between two years, or a span of them ("2022 vs. 2021", "2020-2021"): no one period
     years = _YEAR.findall(column)
     if years:
         year = years[-1] if len(set(years)) > 1 and re.search(r"\bended\b", column, re.IGNORECASE) else years[0]
@@ -160,14 +167,33 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
         for offset, line in rows:
             line_no = line_start + offset if whole and line_start is not None else None
             out += _cells_row(line, columns, title, scale, line_no, offset, aligned=sheet)
-    for offset, row in read_rows(text):
-        if TABLE_MARK in lines[offset] or len(row.cells) != len(columns):
+    rows = [(offset, part) for offset, row in read_rows(text) if TABLE_MARK not in lines[offset]
+            for part in split_glued(row, len(columns))]
+    if _page_numbers([row for _o, row in rows], columns):
+        return []
+    for offset, row in rows:
+        if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
         for cell, column in zip(row.cells, columns, strict=True):
             if (fact := _fact(title, row.label, column, cell, scale, line_no, offset)) is not None:
                 out.append(fact)
     return out
+
+
+def _is_label(label: str) -> bool:
+    """A row label: not a date alone (a header row of quarter ends, ``February 27 May 29 ...``) and no printed
+    figure in it (two rows a PDF printed on one line that ``split_glued`` could not part)."""
+    words = label.split()
+    return not all(_DATE_WORDS.match(w) for w in words) and not _PRINTED_FIGURE.search(label)
+
+
+def _page_numbers(rows: list[Row], columns: tuple[str, ...]) -> bool:
+    """A table of contents (``Item 1A. Risk Factors 11``): one column of plain whole numbers that only rise."""
+    if len(columns) != 1 or len(rows) < 3 or not all(len(r.cells) == 1 and r.cells[0].isdigit() for r in rows):
+        return False
+    pages = [int(r.cells[0]) for r in rows]
+    return pages == sorted(pages)
 
 
 def _cells_row(line: str, columns: tuple[str, ...], title: str, scale: str, line_no: int | None, offset: int,

@@ -24,7 +24,14 @@ _CELLS = re.compile(_CELL)
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 _PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
                      re.IGNORECASE)
-_SCALE = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b", re.IGNORECASE)
+_SCALE = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
+                    r"\(\s*(thousands|millions|billions)\b", re.IGNORECASE)
+# The unit as the sentence that introduces a table states it: "... were as follows (in millions):".
+_STATED_SCALE = re.compile(r"\(\s*(?:\$\s*|dollars\s+|amounts\s+)?in\s+(thousands|millions|billions)\b|"
+                           r"\(\s*(thousands|millions|billions)\b", re.IGNORECASE)
+# Two years compared or spanned, one column: "2022 vs. 2021", "% Change 2015-2014", "2020-2021".
+_COMPARE = re.compile(r"(?<![\d,.$])(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}"
+                      r"(?![\d,%])", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b", re.IGNORECASE)
 
@@ -139,20 +146,29 @@ def _only_periods(line: str) -> bool:
 def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Table:
     above: list[int] = []
     k = first_row - 1
+    intro = ""
     while k >= 0 and len(above) < HEADER_LINES:
         line = lines[k].strip()
         if line:
-            if _is_prose(line) or (parse_row(line) is not None and not _only_periods(line)):
+            if _is_prose(line):
+                intro = f"{lines[k - 1] if k else ''} {line}"  # the sentence that introduces the table
+                break
+            if parse_row(line) is not None and not _only_periods(line):
                 break
             above.append(k)
         k -= 1
     above.reverse()
     # The column headers: from the first line above the rows that names a period or a date, down to the rows.
-    dated = [k for k in above if _PERIOD.search(lines[k]) or _MONTH.search(lines[k])]
+    # (A line ending in a colon is the sentence introducing the table, "... for fiscal 2015, 2014 and 2013 was as
+    # follows:", whose years name no column.)
+    dated = [k for k in above if (_PERIOD.search(lines[k]) or _MONTH.search(lines[k]))
+             and not lines[k].rstrip().endswith(":")]
     head_from = dated[0] if dated else first_row
     header_lines = [lines[k].strip() for k in above if k >= head_from]
     header = " ".join(header_lines)
-    scale_match = _SCALE.search(" ".join(lines[k] for k in above))
+    # The unit: above the columns ("(In millions)"), else as the sentence introducing the table states it
+    # ("... as follows (in thousands):"; 26 of 200 sampled dev rows had no scale without it).
+    scale_match = _SCALE.search(" ".join(lines[k] for k in above)) or _STATED_SCALE.search(intro)
     columns = _period_line(header_lines) or _columns(header)
     title = ""
     for k in reversed([k for k in above if k < head_from]):  # the closest line first
@@ -165,7 +181,8 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
         if not title and not line.endswith("."):  # the end of a sentence is not a caption
             title = line
     start = above[0] if above else first_row
-    return Table(start, end, title, scale_match.group(1).lower() if scale_match else "", columns)
+    scale = (scale_match.group(1) or scale_match.group(2)).lower() if scale_match else ""
+    return Table(start, end, title, scale, columns)
 
 
 def _period_line(header_lines: list[str]) -> tuple[str, ...]:
@@ -173,10 +190,19 @@ def _period_line(header_lines: list[str]) -> tuple[str, ...]:
     unit is set aside): the columns, as printed above the figures."""
     for line in reversed(header_lines):
         bare = re.sub(r"\([^)]*\)", " ", line)
-        periods = _PERIOD.findall(bare)
+        periods = _periods(bare)
         if len(periods) >= 2 and _only_periods(bare):
             return tuple(" ".join(p.split()) for p in periods)
     return ()
+
+
+def _periods(text: str) -> list[str]:
+    """The periods of a header line, in order; a comparison or span of two years (``2022 vs. 2021``) is one."""
+    spans = [m.span() for m in _COMPARE.finditer(text)]
+    found = [(a, text[a:b]) for a, b in spans]
+    found += [(m.start(), m.group(0)) for m in _PERIOD.finditer(text)
+              if not any(a <= m.start() < b for a, b in spans)]
+    return [p for _a, p in sorted(found)]
 
 
 def _columns(header: str) -> tuple[str, ...]:
@@ -184,13 +210,16 @@ def _columns(header: str) -> tuple[str, ...]:
     header = _SCALE.sub("", header)
     out: list[str] = []
     cursor = 0
-    for m in _PERIOD.finditer(header):
-        segment = header[cursor:m.end()].strip(" ,()")
+    compared = [m.span() for m in _COMPARE.finditer(header)]
+    ends = sorted([b for _a, b in compared] + [m.end() for m in _PERIOD.finditer(header)
+                                               if not any(a <= m.start() < b for a, b in compared)])
+    for end in ends:
+        segment = header[cursor:end].strip(" ,()")
         words = segment.split()
         # Keep a date's month and day with its year, not the header's leading words.
         segment = " ".join(words[-4:]) if len(words) > 4 else segment
         out.append(segment)
-        cursor = m.end()
+        cursor = end
     return tuple(out)
 
 
@@ -203,6 +232,32 @@ def split_heading(heading: str) -> tuple[str, str, tuple[str, ...]]:
     head = parts[0]
     m = re.search(r" \(in (thousands|millions|billions)\)$", head)
     return (head[:m.start()] if m else head), (m.group(1) if m else ""), tuple(parts[1:])
+
+
+def split_glued(row: Row, width: int) -> list[Row]:
+    """The rows a PDF printed on one line, each with its ``width`` figures: ``Divestitures (gain) loss (0.31) 0.04
+    Mark-to-market effects (0.17) (0.17)`` is two rows, not one labelled ``Divestitures ... Mark-to-market
+    effects``. ``[row]`` when its label holds no such run of figures (or runs of another length: a label such
+    as ``Fair value hedges - Interest rate contracts`` is left whole)."""
+    if width < 2:
+        return [row]
+    parts: list[Row] = []
+    words: list[str] = []
+    run: list[str] = []
+    for token in row.label.split():
+        if token == "$" or _CELL_ONLY.match(token):
+            run.append(token)
+            continue
+        if run:
+            cells = [c.lstrip("$") for c in run if c != "$"]
+            if len(cells) != width or not words or not _WORDS.search(" ".join(words)):
+                return [row]
+            parts.append(Row(" ".join(words), tuple(cells)))
+            words, run = [], []
+        words.append(token)
+    if not parts or run or not _WORDS.search(" ".join(words)):
+        return [row]
+    return [*parts, Row(" ".join(words), row.cells)]
 
 
 def read_rows(text: str) -> list[tuple[int, Row]]:
