@@ -92,6 +92,28 @@ def test_a_table_of_contents_and_a_row_of_dates_give_no_facts() -> None:
                                                    "Q4 2016")} == {"Revenue"}
 
 
+def test_units_printed_once_per_column_or_per_row_are_kept() -> None:
+    rates = ("Statutory tax rate 21.0 % 21.0 %\nState income tax, net of federal benefit 1.0 1.2\n"
+             "Lower taxes on foreign results (1.6) (0.8)\nRemaining performance period (in years) 2.9 2.9")
+    got = {(f.label, f.period): (f.value, f.unit, f.scale) for f in chunk_facts(rates, "Tax rate (in millions) | "
+                                                                                     "2021 | 2020")}
+    assert got[("State income tax, net of federal benefit", "FY2020")] == (Decimal("1.2"), "%", "")
+    assert got[("Lower taxes on foreign results", "FY2021")] == (Decimal("-1.6"), "%", "")
+    assert got[("Remaining performance period (in years)", "FY2021")] == (Decimal("2.9"), "", "")
+    loans = "Card Member loans (billions) $ 108.0 $ 88.6 22 %\nBeginning balance $ 3,305 $ 5,344 (38)"
+    facts = chunk_facts(loans, "Credit (in millions) | 2022 | 2021 | 2022 vs. 2021")
+    assert {(f.label, f.period, f.scale, f.unit) for f in facts} == {
+        ("Card Member loans (billions)", "FY2022", "billions", ""), ("Card Member loans (billions)", "FY2021",
+                                                                      "billions", ""),
+        ("Card Member loans (billions)", "", "", "%"), ("Beginning balance", "FY2022", "millions", ""),
+        ("Beginning balance", "FY2021", "millions", "")}  # (38) in the change column: amount or percent?
+    eps = ("Earnings from continuing operations per common share\nBasic 22.85 24.60\nDiluted 22.76 24.50\n"
+           "Shares used to compute basic net income per share 498,345 498,764")
+    units = {(f.label, f.unit) for f in chunk_facts(eps, "Selected data (in millions) | 2021 | 2020")}
+    assert units == {("Basic", "per share"), ("Diluted", "per share"),
+                     ("Shares used to compute basic net income per share", "")}
+
+
 def test_the_years_of_a_sentence_introducing_a_table_name_no_columns() -> None:
     page = ("Stock option activity under our stock option program for\nfiscal 2015, 2014 and 2013 was as follows:\n"
             "Number of Shares Weighted Average Exercise Price\nGranted 25 $ 45.03\nExercised (15,872) $ 32.15\n"

@@ -35,6 +35,11 @@ _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
 _COMPARED = re.compile(r"(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}", re.IGNORECASE)
 # A figure as printed (comma-grouped or with decimals) inside a label: the label holds another row's cells.
 _PRINTED_FIGURE = re.compile(r"(?<!\S)\(?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?\)?(?!\S)|(?<!\S)\(?\$?\d+\.\d+\)?(?!\S)")
+# A row that states its own unit: "Card Member loans (billions)", "Remaining performance period (in years)".
+_ROW_UNIT = re.compile(r"\((?:in\s+)?(thousands|millions|billions|dollars|years|months|days)\)", re.IGNORECASE)
+_NOT_PERCENT = re.compile(r"\b(?:years?|months|days|ratio|times|per (?:common |diluted |basic )?share)\b|\(", re.I)
+_PER_SHARE = re.compile(r"\bper (?:common |diluted |basic )?share\b|\bEPS\b", re.IGNORECASE)
+_SHARE_COUNT = re.compile(r"^(?:shares\b|(?:weighted[- ]average|number of)\b[^,]*\bshares\b)", re.IGNORECASE)
 _DATE_WORDS = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|\d{1,2},?|"
                          r"(?:19|20)\d{2})$", re.IGNORECASE)
 
@@ -171,14 +176,37 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             for part in split_glued(row, len(columns))]
     if _page_numbers([row for _o, row in rows], columns):
         return []
+    # A percentage column prints "%" on its first row only (21.0 % / 1.0 / (1.6)): its later figures of the same
+    # form are percentages too, until one is not (3 of 200 sampled dev rows were read without their %).
+    percent = [False] * len(columns)
     for offset, row in rows:
         if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
-        for cell, column in zip(row.cells, columns, strict=True):
-            if (fact := _fact(title, row.label, column, cell, scale, line_no, offset)) is not None:
+        per_share = _per_share_section(lines, offset, row.label)
+        for j, (cell, column) in enumerate(zip(row.cells, columns, strict=True)):
+            inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
+                not _NOT_PERCENT.search(row.label)
+            percent[j] = cell.rstrip().endswith("%") or inherit
+            unit = "%" if inherit else "per share" if per_share else ""
+            if (fact := _fact(title, row.label, column, cell, scale, line_no, offset, unit)) is not None:
                 out.append(fact)
     return out
+
+
+def _per_share_section(lines: list[str], offset: int, label: str) -> bool:
+    """The row sits under a caption line of per-share figures ("Earnings from continuing operations per common
+    share" / "Basic 22.85 24.60"): its short label does not say so itself."""
+    if len(label.split()) > 3:
+        return False
+    for k in range(offset - 1, max(-1, offset - 4), -1):
+        if not lines[k].strip():
+            continue
+        if _PER_SHARE.search(lines[k]) and not re.search(r"\d", lines[k]):
+            return True
+        if re.search(r"\d", lines[k]) and not re.match(r"^\s*(?:basic|diluted)\b", lines[k], re.IGNORECASE):
+            return False
+    return False
 
 
 def _is_label(label: str) -> bool:
@@ -190,9 +218,10 @@ def _is_label(label: str) -> bool:
 
 def _page_numbers(rows: list[Row], columns: tuple[str, ...]) -> bool:
     """A table of contents (``Item 1A. Risk Factors 11``): one column of plain whole numbers that only rise."""
-    if len(columns) != 1 or len(rows) < 3 or not all(len(r.cells) == 1 and r.cells[0].isdigit() for r in rows):
+    filled = [r.cells[0] for r in rows if len(r.cells) == 1]
+    if len(columns) != 1 or len(filled) < 3 or not all(c.isdigit() for c in filled):
         return False
-    pages = [int(r.cells[0]) for r in rows]
+    pages = [int(c) for c in filled]
     return pages == sorted(pages)
 
 
@@ -223,16 +252,22 @@ def _cells_row(line: str, columns: tuple[str, ...], title: str, scale: str, line
     return out
 
 
-def _fact(title: str, label: str, column: str, cell: str, scale: str, line: int | None, offset: int) -> Fact | None:
+def _fact(title: str, label: str, column: str, cell: str, scale: str, line: int | None, offset: int,
+          unit_hint: str = "") -> Fact | None:
     parsed = parse_value(cell)
     if parsed is None:
         return None
     value, unit = parsed
-    if not unit and re.search(r"\bper (?:common |diluted |basic )?share\b|\bEPS\b", label, re.IGNORECASE):
+    unit = unit or unit_hint
+    if not unit and _PER_SHARE.search(label) and not _SHARE_COUNT.search(label):
         unit = "per share"
+    period = column_period(column)
+    if not period and _COMPARED.search(column) and unit != "%":
+        return None  # a change column's figure without its "%": an amount or a percentage, nobody can tell
+    if m := _ROW_UNIT.search(label):
+        scale = m.group(1).lower() if m.group(1).lower() in SCALES else ""
     label = " ".join(label.split()).strip(" .:$…")
     if not label:
         return None
-    return Fact(title, label, column, column_period(column), value, cell.strip(), unit,
-                "" if unit else scale, line, offset)
+    return Fact(title, label, column, period, value, cell.strip(), unit, "" if unit else scale, line, offset)
 

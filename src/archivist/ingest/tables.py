@@ -27,7 +27,8 @@ _PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|
 _SCALE = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
                     r"\(\s*(thousands|millions|billions)\b", re.IGNORECASE)
 # The unit as the sentence that introduces a table states it: "... were as follows (in millions):".
-_STATED_SCALE = re.compile(r"\(\s*(?:\$\s*|dollars\s+|amounts\s+)?in\s+(thousands|millions|billions)\b|"
+_STATED_SCALE = re.compile(r"\(\s*(?:\$\s*|dollars\s+|amounts\s+|presented\s+|expressed\s+)?in\s+"
+                           r"(thousands|millions|billions)\b|"
                            r"\(\s*(thousands|millions|billions)\b", re.IGNORECASE)
 # Two years compared or spanned, one column: "2022 vs. 2021", "% Change 2015-2014", "2020-2021".
 _COMPARE = re.compile(r"(?<![\d,.$])(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}"
@@ -168,7 +169,8 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     header = " ".join(header_lines)
     # The unit: above the columns ("(In millions)"), else as the sentence introducing the table states it
     # ("... as follows (in thousands):"; 26 of 200 sampled dev rows had no scale without it).
-    scale_match = _SCALE.search(" ".join(lines[k] for k in above)) or _STATED_SCALE.search(intro)
+    header_text = " ".join(lines[k] for k in above)
+    scale_match = _SCALE.search(header_text) or _STATED_SCALE.search(f"{intro} {header_text}")
     columns = _period_line(header_lines) or _columns(header)
     title = ""
     for k in reversed([k for k in above if k < head_from]):  # the closest line first
