@@ -12,7 +12,10 @@ Two measurements:
   a person checks each row (label, period, value, scale) against the page and records ``"ok": true/false``.
   ``check`` prints the precision of the checked rows, and how many rows the extractor still reads as recorded.
 
-Usage: ``python benchmarks/bench_facts.py [answers|sample|check] [--quick]``.
+``resample``, after an extractor change, replaces each row the extractor no longer reads as recorded (see
+``resample``) so the changed rows can be checked again.
+
+Usage: ``python benchmarks/bench_facts.py [answers|sample|check|resample] [--quick]``.
 """
 
 from __future__ import annotations
@@ -125,31 +128,70 @@ def sample() -> None:
     print(f"{len(rows)} rows -> {SAMPLE}; check each against its page and set 'ok'.")
 
 
+def _key(f: dict) -> tuple:
+    return f["page"], f["label"], f["column"], f["value"], f["scale"], f["unit"]
+
+
 def check() -> None:
     rows = json.loads(SAMPLE.read_text())
     checked = [r for r in rows if r.get("ok") is not None]
     good = sum(1 for r in checked if r["ok"])
     print(f"hand-checked {len(checked)}/{len(rows)} rows: precision {good / len(checked):.3f}" if checked
           else f"none of the {len(rows)} rows is checked yet")
+    same = 0
+    for name, wanted in _by_file(rows).items():
+        now = {_key(f) for f in _filing_facts(c.FINANCEBENCH / "pdfs" / name)}
+        same += sum(1 for r in wanted if _key(r) in now)
+    print(f"still extracted as recorded: {same}/{len(rows)}")
+
+
+def resample() -> None:
+    """After an extractor change: each sampled row the extractor no longer reads as recorded is replaced by what
+    it reads now from the same printed line and column (or, when that line gives no fact any more, by another
+    fact of the filing drawn with the same seed), unchecked again; its old reading and verdict stay as ``was``.
+    The replaced rows are checked by hand like the others."""
+    rows = json.loads(SAMPLE.read_text())
+    rng = random.Random(15)
+    out, changed = [], 0
+    for name, wanted in _by_file(rows).items():
+        now = _filing_facts(c.FINANCEBENCH / "pdfs" / name)
+        keys = {_key(f) for f in now}
+        taken = {_key(r) for r in wanted}
+        for r in wanted:
+            if _key(r) in keys:
+                out.append(r)
+                continue
+            changed += 1
+            was = {k: r[k] for k in ("label", "column", "period", "value", "scale", "unit", "ok", "why") if k in r}
+            same_line = [f for f in now if f["page"] == r["page"] and f["printed"] == r["printed"]
+                         and _key(f) not in taken]
+            pick = next((f for f in same_line if f["column"] == r["column"]), None) or \
+                next((f for f in same_line if f["value"] == r["value"]), None)
+            if pick is None:
+                pick = rng.choice([f for f in now if _key(f) not in taken])
+            taken.add(_key(pick))
+            out.append({**pick, "was": r.get("was", was)})
+    SAMPLE.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{changed} of {len(rows)} rows replaced; check the rows with 'ok': null")
+
+
+def _by_file(rows: list[dict]) -> dict[str, list[dict]]:
     by_file: dict[str, list[dict]] = {}
     for r in rows:
         by_file.setdefault(r["file"], []).append(r)
-    same = 0
-    for name, wanted in by_file.items():
-        now = {(f["page"], f["label"], f["column"], f["value"], f["scale"])
-               for f in _filing_facts(c.FINANCEBENCH / "pdfs" / name)}
-        same += sum(1 for r in wanted if (r["page"], r["label"], r["column"], r["value"], r["scale"]) in now)
-    print(f"still extracted as recorded: {same}/{len(rows)}")
+    return by_file
 
 
 def main() -> None:
     p = c.parser(__doc__.splitlines()[0])
-    p.add_argument("what", nargs="?", default="answers", choices=["answers", "sample", "check"])
+    p.add_argument("what", nargs="?", default="answers", choices=["answers", "sample", "check", "resample"])
     args = p.parse_args()
     if args.what == "sample":
         sample()
     elif args.what == "check":
         check()
+    elif args.what == "resample":
+        resample()
     else:
         data = answers(args.quick)
         out = c.work_dir(args.quick) / "facts-answers.json"
