@@ -123,6 +123,9 @@ def test_the_glossary_ties_an_analysts_term_to_the_statement_line() -> None:
     assert "capital expenditure" in expansions("What was the FY2018 capex?")
     assert "net sales" in expansions("What were total revenues in FY2020?")
     assert expansions("Who audited the company?") == []
+    # Plain words for the sections a filing prints them in.
+    assert "legal proceedings" in expansions("Has Acme reported any ongoing legal battles?")
+    assert "business combinations" in expansions("What are major acquisitions Acme has done?")
     assert expansions("What was the FY2020 NRR?", {"net revenue retention": ["NRR"]}) == ["net revenue retention"]
 
 

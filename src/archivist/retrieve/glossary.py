@@ -56,6 +56,10 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "interest expense": ("interest costs", "interest expense, net"),
     "income tax": ("provision for income taxes", "income tax expense", "income taxes"),
     "ebitda": ("earnings before interest, taxes, depreciation and amortization", "adjusted ebitda"),
+    # The sections of an annual report a plain-words question means.
+    "legal proceedings": ("legal battles", "lawsuits", "litigation", "legal matters", "legal disputes"),
+    "business combinations": ("acquisitions", "acquired companies", "companies acquired"),
+    "geographic areas": ("geographies", "geographic regions", "geographic information"),
 }
 """term -> the phrases filings use for it. A question names a term by any of them (words in order); one
 common word alone ("cash", "sales") names nothing, or every question about cash would search for its balance."""
