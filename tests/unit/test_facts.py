@@ -219,3 +219,21 @@ def test_an_index_made_before_facts_gets_them_from_its_passages(tmp_path: Path) 
     assert store.schema_version() == max(MIGRATIONS)
     assert any(f.label == "Revenue" and f.value == 12400 for f in store.facts_in_periods(["FY2025"]))
     store.close()
+
+
+# -- computed from them ----------------------------------------------------------------------------------------
+
+def test_the_total_of_a_page_is_the_item_its_parts_read_as_too() -> None:
+    from archivist.answer.compute import Calculation, compute
+    from archivist.index.factstore import FactRow
+
+    def row(i: int, label: str, raw: str) -> FactRow:
+        return FactRow(id=i, file_id=1, chunk_id=100 + i, path=Path("/docs/ACME_2025_10K.pdf"), entity="Acme",
+                       title="Consolidated Statements of Income", label=label, column="2025", period="FY2025",
+                       value=Decimal(raw.replace(",", "")), raw=raw, unit="", scale="millions", page=51, line=i,
+                       cells="")
+
+    facts = [row(1, "Net sales", "495,761"), row(2, "Membership and other income", "4,582"),
+             row(3, "Total revenues", "500,343"), row(4, "Operating income", "20,437")]
+    calc = compute("What was Acme's FY2025 operating margin? Round to one decimal place.", facts, {})
+    assert isinstance(calc, Calculation) and calc.expression == "20,437 / 500,343" and calc.shown == "4.1%"

@@ -37,6 +37,7 @@ _STATEMENTS = {"income": re.compile(r"income|operations|earnings|profit", re.I),
                "balance": re.compile(r"balance sheet|financial (?:position|condition)", re.I),
                "cash": re.compile(r"cash flow", re.I)}
 _PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
+_TOTAL = re.compile(r"total\b", re.IGNORECASE)
 SCALE_OF = {"thousands": Decimal(10) ** 3, "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
 
 
@@ -278,8 +279,10 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
             ranked.append(((-1.0, score), f))
             continue
         statement = bool(item and item.statement and _STATEMENTS[item.statement].search(f.title))
+        # Between rows that read equally well as the item on the same page, the total is the item ("Total
+        # revenues" over "Net sales", which it includes).
         ranked.append(((round(score, 2), statement, round(weights.get(f.file_id, 0.0), 2),
-                        bool(_PRIMARY.search(f.title)), -(f.page or 0)), f))
+                        bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label))), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
     found = [(k, f) for k, f in ranked if f.period == period]
     if not found:
