@@ -237,3 +237,24 @@ def test_the_total_of_a_page_is_the_item_its_parts_read_as_too() -> None:
              row(3, "Total revenues", "500,343"), row(4, "Operating income", "20,437")]
     calc = compute("What was Acme's FY2025 operating margin? Round to one decimal place.", facts, {})
     assert isinstance(calc, Calculation) and calc.expression == "20,437 / 500,343" and calc.shown == "4.1%"
+
+
+def test_a_note_reference_in_a_label_is_no_figure() -> None:
+    text = "Income before income taxes 1,797 2,426\nProvision for income taxes (Note 7) (411) (491)"
+    got = {(f.label, f.period): f.value for f in chunk_facts(text, "Statements of Income (in millions) | 2022 | 2021")}
+    assert got[("Provision for income taxes", "FY2022")] == Decimal(-411)
+
+
+def test_figures_of_a_table_without_a_unit_are_not_mixed_with_millions() -> None:
+    from archivist.answer.compute import Refusal, compute
+    from archivist.index.factstore import FactRow
+
+    def row(i: int, label: str, raw: str, scale: str) -> FactRow:
+        value = Decimal(raw.strip("()").replace(",", "")) * (-1 if raw.startswith("(") else 1)
+        return FactRow(id=i, file_id=1, chunk_id=100 + i, path=Path("/docs/ACME_2025_10K.pdf"), entity="Acme",
+                       title="", label=label, column="2025", period="FY2025", value=value, raw=raw, unit="",
+                       scale=scale, page=70 + i, line=i, cells="")
+
+    facts = [row(1, "Income before income taxes", "1,797", "millions"), row(2, "Provision for income taxes", "411", "")]
+    refusal = compute("What was Acme's FY2025 effective tax rate?", facts, {})
+    assert isinstance(refusal, Refusal) and "without a unit" in refusal.message

@@ -216,6 +216,14 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
         except (DivisionByZero, InvalidOperation, ZeroDivisionError):
             refusal = Refusal(f"Cannot compute {p.name}: a divisor is zero.")
             continue
+        scales = {o.fact.scale for o in operands if o.fact.unit not in ("%", "per share")}
+        if "" in scales and len(scales) > 1:
+            # A table whose unit was not found beside one in millions: (411) / 1,797 million is no tax rate.
+            unscaled = next(o.fact for o in operands if not o.fact.scale and o.fact.unit not in ("%", "per share"))
+            scaled = next(o.fact for o in operands if o.fact.scale)
+            refusal = Refusal(f"Cannot compute {p.name}: {unscaled.label} ({unscaled.raw}) is printed without a unit "
+                              f"and {scaled.label} in {scaled.scale}.", [unscaled, scaled])
+            continue
         return _finish(question, p, node, asked, value, operands)
     return None if p.lookup else refusal
 

@@ -21,6 +21,7 @@ _CELL = rf"(?:\$\s*)?(?:{_NUMBER}|[—–-]{{1,2}}|n/?m)"
 _ROW = re.compile(rf"^(?P<label>.*?[A-Za-z][^\d$]*?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$|"
                   rf"^(?P<label2>.*?[A-Za-z].*?)\.{{3,}}\s*(?P<cells2>{_CELL}(?:\s+{_CELL})*)\s*$")
 _CELLS = re.compile(_CELL)
+_NOTE_REF = re.compile(r"\s*\((?:see\s+)?notes?\s+\d+[A-Z]?(?:\s*(?:,|and|&)\s*\d+[A-Z]?)*\)", re.IGNORECASE)
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 _PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
                      re.IGNORECASE)
@@ -85,7 +86,7 @@ def parse_row(line: str) -> Row | None:
         if _WORDS.search(label) and cells and all(_CELL_ONLY.match(c) for c in cells):
             return Row(label, tuple(cells))
         return None
-    text = " ".join(line.split())
+    text = _NOTE_REF.sub("", " ".join(line.split()))  # "Provision for income taxes (Note 7) (411) (491)"
     if not text or len(text) > 400:
         return None
     m = _ROW.match(text)
