@@ -233,3 +233,27 @@ def test_plain_prose_is_rendered_on_one_line_as_before(services_factory, docs: P
                      "It writes snapshots to the vault every six hours [1].",
                      "What port does the Zephyr backup service listen on?")
     assert "\n" not in answer.answer and answer.answer.count("[1]") == 2
+
+
+def test_the_quoted_draft_comes_before_the_model_and_the_checked_answer_replaces_it(services_factory,
+                                                                                    docs: Path) -> None:
+    events: list[tuple[str, object]] = []
+    answer, _ = _ask(services_factory, docs, "The Zephyr backup service listens on port 7431 [1].",
+                     "What port does the Zephyr backup service listen on?",
+                     on_draft=lambda draft: events.append(("draft", draft)),
+                     on_token=lambda piece: events.append(("token", piece)))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "draft" and kinds.count("draft") == 1 and "token" in kinds
+    draft = events[0][1]
+    assert draft.mode == "extractive" and "7431" in draft.answer and draft.citations  # true, cited, at once
+    assert answer.mode == "generated" and answer is not draft
+
+
+def test_no_draft_when_quoting_is_the_answer_or_nothing_is_found(services_factory, docs: Path) -> None:
+    drafts: list[object] = []
+    answer, _ = _ask(services_factory, docs, "unused", "What port does the Zephyr backup service listen on?",
+                     extractive=True, on_draft=drafts.append)
+    assert answer.mode == "extractive" and drafts == []
+    answer, _ = _ask(services_factory, docs, "unused", "airspeed of the lunar ferry between Oslo and Titan",
+                     on_draft=drafts.append)
+    assert answer.abstained and drafts == []

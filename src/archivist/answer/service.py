@@ -139,10 +139,12 @@ class Answerer:
 
     def ask(self, question: str, *, folder_id: int | None = None, extractive: bool = False,
             on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
-            follows: str | None = None) -> Answer:
+            follows: str | None = None, on_draft: Callable[[Answer], None] | None = None) -> Answer:
         """Answer ``question``; ``on_token`` receives the model's raw text as it streams. ``follows``: the
         earlier question this one follows up ("and in 2019?"): it is rewritten in that one's scope
-        (``answer.followup``) and the answer's ``follow_up`` says how.
+        (``answer.followup``) and the answer's ``follow_up`` says how. ``on_draft`` receives the quoted
+        (extractive) answer and its passages before the model is loaded or asked, when the model is to answer:
+        something true to read at once, which the returned answer replaces.
 
         Raises:
             AnswerCancelled: ``cancel`` was set; it is checked before generation and between tokens, so a
@@ -154,14 +156,20 @@ class Answerer:
             follow = rewrite(question, follows, self.retriever.documents())
             question = follow.question
         result = self.retriever.search(question, self.settings.retrieval.top_k, folder_id=folder_id)
-        answer = self._answer(question, result, started, extractive=extractive, on_token=on_token, cancel=cancel)
-        answer.scope = scope_json(result.focus)
-        if follow is not None:
-            answer.follow_up = follow.as_dict()
-        return answer
+
+        def scoped(answer: Answer) -> Answer:
+            answer.scope = scope_json(result.focus)
+            if follow is not None:
+                answer.follow_up = follow.as_dict()
+            return answer
+
+        draft = (lambda a: on_draft(scoped(a))) if on_draft is not None else None
+        return scoped(self._answer(question, result, started, extractive=extractive, on_token=on_token,
+                                   cancel=cancel, on_draft=draft))
 
     def _answer(self, question: str, result: SearchResult, started: float, *, extractive: bool,
-                on_token: Callable[[str], None] | None, cancel: threading.Event | None) -> Answer:
+                on_token: Callable[[str], None] | None, cancel: threading.Event | None,
+                on_draft: Callable[[Answer], None] | None = None) -> Answer:
         s = self.settings
         question = parse_scope(question)[0] or question  # the model sees the question without in:/file:
         timings = dict(result.timings_ms)
@@ -181,6 +189,10 @@ class Answerer:
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
 
+        if on_draft is not None:
+            draft = self._extractive(question, hits, result.evidence, dict(timings))
+            timings["draft_ms"] = (time.perf_counter() - started) * 1000
+            on_draft(draft)
         _check(cancel)
         t = time.perf_counter()
         generator = self.generator

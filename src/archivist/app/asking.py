@@ -21,9 +21,12 @@ class AskCases(Base):
 
     def ask(self, question: str, *, folder: Path | None = None, extractive: bool = False,
             follows: str | None = None, on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None, asked_as: Callable[[str], None] | None = None) -> Answer:
+            cancel: threading.Event | None = None, asked_as: Callable[[str], None] | None = None,
+            on_draft: Callable[[Answer], None] | None = None) -> Answer:
         """Answer ``question`` from this profile's documents (``follows``: the earlier question it follows up;
         ``asked_as`` is then told the whole question it is asked as), and keep it in the history and audit trail.
+        ``on_draft`` gets the quoted answer before the model starts (``Answerer.ask``); only the final answer
+        is recorded.
 
         Raises:
             FolderNotFound: ``folder`` is not an added folder.
@@ -37,7 +40,7 @@ class AskCases(Base):
 
             asked_as(rewrite(question, follows, answerer.retriever.documents()).question)
         answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token, cancel=cancel,
-                              follows=follows)
+                              follows=follows, on_draft=on_draft)
         self.record_answer(answer)
         return answer
 

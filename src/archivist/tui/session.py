@@ -137,20 +137,26 @@ class Session:
     # -- asking ------------------------------------------------------------------------------------------------
 
     def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None, follows: str | None = None) -> Answer:
-        """Answer ``question`` (see ``Answerer.ask``; ``follows``: the earlier question it follows up); one
-        answer at a time.
+            cancel: threading.Event | None = None, follows: str | None = None,
+            on_draft: Callable[[Answer], None] | None = None) -> Answer:
+        """Answer ``question`` (see ``Answerer.ask``; ``follows``: the earlier question it follows up;
+        ``on_draft``: the quoted answer, before the model is loaded or asked); one answer at a time.
 
         Raises:
             AnswerCancelled: ``cancel`` was set.
         """
+
+        def quoted_then_model(draft: Answer) -> None:
+            if on_draft is not None:
+                on_draft(draft)
+            with self._load_lock:  # the model loads here, after the quotes are on screen (not twice)
+                self.answerer.generator  # noqa: B018
+
         with self._ask_lock:
             with self._load_lock:
                 self.answerer.retriever.embedder  # noqa: B018
-                if not extractive:
-                    self.answerer.generator  # noqa: B018
             answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
-                                       follows=follows)
+                                       follows=follows, on_draft=quoted_then_model)
         with self._store_lock:
             self.workspace.record_answer(answer)
         return answer

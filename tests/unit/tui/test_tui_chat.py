@@ -65,6 +65,30 @@ def test_an_answer_streams_then_shows_checked_with_its_passages(docs: Path, fake
     drive(app, scenario)
 
 
+def test_the_quotes_and_their_passages_show_before_the_model_writes(docs: Path, fake_embedder: FakeEmbedder) -> None:
+    # The model's first token comes late (a model still loading, a long prompt): the analyst reads the passages'
+    # own sentences meanwhile, and the checked answer replaces them.
+    gen = SlowGenerator(PORT_REPLY, delay=0.6)
+    app = make_app(fake_embedder, gen)
+
+    async def scenario(pilot: Pilot) -> None:
+        main = await ready(pilot)
+        entry = await ask(pilot, PORT_QUESTION, final=False)
+        await wait_until(pilot, lambda: entry.exchange.state == "quoted", what="the quotes")
+        assert gen.produced == 0
+        assert "7431" in entry.exchange.query_one(".shown", Markdown).source
+        assert "while the model writes" in screen_text(app)
+        pane = main.query_one(CitationsPane)
+        assert [c.path.endswith("zephyr-runbook.md") for c in pane.citations][:1] == [True]
+        assert entry.answer is None  # copy and feedback act on the checked answer only
+        await wait_until(pilot, lambda: entry.exchange.state == "streaming", what="streaming")
+        await wait_until(pilot, lambda: entry.exchange.state == "answered", what="the checked answer")
+        assert "while the model writes" not in screen_text(app)
+        assert entry.answer is not None and entry.answer.mode == "generated"
+
+    drive(app, scenario)
+
+
 def test_an_absent_fact_is_shown_as_not_found_with_closest_passages(docs: Path, fake_embedder: FakeEmbedder) -> None:
     gen = FakeGenerator("The ferry flies at Mach 3 [1].")
     app = make_app(fake_embedder, gen)

@@ -189,7 +189,8 @@ class MainScreen(WorkspaceScreen):
                 return
             answer = self.session.ask(entry.question, extractive=mode == "extractive", cancel=cancel,
                                       follows=entry.follows,
-                                      on_token=lambda piece: self._ui(exchange.add_token, piece))
+                                      on_token=lambda piece: self._ui(exchange.add_token, piece),
+                                      on_draft=lambda draft: self._ui(self._show_quoted, entry, draft))
             self._ui(self._show_answer, entry, answer)
         except AnswerCancelled:
             self._ui(exchange.show_cancelled)
@@ -199,6 +200,12 @@ class MainScreen(WorkspaceScreen):
         finally:
             if cancel is self._cancel:
                 self._ui(setattr, self, "generating", False)
+
+    async def _show_quoted(self, entry: Entry, draft: Answer) -> None:
+        """The quotes and their passages while the model writes (copy and feedback wait for the answer)."""
+        await entry.exchange.show_quoted(draft)
+        self.current = entry
+        self.query_one(CitationsPane).show(draft.citations, draft, entry.question, self.folders)
 
     async def _show_answer(self, entry: Entry, answer: Answer) -> None:
         entry.answer, entry.citations = answer, answer.citations

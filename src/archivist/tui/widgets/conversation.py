@@ -13,10 +13,13 @@ from archivist.tui.render import answer_markdown
 WAITING = {"answer": "Searching your documents and thinking…", "extractive": "Searching your documents…",
            "search": "Searching your documents…"}
 DRAFT = "Draft, not yet checked against the passages…"
+QUOTED_FIRST = "Quoted from the passages while the model writes its answer…"
 
 
 class Exchange(Vertical):
-    """One question and its answer. States: waiting -> streaming -> answered | abstained | cancelled | failed."""
+    """One question and its answer. States: waiting -> quoted -> streaming -> answered | abstained | cancelled |
+    failed. *quoted*: the passages' own sentences, shown before the model starts (something true to read at
+    once); the model's text streams below them, dimmed, and the checked answer then replaces both."""
 
     DEFAULT_CSS = """
     Exchange { height: auto; margin: 0 0 1 0; }
@@ -24,7 +27,8 @@ class Exchange(Vertical):
     Exchange .waiting { color: $text-muted; text-style: italic; }
     Exchange Markdown { margin: 0; padding: 0 0 0 2; }
     Exchange .meta { color: $text-muted; padding: 0 0 0 2; }
-    Exchange.streaming Markdown { color: $text-muted; }
+    Exchange Markdown.stream { display: none; color: $text-muted; }
+    Exchange.streaming Markdown.stream, Exchange.cancelled Markdown.stream { display: block; }
     Exchange.abstained Markdown { border-left: thick $warning; color: $warning; }
     Exchange.cancelled .meta, Exchange.failed .meta { color: $error; }
     """
@@ -41,7 +45,8 @@ class Exchange(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(f"› {self.question}", classes="question", markup=False)
         yield Static(WAITING.get(self.mode, "…"), classes="waiting")
-        yield Markdown("")
+        yield Markdown("", classes="shown")
+        yield Markdown("", classes="stream")
         yield Static("", classes="meta", markup=False)
 
     def _set_state(self, state: str) -> None:
@@ -59,12 +64,21 @@ class Exchange(Vertical):
             await self._stream.stop()
             self._stream = None
 
+    async def show_quoted(self, draft: Answer) -> None:
+        """Show the quoted answer found before the model starts (``Answerer.ask``'s draft)."""
+        if self.state != "waiting":
+            return
+        await self.query_one(".shown", Markdown).update(answer_markdown(draft))
+        self.query_one(".meta", Static).update(QUOTED_FIRST)
+        self._set_state("quoted")
+        self._follow()
+
     async def add_token(self, piece: str) -> None:
-        """Append raw model text as it arrives (shown dimmed until the answer is checked)."""
-        if self.state == "waiting":
+        """Append raw model text as it arrives (shown dimmed, under the quotes, until the answer is checked)."""
+        if self.state in ("waiting", "quoted"):
             self._set_state("streaming")
             self.query_one(".meta", Static).update(DRAFT)
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
+            self._stream = Markdown.get_stream(self.query_one(".stream", Markdown))
         if self._stream is not None:
             self.streamed += piece
             await self._stream.write(piece)
@@ -74,7 +88,8 @@ class Exchange(Vertical):
         """Replace the streamed text with the checked answer (markers, unsupported flags, abstention)."""
         await self._end_stream()
         self.answer = answer
-        await self.query_one(Markdown).update(answer_markdown(answer))
+        await self.query_one(".stream", Markdown).update("")
+        await self.query_one(".shown", Markdown).update(answer_markdown(answer))
         meta = []
         if answer.follow_up:  # a follow-up: say what was asked in full
             self.query_one(".question", Static).update(
@@ -94,7 +109,7 @@ class Exchange(Vertical):
 
     async def show_search(self, count: int) -> None:
         """Search-only mode: say how many passages were found (they are listed under Passages)."""
-        await self.query_one(Markdown).update(f"**{count} passage{'s' if count != 1 else ''}** found "
+        await self.query_one(".shown", Markdown).update(f"**{count} passage{'s' if count != 1 else ''}** found "
                                               "(search only, no answer). They are listed under Passages.")
         self._set_state("answered")
 
