@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-ARCHIVIST = Path(sys.executable).parent / "archivist"
+ARCHIVIST = Path(os.environ.get("E2E_ARCHIVIST") or Path(sys.executable).parent / "archivist")
+"""The installed command; ``E2E_ARCHIVIST`` names another (a wrapper running a worktree's sources)."""
 
 
 class Sandbox:
