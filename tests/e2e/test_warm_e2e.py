@@ -5,28 +5,17 @@ extractive ``ask`` are answered by it, and print exactly what the command prints
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import wait_until
-from e2e_support import ARCHIVIST, Sandbox, make_corpus
+from e2e_support import Sandbox, daemon_sandbox, make_corpus
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    if not ARCHIVIST.exists():
-        pytest.fail(f"{ARCHIVIST} is not installed: run packaging/bootstrap.sh first")
-    box = Sandbox(tmp_path)
-    yield box
-    box.run("watch", "--stop", timeout=60)
-    for pid in getattr(box, "daemon_pids", []):  # never leave a daemon behind, even after a failure
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    yield from daemon_sandbox(tmp_path)
 
 
 def _results(text: str) -> dict:
