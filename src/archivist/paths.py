@@ -62,6 +62,12 @@ class Paths:
         return self.runtime_dir / "index.lock"
 
     @property
+    def service_socket(self) -> Path:
+        """The watch daemon's socket: ``search``, ``ask`` and ``status`` are answered through it while it runs
+        (``archivist.watch.service``); 0600, in the 0700 runtime folder."""
+        return self.runtime_dir / "daemon.sock"
+
+    @property
     def watch_log(self) -> Path:
         """The watch daemon's log: counts and file ids only, never document text or names."""
         return self.data_dir / "watch.log"

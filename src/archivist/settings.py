@@ -251,8 +251,9 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @classmethod
-    def load(cls, config_file: Path | None) -> Settings:
-        """Read settings from ``config_file`` (if it exists) and the environment.
+    def load(cls, config_file: Path | None, *, profile: str | None = None) -> Settings:
+        """Read settings from ``config_file`` (if it exists) and the environment; ``profile`` overrides both (the
+        watch daemon answers each request under the profile its command runs as).
 
         Raises:
             ConfigError: the file is not valid TOML or a value is out of range.
@@ -263,7 +264,7 @@ class Settings(BaseSettings):
 
         cls._toml_file = config_file if config_file is not None and config_file.is_file() else None
         try:
-            return cls()
+            return cls() if profile is None else cls(profile=profile)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])

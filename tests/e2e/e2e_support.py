@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-ARCHIVIST = Path(sys.executable).parent / "archivist"
+ARCHIVIST = Path(os.environ.get("E2E_ARCHIVIST") or Path(sys.executable).parent / "archivist")
+"""The installed command; ``E2E_ARCHIVIST`` names another (a wrapper running a worktree's sources)."""
 
 
 class Sandbox:
@@ -30,6 +33,23 @@ class Sandbox:
     @property
     def stored_dirs(self) -> list[Path]:
         return [self.root / d for d in ("home", "config", "data", "cache", "state", "run")]
+
+
+def daemon_sandbox(root: Path) -> Iterator[Sandbox]:
+    """A fixture's body: a sandbox at ``root`` that never leaves a watch daemon behind, even when its test failed
+    half-way (a test records the pids it started in ``daemon_pids``)."""
+    import pytest
+
+    if not ARCHIVIST.exists():
+        pytest.fail(f"{ARCHIVIST} is not installed: run packaging/bootstrap.sh first")
+    box = Sandbox(root)
+    yield box
+    box.run("watch", "--stop", timeout=60)
+    for pid in getattr(box, "daemon_pids", []):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Tmux:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import wait_until as _wait_until
-from e2e_support import ARCHIVIST, Sandbox, make_corpus
+from e2e_support import Sandbox, daemon_sandbox, make_corpus
 
 TIMEOUT = 60.0  # each poll runs the command (~1-2 s); CI machines are noisy
 
@@ -22,17 +20,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT, interval
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    if not ARCHIVIST.exists():
-        pytest.fail(f"{ARCHIVIST} is not installed: run packaging/bootstrap.sh first")
-    box = Sandbox(tmp_path)
-    yield box
-    # Never leave a daemon behind, even when the test failed half-way.
-    box.run("watch", "--stop", timeout=60)
-    for pid in getattr(box, "daemon_pids", []):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    yield from daemon_sandbox(tmp_path)
 
 
 def _found(sandbox: Sandbox, query: str) -> list[str]:

@@ -4,8 +4,9 @@ work; this is what ``archivist watch`` asks of it)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from archivist.app.serving import Command, start_service
 from archivist.app.workspace import Prompt, Workspace
 from archivist.errors import IndexBusy
 from archivist.index.lock import WriterLock
@@ -49,6 +50,18 @@ def stop_daemon(paths: Paths) -> int | None:
     return d.stop_daemon(paths)
 
 
-def serve(paths: Paths, open_ws: Callable[[Prompt | None], Workspace]) -> None:
-    """Be the daemon (the detached process ``start_daemon`` runs)."""
-    d.serve_daemon(paths, lambda prompt=None: open_ws(prompt))
+def serve(paths: Paths, open_ws: Callable[[Prompt | None], Workspace],
+          commands: Mapping[str, Command] | None = None) -> None:
+    """Be the daemon (the detached process ``start_daemon`` runs); with ``commands``, also answer them on the
+    daemon's socket while it holds the writer lock (``app.serving``)."""
+    opened: list[Workspace] = []
+
+    def open_services(prompt: Prompt | None = None) -> Workspace:
+        opened.append(open_ws(prompt))
+        return opened[-1]
+
+    def answering() -> Callable[[], None]:
+        assert commands is not None
+        return start_service(paths, opened[-1].passphrase, commands)
+
+    d.serve_daemon(paths, open_services, while_locked=answering if commands else None)

@@ -30,7 +30,7 @@ from archivist.terminal import safe_line, safe_text
 if TYPE_CHECKING:
     from archivist.safe_console import SafeConsole
 
-__all__ = ["console", "echo", "echo_json", "safe_line", "safe_text"]
+__all__ = ["console", "echo", "echo_json", "json_text", "safe_line", "safe_text", "write_printed"]
 
 
 def console(*, stderr: bool = False, **kwargs: Any) -> SafeConsole:
@@ -52,7 +52,21 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, **style: Any)
         click.echo(safe_text(message), err=err, nl=nl)
 
 
+def json_text(data: Any) -> str:
+    """What ``echo_json`` writes (the watch daemon sends it to its client as is)."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def echo_json(data: Any) -> None:
     """``data`` as indented JSON on stdout, exactly (non-ASCII kept as is, controls escaped by JSON)."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data), nl=False)
 
+
+def write_printed(text: str) -> None:
+    """Write ``text`` that a :class:`~archivist.safe_console.SafeConsole` (or ``json_text``) already made, as is:
+    the watch daemon's output for this terminal (``cli.daemon_client``), sanitised where it was printed. The daemon
+    is a process of this user (the socket checks its uid), so its colours are kept rather than escaped."""
+    import sys
+
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -2,12 +2,15 @@
 
 Everything goes through ``out`` and ``err``, the CLI's one pair of consoles, which show any control character
 escaped (:mod:`archivist.cli.console`); a name or reason inside a line is passed through ``field`` as well, so that
-neither markup nor a newline in a file name can change how the line reads.
+neither markup nor a newline in a file name can change how the line reads. The printers of what the watch daemon
+answers (search, answers, status) take the console they print on (``to``): the daemon prints a command's output on a
+console made like the command's own (``cli.daemon_answers``), so that it reads the same as in-process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archivist.answer.service import Answer, scope_json
 from archivist.cli.console import console
@@ -16,6 +19,9 @@ from archivist.ingest.location import location
 from archivist.ingest.unreadable import not_read_by_type
 from archivist.retrieve.hybrid import SearchResult
 from archivist.safe_console import field, prose
+
+if TYPE_CHECKING:
+    from archivist.safe_console import SafeConsole
 
 out = console()
 err = console(stderr=True)
@@ -74,110 +80,110 @@ def search_json(result: SearchResult) -> dict:
     }
 
 
-def print_scope(summary: str) -> None:
+def print_scope(summary: str, *, to: SafeConsole = out) -> None:
     """The documents the ranking favoured, so the analyst sees (and can correct) what the question was
     taken to be about."""
     if summary:
-        out.print(f"[dim]{field(summary)} — a preference, not a filter; file:NAME or in:FOLDER restrict.[/]")
+        to.print(f"[dim]{field(summary)} — a preference, not a filter; file:NAME or in:FOLDER restrict.[/]")
 
 
-def print_search(result: SearchResult) -> None:
+def print_search(result: SearchResult, *, to: SafeConsole = out) -> None:
     if not result.hits:
-        out.print("No matching passages.")
+        to.print("No matching passages.")
         return
-    print_scope(result.focus.describe())
+    print_scope(result.focus.describe(), to=to)
     for i, h in enumerate(result.hits, start=1):
         c = h.chunk
         inside = location(c.path, c.heading, c.page, c.line_start, c.line_end)
-        out.print(f"[bold][{i}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]"
-                  + (f" [cyan]({field(inside)})[/]" if inside else "") + f"  [dim]evidence {h.evidence:.2f}[/]")
+        to.print(f"[bold][{i}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]"
+                 + (f" [cyan]({field(inside)})[/]" if inside else "") + f"  [dim]evidence {h.evidence:.2f}[/]")
         text = " ".join(c.text.split())
-        out.print("    " + field(text[:300] + ("…" if len(text) > 300 else "")))
+        to.print("    " + field(text[:300] + ("…" if len(text) > 300 else "")))
 
 
-def print_answer(answer: Answer) -> None:
-    print_scope(answer.scope.get("summary", ""))
+def print_answer(answer: Answer, *, to: SafeConsole = out) -> None:
+    print_scope(answer.scope.get("summary", ""), to=to)
     if answer.abstained:
-        out.print(f"[bold yellow]{prose(answer.answer)}[/]")
+        to.print(f"[bold yellow]{prose(answer.answer)}[/]")
         if answer.note:
-            out.print(f"[dim]{prose(answer.note)}[/]")
+            to.print(f"[dim]{prose(answer.note)}[/]")
         if answer.citations:
-            out.print("Closest passages:")
+            to.print("Closest passages:")
     else:
         from archivist.answer.grounding import render
 
-        out.print(render(answer.sentences, supported="{body} [bold cyan]\\[{n}][/]{end}",
-                         unsupported="[yellow]{body}{end} \\[unsupported][/]", quote=prose), end="")
-        out.print()
+        to.print(render(answer.sentences, supported="{body} [bold cyan]\\[{n}][/]{end}",
+                        unsupported="[yellow]{body}{end} \\[unsupported][/]", quote=prose), end="")
+        to.print()
         if answer.note:
-            out.print(f"[dim]{prose(answer.note)}[/]")
-        out.print("\n[bold]Sources[/]")
+            to.print(f"[dim]{prose(answer.note)}[/]")
+        to.print("\n[bold]Sources[/]")
     from archivist.answer.grounding import unwrap
     from archivist.answer.spans import supporting_spans
 
     for c in answer.citations:
-        out.print(f"  [bold]\\[{c.n}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]")
+        to.print(f"  [bold]\\[{c.n}][/] [cyan]{field(where(c.path, c.page, c.line_start, c.line_end))}[/]")
         # Quote what supports the answer (or, when abstaining, what comes closest to the question), not
         # merely the passage's first lines.
         claims = [s.text for s in answer.sentences if s.passage == c.n] or [answer.question]
         flowing = unwrap(c.text)  # same length as the text: PDF line wraps become spaces
         spans = supporting_spans(flowing, claims)
         text = " … ".join(" ".join(flowing[a:b].split()) for a, b in spans) or " ".join(c.text.split())
-        out.print("      [dim]" + field(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
+        to.print("      [dim]" + field(text[:320] + ("…" if len(text) > 320 else "")) + "[/]")
 
 
-def print_status(data: dict) -> None:
+def print_status(data: dict, *, to: SafeConsole = out) -> None:
     c = data["counts"]
     generation = f", generation {data['generation']}" if data.get("generation") else ""
-    out.print(f"Index: {field(data['index'])} (schema {data['schema_version']}{generation})")
-    out.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
-              f"{c['skipped']} skipped, {c['failed']} failed.")
+    to.print(f"Index: {field(data['index'])} (schema {data['schema_version']}{generation})")
+    to.print(f"{c['folders']} folder(s), {c['indexed']} file(s) indexed, {c['chunks']} passages, "
+             f"{c['skipped']} skipped, {c['failed']} failed.")
     if c.get("boilerplate"):
-        out.print(f"{c['boilerplate']} passage(s) of boilerplate (text repeated across many files, such as an "
-                  "auditor's opinion): ranked lower, never quoted.")
+        to.print(f"{c['boilerplate']} passage(s) of boilerplate (text repeated across many files, such as an "
+                 "auditor's opinion): ranked lower, never quoted.")
     described = [d for d in data.get("documents", []) if d["entity"] or d["period"] or d["doc_type"]]
     if described:
-        out.print(f"{len(described)} file(s) described by entity, period and type (`status --json` lists them; "
-                  "`archivist meta FILE` shows and corrects one).")
+        to.print(f"{len(described)} file(s) described by entity, period and type (`status --json` lists them; "
+                 "`archivist meta FILE` shows and corrects one).")
     for f in data["folders"]:
         flag = "" if f["exists"] else " [red](missing)[/]"
-        out.print(f"  {field(f['path'])}{flag}")
+        to.print(f"  {field(f['path'])}{flag}")
     daemon = data.get("watch_daemon")
     if daemon is None:
-        out.print("Watch daemon: not running (`archivist watch --daemon` keeps the index fresh).")
+        to.print("Watch daemon: not running (`archivist watch --daemon` keeps the index fresh).")
     else:
         import datetime as dt
 
         since = dt.datetime.fromtimestamp(daemon.get("since") or 0).strftime("%Y-%m-%d %H:%M:%S")
-        out.print(f"Watch daemon: running (pid {daemon.get('pid')}) since {since}, {daemon.get('state', '?')}, "
-                  f"{daemon.get('queued', 0)} queued, {daemon.get('done', 0)} handled, last: "
-                  f"{field(daemon.get('last_file') or '-')}")
+        to.print(f"Watch daemon: running (pid {daemon.get('pid')}) since {since}, {daemon.get('state', '?')}, "
+                 f"{daemon.get('queued', 0)} queued, {daemon.get('done', 0)} handled, last: "
+                 f"{field(daemon.get('last_file') or '-')}")
         for e in daemon.get("recent_errors", [])[-5:]:
-            out.print(f"  [yellow]error[/] {field(e['reason'])}")
+            to.print(f"  [yellow]error[/] {field(e['reason'])}")
     ocr = data.get("ocr") or {}
     if ocr.get("pages"):
-        out.print(f"OCR: {ocr['pages']} scanned page(s) of {ocr['files']} file(s) read, mean confidence "
-                  f"{ocr['mean_confidence']:.0%}.")
+        to.print(f"OCR: {ocr['pages']} scanned page(s) of {ocr['files']} file(s) read, mean confidence "
+                 f"{ocr['mean_confidence']:.0%}.")
     if data["problems"]:
         by_type = ", ".join(f"{n} {field(kind)}" for kind, n in data.get("not_read_by_type", {}).items())
-        out.print(f"[yellow]Not indexed[/] ({by_type}):")
+        to.print(f"[yellow]Not indexed[/] ({by_type}):")
         for p in data["problems"]:
-            out.print(f"  [yellow]{field(p['status'])}[/] {field(p['path'])}: {field(p['reason'])}")
-    print_denied([(Path(d["path"]), d["pattern"]) for d in data.get("denied", [])])
+            to.print(f"  [yellow]{field(p['status'])}[/] {field(p['path'])}: {field(p['reason'])}")
+    print_denied([(Path(d["path"]), d["pattern"]) for d in data.get("denied", [])], to=to)
 
 
-def print_denied(left_out: list[tuple[Path, str]]) -> None:
+def print_denied(left_out: list[tuple[Path, str]], *, to: SafeConsole = out) -> None:
     """The files the deny list left out, with the pattern each matched and how to lift it."""
     if not left_out:
         return
     count = sum(1 if path.name else int(pattern[1:]) for path, pattern in left_out)
-    out.print(f"Left out by the deny list (keys and credentials are never indexed): {count} file(s)")
+    to.print(f"Left out by the deny list (keys and credentials are never indexed): {count} file(s)")
     for path, pattern in left_out:
-        out.print(f"  • {field(path)}: matches {field(pattern)}" if path.name
-                  else f"  • … and {field(pattern[1:])} more")
+        to.print(f"  • {field(path)}: matches {field(pattern)}" if path.name
+                 else f"  • … and {field(pattern[1:])} more")
     example = next(pattern for path, pattern in left_out if path.name)
-    out.print("  Not a secret? Lift its pattern in config.toml, e.g. "
-              + field(f'[index] allow_sensitive = ["{example}"]') + ", then `archivist index`.")
+    to.print("  Not a secret? Lift its pattern in config.toml, e.g. "
+             + field(f'[index] allow_sensitive = ["{example}"]') + ", then `archivist index`.")
 
 
 

@@ -146,10 +146,19 @@ def reload_settings(services: WatchedIndex) -> bool:
 
 
 def run_watch(services: WatchedIndex, *, role: str, stop: threading.Event,
-              on_status=None, persist_every: float = 1.0) -> WatchStatus:  # noqa: ANN001
-    """Hold the writer lock and watch until ``stop`` is set. Raises IndexBusy if another writer runs."""
+              on_status=None, persist_every: float = 1.0,  # noqa: ANN001
+              while_locked: Callable[[], Callable[[], None]] | None = None) -> WatchStatus:
+    """Hold the writer lock and watch until ``stop`` is set. Raises IndexBusy if another writer runs.
+
+    ``while_locked`` is started once the lock is held (the daemon's socket: only the one writer serves) and
+    returns what stops it, called before the lock is released."""
     lock = WriterLock(services.paths.writer_lock)
     lock.acquire(role)
+    try:
+        stop_companion = while_locked() if while_locked is not None else None
+    except BaseException:
+        lock.release()
+        raise
     last_persist = 0.0
     log = logging.getLogger("archivist.watch")
     log.info("%s started pid=%d", role, os.getpid())
@@ -176,6 +185,8 @@ def run_watch(services: WatchedIndex, *, role: str, stop: threading.Event,
             if stop.is_set() or watcher.failure is not None:
                 break
     finally:
+        if stop_companion is not None:
+            stop_companion()
         lock.release()
     if watcher.failure is not None:
         failure = type(watcher.failure).__name__
@@ -241,8 +252,10 @@ def own_messages_only(record: logging.LogRecord) -> bool:
     return True
 
 
-def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
-    """Body of the detached daemon process: passphrase from stdin, log to ``paths.watch_log``."""
+def serve_daemon(paths: Paths, open_services_fn,  # noqa: ANN001
+                 while_locked: Callable[[], Callable[[], None]] | None = None) -> None:
+    """Body of the detached daemon process: passphrase from stdin, log to ``paths.watch_log``; ``while_locked``
+    as ``run_watch``'s."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)  # a library's warnings go through the same filter, not raw to the log
     for handler in logging.getLogger().handlers:
@@ -259,7 +272,7 @@ def serve_daemon(paths: Paths, open_services_fn) -> None:  # noqa: ANN001
         print(safe_line(f"{exc.title}: {exc}"), file=sys.stderr)  # the log; spawn_daemon quotes it
         sys.exit(2)
     try:
-        status = run_watch(services, role=DAEMON_ROLE, stop=stop)
+        status = run_watch(services, role=DAEMON_ROLE, stop=stop, while_locked=while_locked)
         log.info("daemon stopped: %d changes handled, %d errors", status.done, status.errors)
     except ArchivistError as exc:
         log.error("%s", exc.title)

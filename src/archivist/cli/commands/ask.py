@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,10 +18,17 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (schemas/search.json).")
 def search(words: tuple[str, ...], k: int | None, folder: Path | None, mode: str, as_json: bool) -> None:
     """Show the passages that best match QUERY (no model call; quotes are optional)."""
+    from archivist.cli import daemon_client
+
+    reply = daemon_client.ask_daemon("search", {"query": " ".join(words), "k": k, "folder": _absolute(folder),
+                                                "mode": mode, "json": as_json})
+    if reply.served:
+        daemon_client.write(reply)
+        return
     from archivist.cli.context import workspace
     from archivist.cli.render import print_search, search_json
 
-    with workspace() as ws:
+    with workspace(passphrase=reply.passphrase) as ws:
         result = ws.search(" ".join(words), k=k, folder=folder, mode=mode)
     if as_json:
         from archivist.cli.console import echo_json
@@ -44,9 +53,16 @@ def search(words: tuple[str, ...], k: int | None, folder: Path | None, mode: str
 def ask(words: tuple[str, ...], as_json: bool, extractive: bool, model: Path | None, folder: Path | None,
         adapter: str | None, adapter_scale: float | None, follow_up: bool, after: int | None) -> None:
     """Answer QUESTION from your documents, citing the passages it rests on (quotes are optional)."""
+    passphrase = None
+    if model is None and adapter is None and adapter_scale is None:  # the daemon answers with the configured model
+        reply = _ask_daemon({"question": " ".join(words), "folder": _absolute(folder), "extractive": extractive,
+                             "follow_up": follow_up, "after": after, "json": as_json})
+        if reply.served:
+            return
+        passphrase = reply.passphrase
     from archivist.cli.context import workspace
 
-    with workspace(model=model, adapter=adapter, adapter_scale=adapter_scale) as ws:
+    with workspace(model=model, adapter=adapter, adapter_scale=adapter_scale, passphrase=passphrase) as ws:
         if model is not None:
             from archivist.answer.generator import check_gguf
 
@@ -66,22 +82,56 @@ def stream_answer(ws, question: str, *, folder: Path | None = None, extractive: 
     nothing is shown. Returns the answer."""
     if quiet:
         return ws.ask(question, folder=folder, extractive=extractive, follows=follows)
+    from archivist.cli.render import out, print_answer
+
+    with live_answer(out) as (on_token, asked_as):
+        answer = ws.ask(question, folder=folder, extractive=extractive, follows=follows, on_token=on_token,
+                        asked_as=asked_as)
+    print_answer(answer)
+    return answer
+
+
+@contextmanager
+def live_answer(to) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:  # noqa: ANN001 - a console
+    """The model's raw text shown live on the console ``to`` while the block runs, gone when it ends (the checked
+    answer is printed then); yields ``on_token(piece)`` and ``asked_as(whole question)``."""
     from rich.live import Live
     from rich.text import Text
 
-    from archivist.cli.render import out, print_answer
     from archivist.safe_console import field
 
     text = Text(style="dim")
-    with Live(text, console=out, transient=True, refresh_per_second=12) as live:
+    with Live(text, console=to, transient=True, refresh_per_second=12) as live:
         def on_token(piece: str) -> None:
             text.append(piece)
             live.update(text)
 
-        answer = ws.ask(question, folder=folder, extractive=extractive, follows=follows, on_token=on_token,
-                        asked_as=lambda whole: live.console.print(f"[dim]Asked as:[/] {field(whole)}"))
-    print_answer(answer)
-    return answer
+        yield on_token, lambda whole: live.console.print(f"[dim]Asked as:[/] {field(whole)}")
+
+
+def _ask_daemon(args: dict):  # noqa: ANN202 - daemon_client.Reply
+    """``ask`` answered by the watch daemon, its tokens shown live as in-process (nothing live with ``--json``)."""
+    from archivist.cli import daemon_client
+
+    pending = daemon_client.prepare("ask", args)  # the passphrase is asked for before anything is drawn
+    if pending is None:
+        return daemon_client.Reply()
+    if args["json"]:
+        reply = pending.send()
+    else:
+        from archivist.cli.console import console
+
+        with live_answer(console()) as (on_token, asked_as):
+            reply = pending.send(lambda event: (on_token if event.get("event") == "token" else asked_as)(
+                str(event.get("text", ""))))
+    if reply.served:
+        daemon_client.write(reply)
+    return reply
+
+
+def _absolute(folder: Path | None) -> str | None:
+    """``--folder`` as the daemon must read it (it does not share this process's working folder)."""
+    return str(folder.expanduser().resolve()) if folder is not None else None
 
 
 @click.command(name="eval")

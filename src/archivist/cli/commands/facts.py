@@ -7,7 +7,6 @@ from __future__ import annotations
 import click
 
 from archivist.cli.console import echo_json
-from archivist.safe_console import field
 
 
 @click.command()
@@ -26,6 +25,7 @@ def facts(query: tuple[str, ...], limit: int, as_json: bool) -> None:
                    "total_facts": total})
         return
     from archivist.cli.render import out
+    from archivist.safe_console import field  # Rich: loaded only when printing (every command imports this module)
 
     if not found:
         out.print(f"No table facts match {field(text)} ({total} facts in the index). Name a line item as the "

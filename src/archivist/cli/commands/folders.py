@@ -52,9 +52,15 @@ def remove(folder: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
     """Folders, counts, and every file that was skipped or failed, with the reason."""
+    from archivist.cli import daemon_client
+
+    reply = daemon_client.ask_daemon("status", {"json": as_json})
+    if reply.served:
+        daemon_client.write(reply)
+        return
     from archivist.cli.context import workspace
 
-    with workspace() as ws:
+    with workspace(passphrase=reply.passphrase) as ws:
         data = ws.status()
     if as_json:
         echo_json(data)

@@ -87,7 +87,9 @@ def watch(daemon: bool, stop: bool, serve: bool) -> None:
 
     paths, _ = paths_settings()
     if serve:
-        watching.serve(paths, lambda prompt: open_ws(prompt=prompt, all_profiles=True))
+        from archivist.cli.daemon_answers import COMMANDS
+
+        watching.serve(paths, lambda prompt: open_ws(prompt=prompt, all_profiles=True), COMMANDS)
         return
     if stop:
         pid = watching.stop_daemon(paths)

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from archivist.cli.console import echo_json
-from archivist.safe_console import field
 
 
 @click.command()
@@ -34,6 +33,7 @@ def meta(file: Path, entity: str | None, period: str | None, doc_type: str | Non
         echo_json(data)
         return
     from archivist.cli.render import out
+    from archivist.safe_console import field  # Rich: loaded only when printing
 
     for name, key in (("Entity", "entity"), ("Period", "period"), ("Type", "doc_type"), ("Title", "title")):
         mark = " [dim](corrected)[/]" if key in corrected else ""
