@@ -64,6 +64,15 @@ def test_the_unit_the_sentence_introducing_a_table_states_is_its_scale() -> None
         ("millions", "FY2022"), ("millions", "FY2021"), ("millions", "FY2020")}
 
 
+def test_the_unit_stated_lines_above_in_the_introducing_paragraph_is_the_scale() -> None:
+    page = ("The following selected consolidated financial data (presented in thousands, except per share amounts)\n"
+            "is derived from our Consolidated Financial Statements. As our operating results are not necessarily\n"
+            "indicative of future operating results, this data should be read with the notes thereto and Item 7.\n"
+            "Fiscal Years\n2015 2014 2013\nRevenue $ 4,795,511 $ 4,147,065 $ 4,055,240\n"
+            "Gross profit $ 4,051,194 $ 3,524,985 $ 3,468,683\nNet income $ 629,551 $ 268,395 $ 289,985")
+    assert {f.scale for f in _facts_of_page(page)} == {"thousands"}
+
+
 def test_a_change_between_two_years_is_no_period() -> None:
     assert column_period("2022 vs. 2021") == "" and column_period("% Change 2014-2013") == ""
     assert column_period("2020-2021") == "" and column_period("Year ended 2021") == "FY2021"

@@ -153,7 +153,7 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
         line = lines[k].strip()
         if line:
             if _is_prose(line):
-                intro = f"{lines[k - 1] if k else ''} {line}"  # the sentence that introduces the table
+                intro = _paragraph_above(lines, k)  # the sentence that introduces the table
                 break
             if parse_row(line) is not None and not _only_periods(line):
                 break
@@ -186,6 +186,17 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     start = above[0] if above else first_row
     scale = (scale_match.group(1) or scale_match.group(2)).lower() if scale_match else ""
     return Table(start, end, title, scale, columns)
+
+
+def _paragraph_above(lines: list[str] | tuple[str, ...], k: int, most: int = 4) -> str:
+    """The text lines that end at line ``k`` (up to ``most``, none of them a row): the paragraph introducing a
+    table, whose unit may be stated lines above its end ("The following selected financial data (presented in
+    thousands, ...) / is derived from ...")."""
+    out: list[str] = []
+    while k >= 0 and len(out) < most and lines[k].strip() and parse_row(lines[k]) is None:
+        out.insert(0, lines[k].strip())
+        k -= 1
+    return " ".join(out)
 
 
 def _period_line(header_lines: list[str]) -> tuple[str, ...]:
