@@ -123,3 +123,20 @@ def test_locate_prints_every_path(run, home: Path) -> None:
     for name in ("config", "data", "index", "cache", "models"):
         assert name in out
     assert str(home) in out
+
+
+def test_a_terminal_sees_the_quotes_while_the_model_writes() -> None:
+    import io
+
+    from rich.console import Console
+
+    from archivist.cli.commands.ask import live_answer
+
+    screen = io.StringIO()
+    to = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    with live_answer(to) as live:
+        live.event({"event": "token", "text": "It listens on"})  # as the watch daemon streams it
+        live.quoted("“The Zephyr backup service listens on port 7431.” [1]")  # drawn at once
+        to.file.flush()
+        during = screen.getvalue()
+    assert "port 7431" in during and "while the model writes" in during and "It listens on" in during

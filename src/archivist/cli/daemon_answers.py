@@ -84,7 +84,8 @@ def ask(ws: Workspace, args: dict, send: Send) -> dict:
         return {"stdout": json_text(answer.to_json())}
     answer = ws.ask(question, folder=folder, extractive=extractive, follows=follows,
                     on_token=lambda piece: send({"event": "token", "text": piece}),
-                    asked_as=lambda whole: send({"event": "asked_as", "text": whole}))
+                    asked_as=lambda whole: send({"event": "asked_as", "text": whole}),
+                    on_draft=lambda draft: send({"event": "quoted", "text": draft.answer}))
     return {"stdout": printed(args["terminal"], lambda to: print_answer(answer, to=to))}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -84,29 +85,50 @@ def stream_answer(ws, question: str, *, folder: Path | None = None, extractive: 
         return ws.ask(question, folder=folder, extractive=extractive, follows=follows)
     from archivist.cli.render import out, print_answer
 
-    with live_answer(out) as (on_token, asked_as):
-        answer = ws.ask(question, folder=folder, extractive=extractive, follows=follows, on_token=on_token,
-                        asked_as=asked_as)
+    with live_answer(out) as live:
+        answer = ws.ask(question, folder=folder, extractive=extractive, follows=follows, on_token=live.token,
+                        asked_as=live.asked_as, on_draft=lambda draft: live.quoted(draft.answer))
     print_answer(answer)
     return answer
 
 
+@dataclass
+class LiveAnswer:
+    """What ``live_answer`` shows: ``quoted(text)`` the quotes found before the model starts, ``token(piece)``
+    the model's raw text below them, ``asked_as(question)`` the whole question a follow-up was asked as."""
+
+    token: Callable[[str], None]
+    quoted: Callable[[str], None]
+    asked_as: Callable[[str], None]
+
+    def event(self, event: dict) -> None:
+        """A streamed event of the watch daemon (``token``, ``quoted``, ``asked_as``)."""
+        show = {"token": self.token, "quoted": self.quoted}.get(str(event.get("event")), self.asked_as)
+        show(str(event.get("text", "")))
+
+
 @contextmanager
-def live_answer(to) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:  # noqa: ANN001 - a console
-    """The model's raw text shown live on the console ``to`` while the block runs, gone when it ends (the checked
-    answer is printed then); yields ``on_token(piece)`` and ``asked_as(whole question)``."""
+def live_answer(to) -> Iterator[LiveAnswer]:  # noqa: ANN001 - a console
+    """The quoted answer, then the model's raw text, shown live on the console ``to`` while the block runs, gone
+    when it ends (the checked answer is printed then)."""
+    from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
     from archivist.safe_console import field
 
-    text = Text(style="dim")
-    with Live(text, console=to, transient=True, refresh_per_second=12) as live:
-        def on_token(piece: str) -> None:
+    quotes, text = Text(), Text(style="dim")
+    with Live(Group(quotes, text), console=to, transient=True, refresh_per_second=12) as live:
+        def token(piece: str) -> None:
             text.append(piece)
-            live.update(text)
+            live.update(Group(quotes, text))
 
-        yield on_token, lambda whole: live.console.print(f"[dim]Asked as:[/] {field(whole)}")
+        def quoted(answer: str) -> None:
+            quotes.append(f"{field(answer)}\n", style="")
+            quotes.append("Quoted from the passages while the model writes its answer…\n", style="dim italic")
+            live.update(Group(quotes, text), refresh=True)  # at once: the first thing to read
+
+        yield LiveAnswer(token, quoted, lambda whole: live.console.print(f"[dim]Asked as:[/] {field(whole)}"))
 
 
 def _ask_daemon(args: dict):  # noqa: ANN202 - daemon_client.Reply
@@ -121,9 +143,8 @@ def _ask_daemon(args: dict):  # noqa: ANN202 - daemon_client.Reply
     else:
         from archivist.cli.console import console
 
-        with live_answer(console()) as (on_token, asked_as):
-            reply = pending.send(lambda event: (on_token if event.get("event") == "token" else asked_as)(
-                str(event.get("text", ""))))
+        with live_answer(console()) as live:
+            reply = pending.send(live.event)
     if reply.served:
         daemon_client.write(reply)
     return reply
