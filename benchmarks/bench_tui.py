@@ -7,15 +7,19 @@ for what a user would see:
   app (one ``Static``) shows its text, so the ratio is what Archivist's imports and layout add to Textual's own
   start-up;
 - **index open**: the welcome line that needs the open (decrypted) index;
-- **first answer token**: the question is typed as soon as the index is open; the token is on screen when the
-  "thinking" placeholder is replaced by streamed text. Baseline: the core without any UI, a fresh
-  ``python`` process that opens the same index and calls ``Answerer.ask`` with ``on_token``, measured from
-  launch to its first token on stdout.
+- **first content**: the question is typed as soon as the index is open; the passages' own sentences (the
+  quoted answer shown before the model starts) are on screen;
+- **first answer token**: the model's streamed text is on screen ("not yet checked"). Baseline: the core without
+  any UI, a fresh ``python`` process that opens the same index and calls ``Answerer.ask`` with ``on_token``,
+  measured from launch to its first token on stdout;
+- **warm**: a second question in the same UI (index open, models loaded), timed from its Enter key to its first
+  content and to its first answer token (the target of "Speed an analyst feels": first content within 0.5 s).
 
 Runs alternate between the two sides; medians are reported. The index is the sample folder's
-(``.work/home-sample``, built by ``bench_answer``/``bench_abstain`` or here when absent).
+(``.work/home-sample``, built by ``bench_answer``/``bench_abstain`` or here when absent), or with ``--dev``
+FinanceBench dev's (``.work/home-financebench-tables``, built by ``bench_answer_screen``) asked two dev questions.
 
-    .venv/bin/python benchmarks/bench_tui.py [--quick] [--reps N]
+    .venv/bin/python benchmarks/bench_tui.py [--quick] [--reps N] [--dev]
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from collections.abc import Callable
 import _common as c
 
 QUESTION = "What was the total outage duration of INC-2291, and what caused it?"
+WARM_QUESTION = "Which dock is the only reefer dock, and who schedules it?"
+DEV_QUESTIONS = ("What is the FY2018 capital expenditure amount (in USD millions) for 3M?",
+                 "Does Boeing have an improving gross margin profile as of FY2022?")
+QUOTED = "Quoted from the"  # the first words of the line under the quotes (a narrow pane wraps the rest)
+UNCHECKED = "not yet checked"
 SIZE = ("100", "32")
 POLL_S = 0.01
 WAITING = "Searching your documents and thinking"
@@ -108,22 +117,28 @@ def bare_textual(env: dict[str, str], script: str) -> float:
         term.close()
 
 
-def archivist_tui(env: dict[str, str]) -> dict[str, float]:
+def archivist_tui(env: dict[str, str], questions: tuple[str, str]) -> dict[str, float]:
     term = Terminal([str(c.PYTHON.parent / "archivist")], env)
     try:
         paint = term.wait(lambda s: "Ask a question about your documents" in s, "the first paint")
         opened = term.wait(lambda s: "Ask about" in s, "the open index")
-        term.tmux("send-keys", "-t", "b", QUESTION, "Enter")
-        term.wait(lambda s: WAITING in s or "[1]" in s, "the question being taken")
-        token = term.wait(lambda s: WAITING not in s, "the first token")
-        return {"first_paint_s": paint, "index_open_s": opened, "first_token_s": token}
+        term.tmux("send-keys", "-t", "b", questions[0], "Enter")
+        content = term.wait(lambda s: QUOTED in s or UNCHECKED in s, "the first content")
+        token = term.wait(lambda s: UNCHECKED in s, "the first token")
+        term.wait(lambda s: UNCHECKED not in s and QUOTED not in s, "the checked answer")
+        sent = term.wait(lambda s: True, "")
+        term.tmux("send-keys", "-t", "b", questions[1], "Enter")
+        warm_content = term.wait(lambda s: QUOTED in s or UNCHECKED in s, "the warm first content") - sent
+        warm_token = term.wait(lambda s: UNCHECKED in s, "the warm first token") - sent
+        return {"first_paint_s": paint, "index_open_s": opened, "first_content_s": content, "first_token_s": token,
+                "warm_content_s": warm_content, "warm_token_s": warm_token}
     finally:
         term.close()
 
 
-def core_first_token(env: dict[str, str]) -> float:
+def core_first_token(env: dict[str, str], question: str) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CORE_FIRST_TOKEN, QUESTION], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-c", CORE_FIRST_TOKEN, question], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -142,14 +157,19 @@ def render(data: dict, quick: bool) -> str:
         ["First paint", c.f(m["bare_paint_s"], 3), c.f(m["first_paint_s"], 3),
          c.f(c.ratio(m["first_paint_s"], m["bare_paint_s"])) + "×", "bare Textual app, first paint"],
         ["Index open (welcome line)", "-", c.f(m["index_open_s"], 3), "-", "key derivation + schema check"],
+        ["First content (quotes)", "-", c.f(m["first_content_s"], 3), "-", "the quoted answer, before the model"],
         ["First answer token", c.f(m["core_token_s"], 3), c.f(m["first_token_s"], 3),
          c.f(c.ratio(m["first_token_s"], m["core_token_s"])) + "×", "the core in a fresh process, no UI"],
+        ["Warm: first content", "-", c.f(m["warm_content_s"], 3), "-", "from Enter, index open, models loaded"],
+        ["Warm: first answer token", c.f(m["warm_content_s"], 3), c.f(m["warm_token_s"], 3),
+         c.f(c.ratio(m["warm_token_s"], m["warm_content_s"])) + "×", "its first content"],
     ]
     lines = [
-        "## Terminal UI start-up",
+        "## Terminal UI start-up" + (" (FinanceBench dev index)" if data["index"] != "sample folder" else ""),
         "",
         f"Time from launch, in a {SIZE[0]}x{SIZE[1]} tmux terminal, median of {data['reps']} alternating runs"
-        + (" (--quick)" if quick else "") + f". Question: “{QUESTION}”, sample folder index, bundled models.",
+        + (" (--quick)" if quick else "") + f". Questions: “{data['question']}”, then (warm) “{data['warm']}”; "
+        + f"{data['index']} index, bundled models.",
         "",
         c.table(["moment", "baseline (s)", "archivist (s)", "ratio", "baseline is"], rows),
         "",
@@ -162,26 +182,36 @@ def render(data: dict, quick: bool) -> str:
 def main() -> None:
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=None, help="runs per side (default 5, --quick 2)")
+    p.add_argument("--dev", action="store_true", help="FinanceBench dev's index and questions")
     args = p.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("bench_tui needs tmux")
     started = time.perf_counter()
     reps = args.reps or (2 if args.quick else 5)
-    index, _ = c.build_index("sample", c.SAMPLE_DOCS, args.quick)
+    if args.dev:
+        if not c.index_exists("financebench-tables", args.quick):
+            raise SystemExit("No FinanceBench dev index yet: run benchmarks/bench_answer_screen.py")
+        index = c.open_index("financebench-tables", args.quick)
+        questions = DEV_QUESTIONS
+    else:
+        index, _ = c.build_index("sample", c.SAMPLE_DOCS, args.quick)
+        questions = (QUESTION, WARM_QUESTION)
     home = str(index.paths.data_dir.parent)
     index.close()
     env = environment(home)
     script = c.work_dir(args.quick) / "bare_textual.py"
     script.write_text(BASELINE_APP)
     runs: dict[str, list[float]] = {k: [] for k in ("bare_paint_s", "first_paint_s", "index_open_s",
-                                                    "first_token_s", "core_token_s")}
+                                                    "first_content_s", "first_token_s", "warm_content_s",
+                                                    "warm_token_s", "core_token_s")}
     for i in range(reps):
         c.progress_line(f"run {i + 1}/{reps} (load {c.loadavg()})")
         runs["bare_paint_s"].append(bare_textual(env, str(script)))
-        for k, v in archivist_tui(env).items():
+        for k, v in archivist_tui(env, questions).items():
             runs[k].append(v)
-        runs["core_token_s"].append(core_first_token(env))
-    data = {"reps": reps, "question": QUESTION, "size": SIZE, "runs": runs,
+        runs["core_token_s"].append(core_first_token(env, questions[0]))
+    data = {"reps": reps, "question": questions[0], "warm": questions[1], "size": SIZE, "runs": runs,
+            "index": "FinanceBench dev" if args.dev else "sample folder",
             "medians": {k: c.median(v) for k, v in runs.items()}}
     c.save_section("tui", args.quick, data, render(data, args.quick), started)
 
