@@ -3,9 +3,10 @@
 Every user action is a method of ``Workspace``, each defined with its kind in this package (``app.folders``: add
 and remove a folder; ``app.indexing``: index and build generations; ``app.asking``: ask and search;
 ``app.privacy``: forget and the audit trail; ``app.history``: history and feedback; ``app.documents``: status,
-metadata corrections and table facts). The CLI and the terminal UI call these and nothing below them, so the two
-cannot drift apart. Actions that need no open index (switching adapters, listing generations, re-keying) are
-functions of ``app.adapters``, ``app.generations`` and ``app.privacy`` taking paths and settings.
+metadata corrections and table facts; ``app.adapters``: switching the loaded model's adapter). The CLI and the
+terminal UI call these and nothing below them, so the two cannot drift apart. Actions that need no open index
+(choosing and training adapters, listing and switching generations, re-keying, checking the installation) are
+functions of ``app.adapters``, ``app.generations``, ``app.privacy`` and ``app.setup`` taking paths and settings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from archivist.answer.generator import Generator
 from archivist.answer.service import Answer, Answerer
 from archivist.app import models
+from archivist.app.adapters import AdapterCases
 from archivist.app.asking import AskCases
 from archivist.app.documents import DocumentCases
 from archivist.app.folders import FolderCases
@@ -38,7 +40,7 @@ Prompt = Callable[[str, bool], str]
 
 
 @dataclass
-class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, DocumentCases):
+class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, DocumentCases, AdapterCases):
     """The open index (for one profile), the state file and lazily built models. Build one with
     ``open_workspace``; ``close`` it when done."""
 

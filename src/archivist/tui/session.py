@@ -102,37 +102,22 @@ class Session:
     @property
     def adapter(self) -> str | None:
         """The active adapter of the loaded model (None: the bare model, or not loaded yet)."""
-        generator = self.answerer._generator  # noqa: SLF001 - never load the model just to ask
-        return getattr(generator, "adapter", None)
+        return self.workspace.adapter_in_use()
 
     def adapters(self) -> list[tuple[str, str]]:
         """(name, description) of the registered adapters that fit the model (loading it if needed)."""
-        from archivist.adapters.registry import Registry
-
-        registry = Registry(self.workspace.paths.adapters_dir)
         with self._load_lock:
-            model = getattr(self.answerer.generator, "path", None)
-        if model is None:
-            return []
-        fits = set(registry.compatible(model))
-        return [(a.name, a.description) for a in registry.list() if a.name in fits]
+            return self.workspace.fitting_adapters()
 
     def switch_adapter(self, name: str) -> float:
-        """Hot-swap to adapter ``name`` (``none``: the bare model) without reloading the model, between two
-        answers; the choice is remembered for this profile. Returns the swap time in milliseconds.
+        """Hot-swap to adapter ``name`` (``none``: the bare model) between two answers (``Workspace.switch_adapter``);
+        returns the swap time in milliseconds.
 
         Raises:
             AdapterError: unknown, or does not fit the model (the message lists those that do).
         """
-        from archivist.adapters.registry import Registry, save_choice
-        from archivist.adapters.runtime import apply_choice, resolve_choice
-
-        paths = self.workspace.paths
-        choice = resolve_choice(paths, self.workspace.profile, name)
         with self._ask_lock, self._load_lock:
-            ms = apply_choice(self.answerer.generator, Registry(paths.adapters_dir), choice)
-        save_choice(paths.active_adapter_file, choice, self.workspace.profile)
-        return ms
+            return self.workspace.switch_adapter(name)
 
     # -- asking ------------------------------------------------------------------------------------------------
 
