@@ -84,7 +84,8 @@ class AskCases(Base):
             asked_as(rewrite(question, follows, answerer.retriever.documents()).question)
         answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token, cancel=cancel,
                               follows=follows)
-        self.record_answer(answer)
+        with self.lock:  # the model has finished: only the recording waits for other threads' writes
+            self.record_answer(answer)
         return answer
 
     def search(self, query: str, *, k: int | None = None, folder: Path | None = None,

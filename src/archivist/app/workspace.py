@@ -11,6 +11,7 @@ functions of ``app.adapters``, ``app.generations``, ``app.privacy`` and ``app.se
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,10 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
     passphrase: str = field(default="", repr=False)
     """Opens the other index generations (same passphrase); kept in memory only, like the open connection."""
     _answerer: Answerer | None = field(default=None, init=False, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    """Held around the short writes of the shared connections when several threads use this workspace (the
+    terminal UI's workers hold it for their reads too): ``ask`` holds it to record the answer, never while the
+    model generates, so the UI's reads never wait for an answer."""
 
     @property
     def profile(self) -> str:

@@ -69,12 +69,13 @@ class Session:
 
     def __init__(self, workspace: Workspace, passphrase: Callable[[], str]) -> None:
         self.workspace = workspace
-        self.answerer = workspace.answerer()
+        workspace.answerer()  # built now, once: the worker threads share it (the models still load lazily)
         self._passphrase = passphrase
         self._load_lock = threading.Lock()
         self._ask_lock = threading.Lock()
-        self._store_lock = threading.Lock()
-        """Held by the short reads and writes of the UI's connection, so ``close`` never cuts one off."""
+        self._store_lock = workspace.lock
+        """Held by the short reads and writes of the UI's connection, so ``close`` never cuts one off; the
+        workspace's own lock, so the answers ``Workspace.ask`` records wait for them too (and only those)."""
         self._closed = False
 
     @property
@@ -94,8 +95,9 @@ class Session:
             ModelError: the configured model cannot be loaded.
         """
         with self._load_lock:
-            self.answerer.retriever.embedder  # noqa: B018 - builds and caches it
-            return self.answerer.generator.id
+            answerer = self.workspace.answerer()
+            answerer.retriever.embedder  # noqa: B018 - builds and caches it
+            return answerer.generator.id
 
     # -- adapters ----------------------------------------------------------------------------------------------
 
@@ -123,22 +125,20 @@ class Session:
 
     def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
             cancel: threading.Event | None = None, follows: str | None = None) -> Answer:
-        """Answer ``question`` (see ``Answerer.ask``; ``follows``: the earlier question it follows up); one
-        answer at a time.
+        """Answer ``question`` with ``Workspace.ask`` (``follows``: the earlier question it follows up), one
+        answer at a time; the models load under the load lock first, so a warm-up in flight is not repeated.
 
         Raises:
             AnswerCancelled: ``cancel`` was set.
         """
         with self._ask_lock:
             with self._load_lock:
-                self.answerer.retriever.embedder  # noqa: B018
+                answerer = self.workspace.answerer()
+                answerer.retriever.embedder  # noqa: B018
                 if not extractive:
-                    self.answerer.generator  # noqa: B018
-            answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
-                                       follows=follows)
-        with self._store_lock:
-            self.workspace.record_answer(answer)
-        return answer
+                    answerer.generator  # noqa: B018
+            return self.workspace.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
+                                      follows=follows)
 
     def search(self, question: str) -> SearchView:
         """The best passages for ``question``, no model call."""
