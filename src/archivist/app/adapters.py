@@ -85,9 +85,10 @@ def list_adapters(paths: Paths, settings: Settings) -> AdapterList:
     registry = Registry(paths.adapters_dir)
     base = base_model(settings)
     listing = AdapterList(base, load_choice(paths.active_adapter_file, settings.profile).name)
+    usable = _usable(base)
     for info in registry.list():
         try:
-            problems = registry.problems(info, base) if _usable(base) else None  # type: ignore[arg-type]
+            problems = registry.problems(info, usable) if usable is not None else None
         except AdapterError as exc:
             problems = [exc.message]
         ev = info.evaluation or {}
