@@ -1,5 +1,5 @@
 """Asking and searching: answers and passages, each recorded in the encrypted history and audit trail with the
-passages' ids, whichever shell asked."""
+passages' ids, whichever shell asked; and measuring both on a question file (``archivist eval``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,52 @@ from archivist.app.base import Base
 from archivist.errors import ArchivistError
 from archivist.index.generations import generation_of
 from archivist.retrieve.hybrid import Hit, SearchResult
+
+__all__ = ["AskCases", "compare_runs", "load_questions", "save_eval"]
+
+
+def load_questions(path: Path) -> list:
+    """The questions of a question file (JSON Lines; ``eval.questions``), to ``evaluate``.
+
+    Raises:
+        ConfigError: the file cannot be read or a line is not a question.
+    """
+    from archivist.eval.questions import load_questions as load
+
+    return load(path)
+
+
+def save_eval(run: dict, *, output: Path | None = None, report: Path | None = None) -> None:
+    """Write an evaluation run (``EvalRun.to_json()``) as JSON to ``output`` (for ``compare_runs``) and as a
+    Markdown report to ``report``: 0600 and atomically, as both quote document text."""
+    import json
+
+    from archivist.eval.report import markdown
+    from archivist.storage.private import write_private
+
+    if output:
+        write_private(output, json.dumps(run, indent=1))
+    if report:
+        write_private(report, markdown(run))
+
+
+def compare_runs(a: Path, b: Path, *, tolerance: float) -> list:
+    """The metric changes from run ``a`` to run ``b`` (files ``save_eval`` wrote); a quality metric that drops
+    by more than ``tolerance`` is ``regressed``.
+
+    Raises:
+        ConfigError: a run cannot be read.
+    """
+    import json
+
+    from archivist.errors import ConfigError
+    from archivist.eval.report import compare
+
+    try:
+        runs = [json.loads(p.read_text()) for p in (a, b)]
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"Cannot read an eval run: {exc}.", hint="Pass two files written by --output.") from None
+    return compare(*runs, tolerance=tolerance)
 
 
 class AskCases(Base):
@@ -41,7 +87,8 @@ class AskCases(Base):
             asked_as(rewrite(question, follows, answerer.retriever.documents()).question)
         answer = answerer.ask(question, folder_id=folder_id, extractive=extractive, on_token=on_token, cancel=cancel,
                               follows=follows, on_draft=on_draft)
-        self.record_answer(answer)
+        with self.lock:  # the model has finished: only the recording waits for other threads' writes
+            self.record_answer(answer)
         return answer
 
     def search(self, query: str, *, k: int | None = None, folder: Path | None = None,

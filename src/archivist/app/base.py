@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Base:
     store: Store
     state: StateStore
     passphrase: str
+    lock: threading.RLock
 
     @property
     def profile(self) -> str:

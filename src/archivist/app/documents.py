@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from archivist.answer.verify import GONE, MOVED, UNCHANGED, load_answer
 from archivist.app.base import Base
 from archivist.errors import FolderNotFound
 from archivist.index.store import Store
+
+# ``verify``'s verdicts and the reading of an answer file (``-``: standard input), for the shells.
+__all__ = ["GONE", "MOVED", "UNCHANGED", "DocumentCases", "documents_json", "load_answer"]
 
 
 def documents_json(store: Store) -> list[dict]:

@@ -6,6 +6,7 @@ accidental real-model call in a unit test fail); the workspace looks them up at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from archivist.answer.generator import Generator
@@ -35,3 +36,39 @@ def default_generator(settings: Settings, model: Path | None = None) -> Generato
         ModelChecksums(Paths.resolve().data_dir).verify(Path(path))  # recorded on first use, then verified
     return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
                           repeat_penalty=settings.answer.repeat_penalty)
+
+
+def check_model(path: Path) -> None:
+    """Fail early, naming the file, when ``path`` is not a readable GGUF model.
+
+    Raises:
+        ModelError: missing, unreadable, or not a GGUF file.
+    """
+    from archivist.answer.generator import check_gguf
+
+    check_gguf(path)
+
+
+def trust_model(paths: Paths, model: Path) -> str:
+    """Accept ``model``'s current content as the expected one (after replacing a GGUF on purpose); returns its
+    SHA-256.
+
+    Raises:
+        ModelError: it is not a GGUF model.
+    """
+    from archivist.security.checksums import ModelChecksums
+
+    check_model(model.expanduser())
+    return ModelChecksums(paths.data_dir).trust(model).sha256
+
+
+def prepare_embedder(paths: Paths, *, force: bool = False, starting: Callable[[], None] | None = None) -> Path | None:
+    """Export the bundled MiniLM embedder to int8 ONNX unless the export is current (``force``: anyway);
+    ``starting`` is told before the (minute-long) export. Returns the file written, or None when current."""
+    from archivist.embed.export import export_onnx, onnx_is_current
+
+    if not force and onnx_is_current(paths.models_dir):
+        return None
+    if starting is not None:
+        starting()
+    return export_onnx(paths.models_dir)

@@ -3,13 +3,15 @@
 Every user action is a method of ``Workspace``, each defined with its kind in this package (``app.folders``: add
 and remove a folder; ``app.indexing``: index and build generations; ``app.asking``: ask and search;
 ``app.privacy``: forget and the audit trail; ``app.history``: history and feedback; ``app.documents``: status,
-metadata corrections and table facts). The CLI and the terminal UI call these and nothing below them, so the two
-cannot drift apart. Actions that need no open index (switching adapters, listing generations, re-keying) are
-functions of ``app.adapters``, ``app.generations`` and ``app.privacy`` taking paths and settings.
+metadata corrections and table facts; ``app.adapters``: switching the loaded model's adapter). The CLI and the
+terminal UI call these and nothing below them, so the two cannot drift apart. Actions that need no open index
+(choosing and training adapters, listing and switching generations, re-keying, checking the installation) are
+functions of ``app.adapters``, ``app.generations``, ``app.privacy`` and ``app.setup`` taking paths and settings.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from archivist.answer.generator import Generator
 from archivist.answer.service import Answer, Answerer
 from archivist.app import models
+from archivist.app.adapters import AdapterCases
 from archivist.app.asking import AskCases
 from archivist.app.documents import DocumentCases
 from archivist.app.folders import FolderCases
@@ -38,7 +41,7 @@ Prompt = Callable[[str, bool], str]
 
 
 @dataclass
-class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, DocumentCases):
+class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, DocumentCases, AdapterCases):
     """The open index (for one profile), the state file and lazily built models. Build one with
     ``open_workspace``; ``close`` it when done."""
 
@@ -52,6 +55,10 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
     passphrase: str = field(default="", repr=False)
     """Opens the other index generations (same passphrase); kept in memory only, like the open connection."""
     _answerer: Answerer | None = field(default=None, init=False, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    """Held around the short writes of the shared connections when several threads use this workspace (the
+    terminal UI's workers hold it for their reads too): ``ask`` holds it to record the answer, never while the
+    model generates, so the UI's reads never wait for an answer."""
 
     @property
     def profile(self) -> str:

@@ -198,7 +198,7 @@ def index_json(report: IndexReport, missing: list[Path]) -> dict:
 
 def print_plan(plan) -> None:  # noqa: ANN001 - index.rebuild.Plan
     """Why a next generation is built, before its progress bar."""
-    from archivist.index.generations import BUILDING
+    from archivist.app.generations import BUILDING
 
     if plan.changes:
         out.print(f"The settings changed since generation {plan.current.id} was built: "
@@ -210,7 +210,7 @@ def print_plan(plan) -> None:  # noqa: ANN001 - index.rebuild.Plan
 
 def print_build(outcome, *, explicit: bool) -> None:  # noqa: ANN001 - app.indexing.IndexOutcome
     """What building the next generation did (``explicit``: say so when there was nothing to build)."""
-    from archivist.index.generations import READY
+    from archivist.app.generations import READY
 
     plan, result = outcome.plan, outcome.built
     if result is None:

@@ -12,13 +12,11 @@ def eval_run(ws,  # noqa: ANN001 - a Workspace
               questions: Path, *, k: int, answer: bool, extractive: bool,
              folder: Path | None, output: Path | None, report: Path | None, as_json: bool) -> None:
     """``archivist eval``: run with a progress bar, print the summary table, write JSON/Markdown."""
-    import json
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from archivist.eval.questions import load_questions
-    from archivist.eval.report import markdown
+    from archivist.app.asking import load_questions, save_eval
 
     qs = load_questions(questions)
     with Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
@@ -26,13 +24,8 @@ def eval_run(ws,  # noqa: ANN001 - a Workspace
         task = bar.add_task("eval", total=len(qs))
         run = ws.evaluate(qs, k=k, answer=answer, extractive=extractive, folder=folder,
                           progress=lambda done, total: bar.update(task, completed=done))
-    from archivist.storage.private import write_private  # reports quote document text: 0600, atomically
-
     data = run.to_json()
-    if output:
-        write_private(output, json.dumps(data, indent=1))
-    if report:
-        write_private(report, markdown(data))
+    save_eval(data, output=output, report=report)
     if as_json:
         out.print_json(data=data)
         return
@@ -50,16 +43,9 @@ def eval_run(ws,  # noqa: ANN001 - a Workspace
 
 def eval_compare(a: Path, b: Path, *, tolerance: float) -> int:
     """Print metric changes from run A to run B; 1 when a quality metric regressed, else 0."""
-    import json
+    from archivist.app.asking import compare_runs
 
-    from archivist.errors import ConfigError
-    from archivist.eval.report import compare
-
-    try:
-        runs = [json.loads(p.read_text()) for p in (a, b)]
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"Cannot read an eval run: {exc}.", hint="Pass two files written by --output.") from None
-    changes = compare(*runs, tolerance=tolerance)
+    changes = compare_runs(a, b, tolerance=tolerance)
     for c in changes:
         before = "–" if c.before is None else f"{c.before:.3f}"
         after = "–" if c.after is None else f"{c.after:.3f}"

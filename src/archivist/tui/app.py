@@ -229,15 +229,14 @@ class ArchivistApp(App[None]):
     # -- generations -----------------------------------------------------------------------------------------
 
     def action_show_generations(self) -> None:
-        from archivist.index import generations
+        from archivist.app.generations import overview
         from archivist.tui.screens.generations import GenerationsScreen
 
         if self.session is None:
             self.notify("The index is still opening.", severity="warning")
             return
-        paths = self.session.workspace.paths
-        self.push_screen(GenerationsScreen(generations.list_generations(paths), generations.disk_usage(paths),
-                                           self.session.workspace.settings.index.keep_generations))
+        view = overview(self.session.workspace.paths, self.session.workspace.settings)
+        self.push_screen(GenerationsScreen(view.generations, view.disk_bytes, view.keep))
 
     # -- profiles --------------------------------------------------------------------------------------------
 

@@ -69,12 +69,13 @@ class Session:
 
     def __init__(self, workspace: Workspace, passphrase: Callable[[], str]) -> None:
         self.workspace = workspace
-        self.answerer = workspace.answerer()
+        workspace.answerer()  # built now, once: the worker threads share it (the models still load lazily)
         self._passphrase = passphrase
         self._load_lock = threading.Lock()
         self._ask_lock = threading.Lock()
-        self._store_lock = threading.Lock()
-        """Held by the short reads and writes of the UI's connection, so ``close`` never cuts one off."""
+        self._store_lock = workspace.lock
+        """Held by the short reads and writes of the UI's connection, so ``close`` never cuts one off; the
+        workspace's own lock, so the answers ``Workspace.ask`` records wait for them too (and only those)."""
         self._closed = False
 
     @property
@@ -94,53 +95,40 @@ class Session:
             ModelError: the configured model cannot be loaded.
         """
         with self._load_lock:
-            self.answerer.retriever.embedder  # noqa: B018 - builds and caches it
-            return self.answerer.generator.id
+            answerer = self.workspace.answerer()
+            answerer.retriever.embedder  # noqa: B018 - builds and caches it
+            return answerer.generator.id
 
     # -- adapters ----------------------------------------------------------------------------------------------
 
     @property
     def adapter(self) -> str | None:
         """The active adapter of the loaded model (None: the bare model, or not loaded yet)."""
-        generator = self.answerer._generator  # noqa: SLF001 - never load the model just to ask
-        return getattr(generator, "adapter", None)
+        return self.workspace.adapter_in_use()
 
     def adapters(self) -> list[tuple[str, str]]:
         """(name, description) of the registered adapters that fit the model (loading it if needed)."""
-        from archivist.adapters.registry import Registry
-
-        registry = Registry(self.workspace.paths.adapters_dir)
         with self._load_lock:
-            model = getattr(self.answerer.generator, "path", None)
-        if model is None:
-            return []
-        fits = set(registry.compatible(model))
-        return [(a.name, a.description) for a in registry.list() if a.name in fits]
+            return self.workspace.fitting_adapters()
 
     def switch_adapter(self, name: str) -> float:
-        """Hot-swap to adapter ``name`` (``none``: the bare model) without reloading the model, between two
-        answers; the choice is remembered for this profile. Returns the swap time in milliseconds.
+        """Hot-swap to adapter ``name`` (``none``: the bare model) between two answers (``Workspace.switch_adapter``);
+        returns the swap time in milliseconds.
 
         Raises:
             AdapterError: unknown, or does not fit the model (the message lists those that do).
         """
-        from archivist.adapters.registry import Registry, save_choice
-        from archivist.adapters.runtime import apply_choice, resolve_choice
-
-        paths = self.workspace.paths
-        choice = resolve_choice(paths, self.workspace.profile, name)
         with self._ask_lock, self._load_lock:
-            ms = apply_choice(self.answerer.generator, Registry(paths.adapters_dir), choice)
-        save_choice(paths.active_adapter_file, choice, self.workspace.profile)
-        return ms
+            return self.workspace.switch_adapter(name)
 
     # -- asking ------------------------------------------------------------------------------------------------
 
     def ask(self, question: str, *, extractive: bool = False, on_token: Callable[[str], None] | None = None,
             cancel: threading.Event | None = None, follows: str | None = None,
             on_draft: Callable[[Answer], None] | None = None) -> Answer:
-        """Answer ``question`` (see ``Answerer.ask``; ``follows``: the earlier question it follows up;
-        ``on_draft``: the quoted answer, before the model is loaded or asked); one answer at a time.
+        """Answer ``question`` with ``Workspace.ask`` (``follows``: the earlier question it follows up;
+        ``on_draft``: the quoted answer, before the model is loaded or asked), one answer at a time; the models
+        load under the load lock, so a warm-up in flight is not repeated.
 
         Raises:
             AnswerCancelled: ``cancel`` was set.
@@ -150,16 +138,14 @@ class Session:
             if on_draft is not None:
                 on_draft(draft)
             with self._load_lock:  # the model loads here, after the quotes are on screen (not twice)
-                self.answerer.generator  # noqa: B018
+                self.workspace.answerer().generator  # noqa: B018
 
         with self._ask_lock:
             with self._load_lock:
-                self.answerer.retriever.embedder  # noqa: B018
-            answer = self.answerer.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
-                                       follows=follows, on_draft=quoted_then_model)
-        with self._store_lock:
-            self.workspace.record_answer(answer)
-        return answer
+                answerer = self.workspace.answerer()
+                answerer.retriever.embedder  # noqa: B018
+            return self.workspace.ask(question, extractive=extractive, on_token=on_token, cancel=cancel,
+                                      follows=follows, on_draft=quoted_then_model)
 
     def search(self, question: str) -> SearchView:
         """The best passages for ``question``, no model call."""

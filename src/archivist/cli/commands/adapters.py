@@ -1,5 +1,6 @@
 """``archivist adapters ...``, ``archivist feedback`` and ``archivist dataset export``: thin shells over
-``archivist.adapters``. Only click is imported here; everything else loads inside the command that needs it.
+``archivist.app.adapters`` and the workspace. Only click is imported here; everything else loads inside the
+command that needs it.
 """
 
 from __future__ import annotations
@@ -14,21 +15,6 @@ from archivist.cli.console import echo, safe_line
 from archivist.cli.context import paths_settings, workspace
 
 
-def _base_model(settings, model: Path | None = None) -> Path | None:  # noqa: ANN001
-    """The GGUF answers use (``--model`` > ``answer.model_path`` > bundled); None when there is none."""
-    from archivist.answer.generator import bundled_model_path
-    from archivist.errors import ModelError
-
-    if model is not None:
-        return model.expanduser()
-    if settings.answer.model_path:
-        return Path(settings.answer.model_path).expanduser()
-    try:
-        return bundled_model_path()
-    except ModelError:
-        return None
-
-
 @click.group()
 def adapters() -> None:
     """Team adapters: LoRA styles for answers (list, show, use, train)."""
@@ -38,37 +24,23 @@ def adapters() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the adapters as JSON.")
 def list_(as_json: bool) -> None:
     """List the registered adapters and whether each fits the model answers use."""
-    from archivist.adapters.registry import Registry, load_choice
-    from archivist.errors import AdapterError
+    from archivist.app.adapters import list_adapters
 
     paths, settings = paths_settings()
-    registry = Registry(paths.adapters_dir)
-    base = _base_model(settings)
-    active = load_choice(paths.active_adapter_file, settings.profile).name
-    rows = []
-    for info in registry.list():
-        try:
-            problems = registry.problems(info, base) if base is not None and base.is_file() else None
-        except AdapterError as exc:
-            problems = [exc.message]
-        ev = info.evaluation or {}
-        style = (f"{ev['style_base']:.2f}->{ev['style_adapter']:.2f}"
-                 if ev.get("style_base") is not None and ev.get("style_adapter") is not None else "-")
-        rows.append({"name": info.name, "active": info.name == active,
-                     "fits": None if problems is None else not problems, "problems": problems or [],
-                     "rank": info.rank, "style": style, "description": info.description, "path": str(info.path)})
+    listing = list_adapters(paths, settings)
     if as_json:
-        click.echo(json.dumps({"model": base.name if base else None, "active": active, "adapters": rows}, indent=2))
+        click.echo(json.dumps(listing.to_json(), indent=2))
         return
+    rows = listing.adapters
     if not rows:
         echo(f"No adapters in {paths.adapters_dir}. Train one: archivist adapters train --help", err=True)
         return
-    width = max(4, *(len(r["name"]) for r in rows))
+    width = max(4, *(len(r.name) for r in rows))
     echo(f"{'NAME':<{width}}  ACTIVE  FITS  RANK  STYLE        DESCRIPTION")
     for r in rows:
-        fits = "?" if r["fits"] is None else ("yes" if r["fits"] else "no")
-        echo(f"{r['name']:<{width}}  {'*' if r['active'] else '':<6}  {fits:<4}  {r['rank'] or '-':<4}  "
-             f"{r['style']:<11}  {safe_line(r['description'] or '')}")
+        fits = "?" if r.fits is None else ("yes" if r.fits else "no")
+        echo(f"{r.name:<{width}}  {'*' if r.active else '':<6}  {fits:<4}  {r.rank or '-':<4}  "
+             f"{r.style:<11}  {safe_line(r.description or '')}")
 
 
 @adapters.command()
@@ -76,16 +48,9 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
 def show(name: str, as_json: bool) -> None:
     """Show an adapter's metadata: base model, rank, training data, evaluation, style checks."""
-    from archivist.adapters.registry import Registry
+    from archivist.app.adapters import show_adapter
 
-    paths, settings = paths_settings()
-    registry = Registry(paths.adapters_dir)
-    info = registry.get(name)
-    data = info.to_json()
-    base = _base_model(settings)
-    if base is not None and base.is_file():
-        problems = registry.problems(info, base)
-        data["fits_model"] = {"model": base.name, "fits": not problems, "problems": problems}
+    info, data = show_adapter(*paths_settings(), name)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -125,18 +90,14 @@ def show(name: str, as_json: bool) -> None:
               help="How strongly the adapter applies (1: as trained).")
 def use(name: str, scale: float) -> None:
     """Answer in adapter NAME's style from now on (`none`: the bare model), for the current profile."""
-    from archivist.adapters.registry import NONE, Choice, Registry, save_choice
+    from archivist.app.adapters import use_adapter
 
     paths, settings = paths_settings()
-    if name.lower() == NONE:
-        save_choice(paths.active_adapter_file, Choice(), settings.profile)
+    chosen = use_adapter(paths, settings, name, scale)
+    if chosen is None:
         echo(f"Answers use no adapter (profile {settings.profile}).")
         return
-    registry = Registry(paths.adapters_dir)
-    base = _base_model(settings)
-    info = registry.check(name, base) if base is not None and base.is_file() else registry.get(name)
-    save_choice(paths.active_adapter_file, Choice(info.name, scale), settings.profile)
-    echo(f"Answers use adapter {info.name} at scale {scale:g} (profile {settings.profile}). "
+    echo(f"Answers use adapter {chosen} at scale {scale:g} (profile {settings.profile}). "
          "`archivist adapters use none` goes back to the bare model.")
 
 
@@ -186,28 +147,10 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
         TimeRemainingColumn,
     )
 
-    from archivist.adapters.pipeline import TrainRequest, run_training
-    from archivist.adapters.registry import check_name
-    from archivist.adapters.train import TrainConfig
-    from archivist.app.workspace import open_workspace
+    from archivist.app.adapters import train_adapter
     from archivist.cli.console import console
-    from archivist.errors import ModelError
     from archivist.safe_console import prose
-    from archivist.security.passphrase import get_passphrase
 
-    check_name(name)
-    paths, settings = paths_settings()
-    base = _base_model(settings, model)
-    if base is None:
-        raise ModelError("No base model to train on.", hint="Pass --model PATH.gguf.")
-    checks = _style(data, style_file)
-    questions, docs = _eval_questions(eval_questions, no_eval), _eval_docs(eval_docs, no_eval)
-    request = TrainRequest(data, name, base, TrainConfig(epochs=epochs, rank=rank, alpha=alpha,
-                                                         learning_rate=learning_rate, batch_size=batch_size,
-                                                         max_steps=steps, threads=threads),
-                           description=description, style=checks, held_out=0.0 if no_eval else held_out,
-                           promote=promote, replace=replace, questions=questions, docs=docs, output=output,
-                           open_index=open_workspace)
     err = console(stderr=True, soft_wrap=False)
     bar = Progress(TextColumn("Training {task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -225,8 +168,12 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
             bar.stop()  # the evaluation's messages follow
 
     try:
-        outcome = run_training(request, paths, lambda: get_passphrase(creating=False), progress=progress,
-                               say=lambda text: err.print(f"[dim]{prose(text)}[/]"))
+        outcome = train_adapter(*paths_settings(), data, name, model=model, description=description,
+                                style_file=style_file, held_out=held_out, evaluate=not no_eval,
+                                eval_questions=eval_questions, eval_docs=eval_docs, promote=promote, replace=replace,
+                                output=output, progress=progress, say=lambda text: err.print(f"[dim]{prose(text)}[/]"),
+                                epochs=epochs, max_steps=steps, rank=rank, alpha=alpha, learning_rate=learning_rate,
+                                batch_size=batch_size, threads=threads)
     except KeyboardInterrupt:
         bar.stop()
         echo("Training cancelled; nothing was written.", fg="yellow", err=True)
@@ -249,46 +196,15 @@ def train(data: Path, name: str, description: str, style_file: Path | None, epoc
 def promote(name: str, data: Path, style_file: Path | None, eval_questions: Path | None, eval_docs: Path | None,
             replace: bool, threads: int | None) -> None:
     """Evaluate the kept candidate NAME (from `adapters train`) again and register it if it passes."""
-    from archivist.adapters.pipeline import TrainRequest, promote_candidate
-    from archivist.adapters.train import TrainConfig
-    from archivist.app.workspace import open_workspace
-    from archivist.security.passphrase import get_passphrase
-
-    paths, settings = paths_settings()
-    base = _base_model(settings)
-    if base is None:
-        from archivist.errors import ModelError
-
-        raise ModelError("No base model to evaluate on.", hint="Set answer.model_path.")
-    request = TrainRequest(data, name, base, TrainConfig(threads=threads), style=_style(data, style_file),
-                           promote=True, replace=replace, questions=_eval_questions(eval_questions, False),
-                           docs=_eval_docs(eval_docs, False), open_index=open_workspace)
+    from archivist.app.adapters import promote_adapter
     from archivist.cli.console import console
     from archivist.safe_console import prose
 
     err = console(stderr=True, soft_wrap=False)
-    outcome = promote_candidate(request, paths, lambda: get_passphrase(creating=False),
-                                say=lambda text: err.print(f"[dim]{prose(text)}[/]"))
+    outcome = promote_adapter(*paths_settings(), name, data, style_file=style_file, eval_questions=eval_questions,
+                              eval_docs=eval_docs, replace=replace, threads=threads,
+                              say=lambda text: err.print(f"[dim]{prose(text)}[/]"))
     _report(outcome, promote=True)
-
-
-def _style(data: Path, style_file: Path | None):  # noqa: ANN202
-    from archivist.adapters.style import StyleChecks
-
-    style_file = style_file or (data.parent / "style.json" if (data.parent / "style.json").is_file() else None)
-    return StyleChecks.load(style_file) if style_file else StyleChecks()
-
-
-def _eval_questions(given: Path | None, skip: bool) -> Path | None:
-    from archivist.adapters.evaluate import SAMPLE_QUESTIONS
-
-    return None if skip else (given or (SAMPLE_QUESTIONS if SAMPLE_QUESTIONS.is_file() else None))
-
-
-def _eval_docs(given: Path | None, skip: bool) -> Path | None:
-    from archivist.adapters.evaluate import SAMPLE_DOCS
-
-    return None if skip else (given or (SAMPLE_DOCS if SAMPLE_DOCS.is_dir() else None))
 
 
 def _report(outcome, *, promote: bool) -> None:  # noqa: ANN001

@@ -65,9 +65,9 @@ def ask(words: tuple[str, ...], as_json: bool, extractive: bool, model: Path | N
 
     with workspace(model=model, adapter=adapter, adapter_scale=adapter_scale, passphrase=passphrase) as ws:
         if model is not None:
-            from archivist.answer.generator import check_gguf
+            from archivist.app.models import check_model
 
-            check_gguf(model)
+            check_model(model)
         follows = ws.earlier_question(after) if (follow_up or after is not None) else None
         answer = stream_answer(ws, " ".join(words), folder=folder, extractive=extractive, quiet=as_json,
                                follows=follows)

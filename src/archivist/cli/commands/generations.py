@@ -1,5 +1,6 @@
 """``archivist index generations|build|promote|rollback|prune`` and ``archivist verify``: thin shells over
-``archivist.app.generations`` (the manifest and the promotion gate) and the workspace (building, verifying)."""
+``archivist.app.generations`` (the manifest, the promotion gate, retention) and the workspace (building,
+verifying)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from archivist.cli.context import paths_settings, workspace
+from archivist.cli.context import open_ws, paths_settings, workspace
 
 # -- commands ----------------------------------------------------------------------------------------------------
 
@@ -19,27 +20,23 @@ def generations_cmd(as_json: bool) -> None:
     """List index generations: id, what built it, when, size, state, eval summary (no passphrase needed)."""
     from rich.table import Table
 
-    from archivist.index import generations as g
+    from archivist.app import generations as g
 
-    paths, settings = paths_settings()
-    gens = g.list_generations(paths)
-    usage = g.disk_usage(paths)
+    view = g.overview(*paths_settings())
     if as_json:
-        click.echo(json.dumps({"current": g.load(paths).current, "disk_bytes": usage,
-                               "keep": settings.index.keep_generations,
-                               "generations": [vars(x) for x in gens]}, indent=2))
+        click.echo(json.dumps(view.to_json(), indent=2))
         return
     from archivist.cli.render import out
 
     table = Table("id", "status", "built from", "created", "size", "eval")
     table.columns[2].overflow = "fold"
-    for x in gens:
+    for x in view.generations:
         table.add_row(str(x.id), x.status, x.built_from or "not recorded yet (run `archivist index`)",
                       x.created.replace("T", " ").removesuffix("Z")[:16], g.human_size(x.size), g.eval_text(x.eval))
     out.print(table)
-    out.print(f"Disk use: {g.human_size(usage)} in {len(g.database_files(paths))} file(s); "
-              f"keeping {settings.index.keep_generations} generation(s) (index.keep_generations).")
-    for x in gens:
+    out.print(f"Disk use: {g.human_size(view.disk_bytes)} in {view.files} file(s); "
+              f"keeping {view.keep} generation(s) (index.keep_generations).")
+    for x in view.generations:
         if x.status == g.BUILDING:
             out.print(f"Generation {x.id} is being built: `archivist index build` (or the watch daemon) finishes it.")
         elif x.status == g.READY:
@@ -83,70 +80,46 @@ def _gate_table(result, current_id: int, candidate_id: int) -> None:  # noqa: AN
 @click.option("-k", "k", default=20, show_default=True, type=click.IntRange(1, 100), help="Retrieval depth.")
 def promote_cmd(gen_id: int, questions: Path | None, force: bool, tolerance: float, k: int) -> None:
     """Make generation ID the one that answers, if it does not retrieve worse on your questions."""
-    from archivist.app.generations import gate
-    from archivist.errors import ConfigError
-    from archivist.index import generations as g
+    from archivist.app.generations import promote
 
     paths, settings = paths_settings()
-    manifest = g.load(paths)
-    target = manifest.get(gen_id)
-    current_id = manifest.current
-    if target.status == g.CURRENT:
-        raise g.GenerationError(f"Generation {gen_id} is already the current one.",
-                                hint="`archivist index generations` lists the others.")
-    eval_summary = None
-    source = questions or settings.index.promotion_questions
-    if not force:
-        if target.status == g.BUILDING:
-            raise g.GenerationError(f"Generation {gen_id} is still being built: it would answer from part of "
-                                    "your documents.", hint="Finish it first: archivist index build")
-        if source is None:
-            raise ConfigError("Promotion compares both generations on your questions, and none were given.",
-                              hint="Pass --questions FILE (examples/sample-questions.jsonl fits the sample "
-                                   "folder), set index.promotion_questions, or --force to switch unchecked.")
-        with workspace() as ws:
-            result, eval_summary = gate(ws, target, Path(source).expanduser(), k=k, tolerance=tolerance)
-        _gate_table(result, current_id, gen_id)
-        if not result.compared:
-            raise ConfigError(f"None of the questions in {source} names its sources, so retrieval cannot be "
-                              "compared.", hint="Add \"sources\" to the questions (see README), or --force.")
-        if result.regressed:
-            worst = ", ".join(result.regressed)
-            from archivist.cli.render import err
+    outcome = promote(paths, settings, gen_id, questions=questions, force=force, tolerance=tolerance, k=k,
+                      open_workspace=open_ws, measured=lambda result, current: _gate_table(result, current, gen_id))
+    current_id = outcome.previous
+    if outcome.regressed:
+        from archivist.cli.render import err
 
-            err.print(f"[red]Not promoted:[/] generation {gen_id} retrieves worse than "
-                                        f"generation {current_id} beyond {tolerance} on {worst}. "
-                                        "--force switches anyway.")
-            sys.exit(1)
-    promoted = g.promote(paths, gen_id, eval_summary=eval_summary, force=force)
+        err.print(f"[red]Not promoted:[/] generation {gen_id} retrieves worse than "
+                  f"generation {current_id} beyond {tolerance} on {', '.join(outcome.regressed)}. "
+                  "--force switches anyway.")
+        sys.exit(1)
     from archivist.cli.render import out
 
-    out.print(f"Generation {promoted.id} answers now (generation {current_id} is retired; "
+    assert outcome.promoted is not None and outcome.pruned is not None
+    out.print(f"Generation {outcome.promoted.id} answers now (generation {current_id} is retired; "
               f"`archivist index rollback` goes back).")
-    _prune(paths, settings.index.keep_generations)
+    _print_pruned(outcome.pruned)
 
 
-def _prune(paths, keep: int) -> None:  # noqa: ANN001
-    from archivist.index import generations as g
-
-    removed = g.prune(paths, keep)
+def _print_pruned(pruned) -> None:  # noqa: ANN001 - app.generations.Pruned
+    from archivist.app.generations import human_size
     from archivist.cli.render import out
 
-    for x in removed:
-        out.print(f"Removed generation {x.id} ({g.human_size(x.size)}): keeping {keep} (index.keep_generations).")
-    out.print(f"Disk use: {g.human_size(g.disk_usage(paths))}.")
+    for x in pruned.removed:
+        out.print(f"Removed generation {x.id} ({human_size(x.size)}): keeping {pruned.keep} "
+                  "(index.keep_generations).")
+    out.print(f"Disk use: {human_size(pruned.disk_bytes)}.")
 
 
 @click.command(name="rollback")
 @click.argument("gen_id", metavar="[ID]", type=int, required=False)
 def rollback_cmd(gen_id: int | None) -> None:
     """Switch back to generation ID, or to the one that answered before the last switch (no comparison)."""
-    from archivist.index import generations as g
+    from archivist.app.generations import rollback
+    from archivist.cli.render import out
 
     paths, _ = paths_settings()
-    was = g.load(paths).current
-    now = g.rollback(paths, gen_id)
-    from archivist.cli.render import out
+    now, was = rollback(paths, gen_id)
 
     out.print(f"Generation {now.id} answers again (generation {was} is retired; "
               f"`archivist index promote {was}` switches back).")
@@ -156,8 +129,10 @@ def rollback_cmd(gen_id: int | None) -> None:
 @click.option("--keep", type=click.IntRange(1, 100), help="Generations to keep (default: index.keep_generations).")
 def prune_cmd(keep: int | None) -> None:
     """Delete the retired generations beyond the newest KEEP (their encrypted files, WAL and shared memory)."""
+    from archivist.app.generations import prune
+
     paths, settings = paths_settings()
-    _prune(paths, keep or settings.index.keep_generations)
+    _print_pruned(prune(paths, keep or settings.index.keep_generations))
 
 
 @click.command(name="verify")
@@ -166,7 +141,7 @@ def prune_cmd(keep: int | None) -> None:
 def verify_cmd(answer_file: Path, as_json: bool) -> None:
     """Check that the passages an answer cited (`archivist ask --json`) are still there: unchanged, moved, or
     gone. Exit 1 unless every citation is unchanged; `-` reads the answer from standard input."""
-    from archivist.answer.verify import MOVED, UNCHANGED, load_answer
+    from archivist.app.documents import MOVED, UNCHANGED, load_answer
 
     answer = load_answer(answer_file)
     with workspace() as ws:

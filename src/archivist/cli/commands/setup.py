@@ -7,7 +7,6 @@ everyday ones. Only click is imported at module level: ``archivist --help`` stay
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -26,13 +25,12 @@ _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"
 def doctor(privacy: bool) -> None:
     """Check that this installation works offline: Python, storage, models and their checksums, CPU features,
     permissions, disk, the egress guard and the watcher. Exit 1 when a check fails (warnings do not fail)."""
+    from archivist.app.setup import FAIL, diagnose
     from archivist.paths import Paths
 
     paths = Paths.resolve()
     if privacy:
         sys.exit(_print_privacy(paths))
-    from archivist.doctor.checks import FAIL, diagnose
-
     checks = diagnose(paths)
     for c in checks:
         mark, colour = _MARKS[c.status]
@@ -45,7 +43,7 @@ def doctor(privacy: bool) -> None:
 
 
 def _print_privacy(paths) -> int:  # noqa: ANN001
-    from archivist.doctor.privacy import privacy_report
+    from archivist.app.setup import privacy_report
 
     report = privacy_report(paths)
     if report.guard_active:
@@ -90,19 +88,14 @@ def _print_privacy(paths) -> int:  # noqa: ANN001
 @click.argument("model", type=click.Path(path_type=Path))
 def trust(model: Path) -> None:
     """Accept MODEL's current content as the expected one (after replacing a GGUF on purpose)."""
-    from archivist.answer.generator import check_gguf
+    from archivist.app.models import trust_model
     from archivist.paths import Paths
-    from archivist.security.checksums import ModelChecksums
 
-    check_gguf(model.expanduser())
-    record = ModelChecksums(Paths.resolve().data_dir).trust(model)
-    echo(f"Trusted {model.expanduser().resolve()} (SHA-256 {record.sha256}).")
+    sha256 = trust_model(Paths.resolve(), model)
+    echo(f"Trusted {model.expanduser().resolve()} (SHA-256 {sha256}).")
 
 
 # ---------------------------------------------------------------- init
-
-PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
-
 
 @click.command()
 @click.option("--folder", "folders", multiple=True, type=click.Path(path_type=Path),
@@ -114,14 +107,14 @@ PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
               "with --yes: index).")
 def init(folders: tuple[Path, ...], profile: str | None, yes: bool, index_now: bool | None) -> None:
     """First-run set-up: choose folders, a profile and the index passphrase, then index."""
-    from archivist.errors import ConfigError, FolderNotFound
-    from archivist.index.generations import current_database
+    from archivist.app.setup import index_database, set_profile
+    from archivist.errors import FolderNotFound
     from archivist.paths import Paths
     from archivist.settings import Settings
 
     paths = Paths.resolve()
     interactive = not yes and sys.stdin.isatty()
-    database = current_database(paths)
+    database = index_database(paths)
     if database.exists() and not folders and profile is None:
         echo(f"Archivist is already set up (index {database}).\n"
              "Add folders with `archivist add PATH`; `archivist doctor` checks the installation.")
@@ -139,10 +132,7 @@ def init(folders: tuple[Path, ...], profile: str | None, yes: bool, index_now: b
             raise FolderNotFound(f"{folder} {what}.", hint="Pass an existing folder with --folder.")
         chosen.append(path)
     if profile is not None:
-        if not PROFILE_RE.match(profile):
-            raise ConfigError(f"Profile name {profile!r} is not allowed.",
-                              hint="Use 1-40 letters, digits, '.', '_' or '-'.")
-        write_top_level_key(paths, "profile", profile)
+        set_profile(paths, profile)
         echo(f"Profile {profile} written to {paths.config_file}")
     _create_and_fill(paths, chosen, index_now, interactive)
 
@@ -164,14 +154,14 @@ def _create_and_fill(paths, folders: list[Path], index_now: bool | None, interac
     """Create the index, then add the folders and index them with the same use cases as `archivist add` and
     `archivist index` (folder readers, forgotten files, index generations), the passphrase asked once and kept
     in this process's memory only (never in its environment)."""
+    from archivist.app.setup import index_database
     from archivist.app.workspace import open_workspace
     from archivist.cli.commands.folders import print_change
     from archivist.cli.commands.index import run_index
-    from archivist.index.generations import current_database
     from archivist.security.passphrase import get_passphrase
     from archivist.settings import Settings
 
-    creating = not current_database(paths).exists()
+    creating = not index_database(paths).exists()
     passphrase = get_passphrase(creating=creating)  # environment, passphrase file, or asked (twice when new)
     ws = open_workspace(paths, Settings.load(paths.config_file), passphrase=passphrase)
     try:
@@ -190,40 +180,16 @@ def _create_and_fill(paths, folders: list[Path], index_now: bool | None, interac
          "installation.")
 
 
-def write_top_level_key(paths, key: str, value: str) -> None:  # noqa: ANN001
-    """Set ``key = "value"`` at the top level of config.toml (replacing an existing top-level ``key``), keeping
-    every other line; written atomically at 0600 in a 0700 folder."""
-    import json
-
-    line = f"{key} = {json.dumps(value)}"  # a JSON string is a valid TOML basic string
-    config = paths.config_file
-    lines = config.read_text().splitlines() if config.is_file() else []
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    first_table = next((i for i, text in enumerate(lines) if text.lstrip().startswith("[")), len(lines))
-    found = next((i for i in range(first_table) if pattern.match(lines[i])), None)
-    if found is not None:
-        lines[found] = line
-    else:
-        lines.insert(0, line)  # top-level keys must come before the first [table]
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(paths.config_dir, 0o700)
-    from archivist.storage.private import write_private
-
-    write_private(config, "\n".join(lines) + "\n")
-
-
 # ---------------------------------------------------------------- locate, models, demo
 
 @click.command()
 def locate() -> None:
     """Print where Archivist keeps its config, data, cache and models."""
+    from archivist.app.setup import locations
     from archivist.cli.console import safe_line
-    from archivist.index.generations import current_database
     from archivist.paths import Paths
 
-    paths = Paths.resolve()
-    for name, value in (("config", paths.config_file), ("data", paths.data_dir), ("index", current_database(paths)),
-                        ("cache", paths.cache_dir), ("models", paths.models_dir), ("log", paths.watch_log)):
+    for name, value in locations(Paths.resolve()):
         echo(f"{name:<7} {safe_line(str(value))}")
 
 
@@ -236,16 +202,16 @@ def models() -> None:
 @click.option("--force", is_flag=True, help="Export again even if the current export matches.")
 def prepare(force: bool) -> None:
     """Export the bundled MiniLM embedder to int8 ONNX (done once by the set-up script)."""
+    from archivist.app.models import prepare_embedder
     from archivist.cli.console import safe_line
-    from archivist.embed.export import export_onnx, onnx_is_current
     from archivist.paths import Paths
 
     paths = Paths.resolve()
-    if not force and onnx_is_current(paths.models_dir):
+    target = prepare_embedder(paths, force=force,
+                              starting=lambda: echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True))
+    if target is None:
         echo(f"Embedder export is current: {safe_line(str(paths.models_dir))}")
         return
-    echo("Exporting MiniLM to int8 ONNX (one time, ~1 min)...", err=True)
-    target = export_onnx(paths.models_dir)
     echo(f"Wrote {safe_line(str(target))}")
 
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from archivist.index import generations as g
+from archivist.app import generations as g
 from archivist.tui.screens.dialogs import DIALOG_CSS, Dialog
 
 
