@@ -43,13 +43,13 @@ def shingles(text: str) -> set[int]:
     folded = text.lower() if text.isascii() else unicodedata.normalize("NFKD", text.lower())
     words = _WORD.findall(folded)
     out: set[int] = set()
-    for i in range(len(words) - SHINGLE_WORDS + 1):
-        window = words[i:i + SHINGLE_WORDS]
-        if any(_DIGITS.search(w) for w in window):
-            continue
-        h = zlib.crc32(" ".join(window).encode("utf-8"))
-        if h % SAMPLE == 0:
-            out.add(h)
+    clear = 0  # how many words without a digit end at the current one
+    for i, word in enumerate(words):
+        clear = 0 if _DIGITS.search(word) else clear + 1
+        if clear >= SHINGLE_WORDS:
+            h = zlib.crc32(" ".join(words[i - SHINGLE_WORDS + 1:i + 1]).encode("utf-8"))
+            if h % SAMPLE == 0:
+                out.add(h)
     return out
 
 
