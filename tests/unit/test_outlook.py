@@ -1,0 +1,122 @@
+"""Outlook .msg: headers, body and attachments (read by their own extractors, attached messages too, three levels
+deep) are found and cited as an .eml's are; a corrupt, hostile or encrypted .msg is recorded with its reason."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from msg_files import MAGIC, message, ole_file, write_msg
+from test_extract import make_pdf
+from test_mail import where
+
+from archivist.errors import ExtractionError
+from archivist.ingest import extract
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(b.text for b in extract(path).blocks)
+
+
+def test_headers_are_metadata_and_the_plain_body_is_preferred(tmp_path: Path) -> None:
+    path = write_msg(tmp_path / "renewal.msg", "Osprey renewal", "The price is EUR 91,400 per year.\r\nRegards",
+                     html=b"<p>HTML twin: price EUR 91,400</p>", cc=(("Finance", "finance@halvard.example"),))
+    doc = extract(path)
+    text = "\n".join(b.text for b in doc.blocks)
+    assert doc.title == "Osprey renewal" and doc.kind == "outlook-msg"
+    assert "From: Lena Brandt <lena@halvard.example>" in text
+    assert "To: Procurement <procurement@halvard.example>" in text
+    assert "Cc: Finance <finance@halvard.example>" in text
+    assert "Date: Tue, 03 Nov 2026 08:12:00 +0000" in text and "Subject: Osprey renewal" in text
+    assert "EUR 91,400 per year.\nRegards" in text and "HTML twin" not in text
+    assert where(path, doc, "91,400") == 'Message "Osprey renewal"'
+
+
+def test_an_html_only_body_is_read_as_text(tmp_path: Path) -> None:
+    path = write_msg(tmp_path / "plan.msg", "Berth plan", html=b"<html><body><h1>Berths</h1><p>Pelican opens in "
+                     b"<b>March</b>.</p><script>noise()</script></body></html>")
+    text = text_of(path)
+    assert "Pelican opens in March" in text and "noise" not in text and "<p>" not in text
+
+
+def test_a_body_kept_only_as_rtf_is_said_not_read(tmp_path: Path) -> None:
+    path = write_msg(tmp_path / "rtf.msg", "Quarter close", rtf=b"\x2d\x00\x00\x00LZFu{\\rtf1\\ansi close}")
+    text = text_of(path)
+    assert "Subject: Quarter close" in text and "kept only as rich text (RTF), which is not read" in text
+    assert "rtf1" not in text and "LZFu" not in text
+
+
+def test_attachments_and_attached_messages_are_read_with_their_place(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "terms.pdf", [["Terms"], ["Penalty: EUR 400 per missed hour."]]).read_bytes()
+    forwarded = message("Berth schedule", "Forwarded as asked.", embedded=True,
+                        attachments=(("berths.txt", b"Berths\n\nPelican opens in March.\n"),))
+    path = write_msg(tmp_path / "renewal.msg", "Osprey renewal", "See the attached schedule and figures.",
+                     attachments=(("service-schedule.txt", b"Service schedule\n\nSupport hours are 07:00 to 19:00.\n"),
+                                  ("terms.pdf", pdf), ("photos.zip", b"PK\x05\x06" + b"\x00" * 18),
+                                  ("fwd", forwarded)))
+    doc = extract(path)
+    assert where(path, doc, "Support hours") == 'Message "Osprey renewal" > service-schedule.txt > line 3'
+    assert where(path, doc, "Penalty") == 'Message "Osprey renewal" > terms.pdf > page 2'
+    assert where(path, doc, "Pelican") == \
+        'Message "Osprey renewal" > Berth schedule.msg > Message "Berth schedule" > berths.txt > line 3'
+    assert where(path, doc, "Forwarded as asked") == 'Message "Osprey renewal" > Berth schedule.msg > ' \
+        'Message "Berth schedule"'
+    header = doc.blocks[0].text
+    assert "Attachment terms.pdf" in header and "Attachment Berth schedule.msg" in header
+    assert "Attachment photos.zip: not read: an archive (the files inside are not opened)." in header
+
+
+def test_an_attached_msg_file_is_read_and_attachments_stop_three_levels_deep(tmp_path: Path) -> None:
+    level4 = message("Level 4", "fourth body", embedded=True,
+                     attachments=(("deep.txt", b"too deep: narwhalquartz\n"),))
+    level3 = message("Level 3", "third body", embedded=True,
+                     attachments=(("l3.txt", b"third attachment: ibexmoss\n"), ("fwd", level4)))
+    level2 = ole_file(message("Level 2", "second body", attachments=(("fwd", level3),)))
+    path = write_msg(tmp_path / "fwd.msg", "Forwarded figures", "FYI", attachments=(("level2.msg", level2),))
+    doc = extract(path)
+    text = "\n".join(b.text for b in doc.blocks)
+    assert where(path, doc, "ibexmoss") == ('Message "Forwarded figures" > level2.msg > Message "Level 2" > '
+                                            'Level 3.msg > Message "Level 3" > l3.txt > line 1')
+    assert "fourth body" in text and "narwhalquartz" not in text
+    assert "deep.txt: not read (attachments are read 3 levels deep)" in text
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"From: lena@halvard.example\r\nSubject: not OLE\r\n\r\nbody", "not an Outlook message"),
+    (MAGIC + b"\x00" * 512, "not a readable Outlook message"),
+    (MAGIC + b"\xff" * 4000, "not a readable Outlook message"),
+])
+def test_a_corrupt_msg_is_recorded_with_its_reason(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "broken.msg"
+    path.write_bytes(content)
+    with pytest.raises(ExtractionError, match=reason) as caught:
+        extract(path)
+    assert "save it again" in (caught.value.hint or "")
+
+
+def test_a_stream_declaring_more_than_the_file_holds_is_refused(tmp_path: Path) -> None:
+    data = bytearray(ole_file(message("Osprey renewal", "x" * 5000)))  # the body is a regular (not mini) stream
+    body_entry = data.find("__substg1.0_1000001F".encode("utf-16-le"))
+    struct.pack_into("<Q", data, body_entry + 120, 50_000_000)  # the entry's stream size
+    path = tmp_path / "hostile.msg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExtractionError, match="declares 50,000,000 bytes, more than the file holds"):
+        extract(path)
+
+
+def test_a_corrupt_attachment_is_named_and_the_message_still_read(tmp_path: Path) -> None:
+    inner = bytearray(ole_file(message("Inner", "inner body")))
+    inner[600:2000] = b"\xff" * 1400  # its directory and more
+    path = write_msg(tmp_path / "outer.msg", "Outer", "outer body: kestrelmint",
+                     attachments=(("inner.msg", bytes(inner)),))
+    text = text_of(path)
+    assert "kestrelmint" in text and "Attachment inner.msg: not read (not a readable Outlook message" in text
+
+
+def test_an_encrypted_message_is_recorded_as_encrypted(tmp_path: Path) -> None:
+    path = write_msg(tmp_path / "secret.msg", "Board pack", message_class="IPM.Note.SMIME",
+                     attachments=(("smime.p7m", b"\x30\x82\x01\x00" + b"\x00" * 64),))
+    with pytest.raises(ExtractionError, match="encrypted") as caught:
+        extract(path)
+    assert "decrypted copy" in (caught.value.hint or "")
