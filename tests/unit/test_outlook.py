@@ -33,6 +33,12 @@ def test_headers_are_metadata_and_the_plain_body_is_preferred(tmp_path: Path) ->
     assert where(path, doc, "91,400") == 'Message "Osprey renewal"'
 
 
+def test_8_bit_text_is_read_in_the_messages_code_page(tmp_path: Path) -> None:
+    path = write_msg(tmp_path / "order.msg", "Заказ кранов", "Четыре крана заказаны.", codepage=1251)
+    text = text_of(path)
+    assert "Subject: Заказ кранов" in text and "Четыре крана заказаны." in text
+
+
 def test_an_html_only_body_is_read_as_text(tmp_path: Path) -> None:
     path = write_msg(tmp_path / "plan.msg", "Berth plan", html=b"<html><body><h1>Berths</h1><p>Pelican opens in "
                      b"<b>March</b>.</p><script>noise()</script></body></html>")
