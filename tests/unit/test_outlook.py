@@ -126,3 +126,23 @@ def test_an_encrypted_message_is_recorded_as_encrypted(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="encrypted") as caught:
         extract(path)
     assert "decrypted copy" in (caught.value.hint or "")
+
+
+def test_a_message_reads_in_the_extraction_sandbox_and_its_office_attachments_keep_the_zip_limits(
+        tmp_path: Path) -> None:
+    from test_hostile_files import _docx, _para
+
+    from archivist.ingest.archive import MB, ZipLimits
+    from archivist.ingest.isolate import ExtractionSandbox, ReadBudget
+
+    bomb = _docx(tmp_path / "bomb.docx", _para("bomb") * 500_000)  # ~19 MB of XML in well under 1 MB
+    path = write_msg(tmp_path / "cranes.msg", "Cranes", "The harbour has nine cranes.",
+                     attachments=(("bomb.docx", bomb.read_bytes()),))
+    box = ExtractionSandbox(ReadBudget(memory_mb=512, timeout_s=60, zip_limits=ZipLimits(max_unpacked_bytes=10 * MB)))
+    try:
+        doc = box.extract(path)
+    finally:
+        box.close()
+    text = "\n".join(b.text for b in doc.blocks)
+    assert doc.kind == "outlook-msg" and "nine cranes" in text
+    assert "Attachment bomb.docx: not read (would unpack to 19 MB" in text
