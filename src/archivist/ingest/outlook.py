@@ -52,7 +52,7 @@ _TOP_HEADER, _EMBEDDED_HEADER, _OTHER_HEADER = 32, 24, 8
 """Bytes before the first entry of a properties stream: the message's, an attached message's, the others'."""
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _RESAVE = "Open it in Outlook and save it again (or as .eml) to index it."
-_CORRUPT = (OSError, struct.error, ValueError, IndexError, KeyError, RecursionError)
+_CORRUPT = (OSError, struct.error, ValueError, IndexError, KeyError, OverflowError, RecursionError)
 """What olefile raises for a broken header, sector chain or directory (its OleFileError is an OSError)."""
 
 
