@@ -144,6 +144,14 @@ def test_a_corrupt_attachment_is_named_and_the_message_still_read(tmp_path: Path
     assert "kestrelmint" in text and "Attachment inner.msg: not read (not a readable Outlook message" in text
 
 
+def test_recipients_past_the_limit_are_counted_not_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("archivist.ingest.outlook.MAX_RECIPIENTS", 3)
+    to = tuple((f"Desk {n}", f"desk{n}@halvard.example") for n in range(5))
+    text = text_of(write_msg(tmp_path / "all.msg", "Everyone", "Harbour closed Friday.", to=to))
+    assert "To: Desk 0 <desk0@halvard.example>, Desk 1 <desk1@halvard.example>, Desk 2 <desk2@halvard.example>, " \
+        "(and 2 more recipients)" in text
+
+
 def test_an_encrypted_message_is_recorded_as_encrypted(tmp_path: Path) -> None:
     path = write_msg(tmp_path / "secret.msg", "Board pack", message_class="IPM.Note.SMIME",
                      attachments=(("smime.p7m", b"\x30\x82\x01\x00" + b"\x00" * 64),))

@@ -37,6 +37,9 @@ from archivist.ingest.mail import Reader, attachment_blocks, html_blocks, read_a
 
 MAX_STREAM_BYTES = 64 * MB
 """One property stream (a body, an attachment's bytes) at most; larger is refused as not a real message."""
+MAX_RECIPIENTS = 1000
+"""Recipients named per message at most; the rest are counted (a file can hold tens of thousands, each read
+from its own storage). Attachments are limited as an .eml's are (``mail.MAX_ATTACHMENTS``)."""
 
 # MAPI property ids ([MS-OXPROPS]).
 _SUBJECT, _MESSAGE_CLASS, _BODY, _HTML, _RTF = 0x0037, 0x001A, 0x1000, 0x1013, 0x1009
@@ -199,7 +202,8 @@ def message_blocks(item: _Item, trail: tuple[str, ...], limits: ZipLimits | None
 def _headers(item: _Item) -> list[tuple[str, str]]:
     to: list[str] = []
     cc: list[str] = []
-    for where in item.children("__recip_version1.0_#"):
+    recipients = item.children("__recip_version1.0_#")
+    for where in recipients[:MAX_RECIPIENTS]:
         recipient = _Item(item.storage, where, _OTHER_HEADER, item.codepage)
         kind = recipient.number(_RECIPIENT_TYPE)
         address = _address(recipient.text(_DISPLAY_NAME),
@@ -208,6 +212,8 @@ def _headers(item: _Item) -> list[tuple[str, str]]:
     sender = _address(item.text(_SENDER_NAME), item.text(_SENDER_SMTP) or item.text(_SENDER_ADDRESS)
                       or item.text(_SENT_FOR_ADDRESS))
     date = item.date(_SUBMIT_TIME) or item.date(_DELIVERY_TIME)
+    if len(recipients) > MAX_RECIPIENTS:
+        to.append(f"(and {len(recipients) - MAX_RECIPIENTS:,} more recipients)")
     return [("From", sender), ("To", ", ".join(a for a in to if a) or item.text(_DISPLAY_TO)),
             ("Cc", ", ".join(a for a in cc if a) or item.text(_DISPLAY_CC)), ("Date", date),
             ("Subject", item.text(_SUBJECT))]
