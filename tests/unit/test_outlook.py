@@ -47,10 +47,42 @@ def test_an_html_only_body_is_read_as_text(tmp_path: Path) -> None:
     assert "Pelican opens in March" in text and "noise" not in text and "<p>" not in text
 
 
-def test_a_body_kept_only_as_rtf_is_said_not_read(tmp_path: Path) -> None:
-    path = write_msg(tmp_path / "rtf.msg", "Quarter close", rtf=b"\x2d\x00\x00\x00LZFu{\\rtf1\\ansi close}")
-    text = text_of(path)
-    assert "Subject: Quarter close" in text and "kept only as rich text (RTF), which is not read" in text
+SPEC_EXAMPLE = bytes.fromhex("2d0000002b0000004c5a4675f1c5c7a703000a007263706731323542320af32068656c090020627705b06c"
+                             "647d0a800fa0")
+r"""The compressed RTF example of [MS-OXRTFCP] (3.1.1): '{\rtf1\ansi\ansicpg1252\pard hello world}' and a CRLF."""
+
+
+def stored(rtf: bytes) -> bytes:
+    """RTF in a PR_RTF_COMPRESSED stream stored uncompressed ("MELA"), as [MS-OXRTFCP] allows."""
+    return struct.pack("<IIII", len(rtf) + 12, len(rtf), 0x414C454D, 0) + rtf
+
+
+def test_a_body_kept_only_as_compressed_rtf_is_read_as_text(tmp_path: Path) -> None:
+    text = text_of(write_msg(tmp_path / "spec.msg", "Greeting", rtf=SPEC_EXAMPLE))
+    assert "hello world" in text and "rtf1" not in text
+    plain = (rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}{\colortbl;\red255\green0\blue0;}"
+             rb"{\*\generator Riched20;}\pard\f0 Caf\'e9 order: \u8364? 91,400\par Second \{line\}\tab end\par}")
+    doc = extract(write_msg(tmp_path / "plain.msg", "Quarter close", rtf=stored(plain)))
+    assert doc.blocks[1].lines == ("Café order: € 91,400", "Second {line}\tend")
+    assert "Arial" not in "\n".join(b.text for b in doc.blocks)
+
+
+def test_html_that_outlook_wrapped_in_rtf_is_read_as_html(tmp_path: Path) -> None:
+    wrapped = (rb"{\rtf1\ansi\ansicpg1252\fromhtml1 \fbidis \deff0{\fonttbl{\f0\fswiss\fcharset0 Arial;}}" b"\r\n"
+               rb"{\*\htmltag19 <html>}{\*\htmltag34 <head>}{\*\htmltag41 <style>p\{color:red\}</style>}"
+               rb"{\*\htmltag41 </head>}"
+               rb"\htmlrtf {\htmlrtf0 {\*\htmltag50 <body>}" b"\r\n"
+               rb"\htmlrtf {\htmlrtf0 {\*\htmltag64 <p>}Pelican opens in \htmlrtf {\b\htmlrtf0{\*\htmltag84 <b>}March"
+               rb"{\*\htmltag92 </b>}\htmlrtf }\htmlrtf0 .{\*\htmltag72 </p>}\htmlrtf\par}\htmlrtf0" b"\r\n"
+               rb"{\*\htmltag58 </body>}}}")
+    text = text_of(write_msg(tmp_path / "berths.msg", "Berth plan", rtf=stored(wrapped)))
+    assert "Pelican opens in March" in text
+    assert "color" not in text and "htmltag" not in text and "<p>" not in text
+
+
+def test_an_unreadable_rtf_body_is_named_not_indexed(tmp_path: Path) -> None:
+    text = text_of(write_msg(tmp_path / "rtf.msg", "Quarter close", rtf=b"\x2d\x00\x00\x00LZFu{\\rtf1 close}"))
+    assert "Subject: Quarter close" in text and "rich text (RTF) that could not be read" in text
     assert "rtf1" not in text and "LZFu" not in text
 
 

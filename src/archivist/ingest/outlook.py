@@ -7,8 +7,9 @@ streams are MAPI properties ([MS-OXMSG]): ``__substg1.0_IIIITTTT`` holds propert
 the fixed-size ones (the dates), and ``__recip_version1.0_#N`` / ``__attach_version1.0_#N`` storages each
 recipient and attachment; an attached Outlook item is the storage ``__substg1.0_3701000D`` of its attachment.
 
-The body is the plain-text one when there is one, else the HTML one (read as HTML files are). A body kept only
-as compressed RTF is not turned into text here: the header block says so, rather than indexing RTF markup.
+The body is the plain-text one when there is one, else the HTML one (read as HTML files are), else the
+compressed RTF one, decompressed and read as text (or as the HTML it wraps) by ``ingest.rtf``; an RTF body that
+cannot be read is named in the header block, never indexed as markup.
 Passages sit under ``Message "Subject" > Attachment name`` like an .eml's, so a hit reads
 ``Message "Osprey renewal" > schedule.pdf > page 2`` (``ingest.location``).
 
@@ -30,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from archivist.errors import ExtractionError, SkipFile
+from archivist.ingest import rtf
 from archivist.ingest.archive import MB, OLE_MAGIC, ZipLimits
 from archivist.ingest.base import Block, Document, read_bytes
 from archivist.ingest.location import message_part
@@ -194,9 +196,10 @@ def message_blocks(item: _Item, trail: tuple[str, ...], limits: ZipLimits | None
                           hint="Open it in Outlook and save a decrypted copy as .eml to index it.")
     head = [f"{name}: {value}" for name, value in _headers(item) if value]
     body = _body(item, trail)
-    if not body and item.raw(_RTF, "0102") is not None:
-        head.append("Body: kept only as rich text (RTF), which is not read; save the message as .eml to index it.")
-    return attachment_blocks(head, body, _attachments(item, limits), trail)
+    if body is None:
+        head.append("Body: kept only as compressed rich text (RTF) that could not be read; save the message as "
+                    ".eml to index it.")
+    return attachment_blocks(head, body or [], _attachments(item, limits), trail)
 
 
 def _headers(item: _Item) -> list[tuple[str, str]]:
@@ -226,15 +229,22 @@ def _address(name: str, address: str) -> str:
     return f"{name} <{address}>" if name and name != address else address
 
 
-def _body(item: _Item, trail: tuple[str, ...]) -> list[Block]:
+def _body(item: _Item, trail: tuple[str, ...]) -> list[Block] | None:
+    """The body's blocks: plain text, else HTML, else RTF; None when the only body is RTF that cannot be read."""
     text = item.text(_BODY)
-    if text.strip():
-        lines = [ln.rstrip() for ln in text.splitlines()]
-        return [Block(tuple(lines), heading=trail)]
-    html = item.raw(_HTML, "0102")
-    if html is None and (as_text := item.text(_HTML)):
+    html = None if text.strip() else item.raw(_HTML, "0102")
+    if not text.strip() and html is None and (as_text := item.text(_HTML)):
         html = as_text.encode("utf-8")
-    return html_blocks(html, trail) if html else []
+    if not text.strip() and html is None and (compressed := item.raw(_RTF, "0102")) is not None:
+        try:
+            text, wrapped = rtf.read(rtf.decompress(compressed, MAX_STREAM_BYTES))
+        except ValueError:
+            return None
+        html = text.encode("utf-8") if wrapped else None
+    if html:
+        return html_blocks(html, trail)
+    lines = [ln.rstrip() for ln in text.splitlines()]
+    return [Block(tuple(lines), heading=trail)] if any(lines) else []
 
 
 def _attachments(item: _Item, limits: ZipLimits | None) -> Iterator[tuple[str, Reader]]:
