@@ -4,7 +4,8 @@ folder with the installed command. A tampered or padded bundle is refused, namin
 installed.
 
 The bundle is built once per module with ``--from-venv`` (wheels rebuilt from this tested environment, so
-llama-cpp-python is never compiled again and no package index is needed).
+llama-cpp-python is never compiled again and no package index is needed); Tesseract's Debian packages are
+fetched with ``apt-get download`` (about 40 MB from the machine's apt sources, ~10 s).
 """
 
 from __future__ import annotations
@@ -97,11 +98,20 @@ def test_bundle_installs_and_answers_with_no_network(bundle: Path, sandbox: Sand
     assert any("/wheels/llama_cpp_python-" in n for n in names) and any("/wheels/archivist-" in n for n in names)
     assert any(n.endswith("/models/minilm-l6-v2.int8.onnx") for n in names)
     assert not any("/wheels/torch-" in n for n in names)  # the offline machine never needs torch
+    debs = [n.rsplit("/", 1)[1] for n in names if "/debs/" in n and n.endswith(".deb")]
+    assert {"tesseract-ocr", "tesseract-ocr-eng", "libtesseract5", "liblept5"} <= {d.split("_")[0] for d in debs}
+    with tarfile.open(bundle) as tar:
+        member = tar.extractfile(next(n for n in names if n.endswith("/MANIFEST.json")))
+        assert member is not None
+        manifest = json.load(member)
+    assert sorted(debs) == manifest["ocr_debs"] and manifest["ocr_debian"]
 
     target = tmp_path / "opt" / "archivist"
     install = run(offline(ROOT / "packaging" / "install-offline", bundle, target), sandbox.env)
     assert install.returncode == 0, install.stdout + install.stderr[-3000:]
     assert "files match SHA256SUMS" in install.stderr
+    # This machine has Tesseract (bootstrap.sh): nothing to install, and the installer says so.
+    assert "OCR: Tesseract and the libraries it needs are installed already." in install.stderr
     assert "Everything needed is in place." in install.stdout
 
     archivist = str(target / "bin" / "archivist")

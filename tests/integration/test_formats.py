@@ -86,7 +86,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: 
     services = Services(paths, Settings.load(None), store, state, lambda: real_embedder, lambda: None)
     store.add_folder(docs)
     report = services.indexer().index_all()
-    assert report.added == 4 and report.skipped == 1, report
+    assert report.added == 4 and report.failed == 1, report
     yield services
     services.close()
 
@@ -110,9 +110,9 @@ def test_the_scan_is_read_with_its_page_and_lines(services) -> None:
     assert hit.chunk.page == 1 and "31 October 2028" in hit.chunk.text and hit.chunk.line_start >= 1
 
 
-def test_an_outlook_message_is_named_with_what_to_do(services) -> None:
+def test_a_corrupt_outlook_message_is_named_with_what_to_do(services) -> None:
     problems = {p.name: reason for p, _, reason in services.store.problems()}
-    assert "Outlook .msg" in problems["budget.msg"] and ".eml" in problems["budget.msg"]
+    assert "not a readable Outlook message" in problems["budget.msg"] and ".eml" in problems["budget.msg"]
 
 
 def test_status_counts_the_ocred_pages_and_their_confidence(services) -> None:

@@ -326,3 +326,22 @@ def test_library_folders_are_found_where_the_libraries_put_them(doctor, tmp_path
     found = {t.library: t.path for t in privacy.dependency_traces()}
     assert found == {"ONNX Runtime": cache / "Microsoft" / "DeveloperTools" / ".onnxruntime",
                      "Hugging Face hub": hf}
+
+
+def test_missing_tesseract_warns_with_the_offline_bundles_packages_when_they_are_kept(
+        doctor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archivist.ingest import ocr
+
+    def missing() -> ocr.OcrEngine:
+        raise ocr.OcrUnavailable("tesseract is not installed")
+
+    monkeypatch.setattr(ocr, "default_engine", missing)
+    line = _line(doctor().output, "ocr")
+    assert line.startswith("!") and "apt-get install tesseract-ocr" in line
+    install = tmp_path / "opt"  # what install-offline leaves when it was not run as root
+    (install / "models").mkdir(parents=True)
+    (install / "debs").mkdir()
+    (install / ".archivist-install").touch()
+    (install / "debs" / "tesseract-ocr_5.3.0-2_amd64.deb").write_bytes(b"!<arch>\n")
+    output = " ".join(doctor(ARCHIVIST_MODELS_DIR=str(install / "models")).output.split())
+    assert f"as root (no network needed): `dpkg -i {install / 'debs'}/*.deb`" in output

@@ -77,7 +77,7 @@ def test_files_not_read_are_counted_by_type_and_named_with_what_to_do(run, folde
     status = json.loads(run("status", "--json").stdout)
     assert status["not_read_by_type"] == {".doc": 1, ".msg": 1, ".zip": 1}
     reasons = {Path(p["path"]).name: p["reason"] for p in status["problems"]}
-    assert "save it as .docx" in reasons["old-plan.doc"] and "Save the message as .eml" in reasons["budget.msg"]
+    assert "save it as .docx" in reasons["old-plan.doc"] and "not a readable Outlook message" in reasons["budget.msg"]
     assert "Unpack it" in reasons["photos.zip"]
     assert "Not indexed (1 .doc, 1 .msg, 1 .zip)" in run("status").stdout
     data = json.loads(run("index", "--json").stdout)

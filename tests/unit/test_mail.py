@@ -6,11 +6,9 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from test_extract import make_pdf
 from test_spreadsheets import make_workbook
 
-from archivist.errors import SkipFile
 from archivist.ingest import Document, extract
 from archivist.ingest.location import location
 
@@ -106,10 +104,3 @@ def test_an_mbox_holds_many_messages_each_cited_by_number(tmp_path: Path) -> Non
     assert where(path, doc, "lynxmarble") == 'Message 2 "Dredging"'
     assert "From now on, weekly updates." in "\n".join(b.text for b in doc.blocks)  # unescaped
 
-
-def test_outlook_msg_is_named_with_what_to_do(tmp_path: Path) -> None:
-    path = tmp_path / "renewal.msg"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
-    with pytest.raises(SkipFile, match="Outlook .msg") as caught:
-        extract(path)
-    assert "Save the message as .eml" in (caught.value.hint or "")

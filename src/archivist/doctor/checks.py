@@ -251,7 +251,19 @@ def _ocr(paths: Paths, settings: Settings) -> Check:
     try:
         return Check("ocr", OK, f"Tesseract ({getattr(default_engine(), 'program', '?')}) reads scans and images")
     except OcrUnavailable:  # a warning: everything else is read, and each scan is recorded with this hint
-        return Check("ocr", WARN, "no OCR program: scanned pages and images are recorded as not read", INSTALL_HINT)
+        return Check("ocr", WARN, "no OCR program: scanned pages and images are recorded as not read",
+                     _bundled_tesseract(paths) or INSTALL_HINT)
+
+
+def _bundled_tesseract(paths: Paths) -> str | None:
+    """The command that installs the offline bundle's Tesseract packages, when install-offline kept them beside the
+    models (it does when it was not run as root, or dpkg failed): on an air-gapped machine `apt-get` cannot help."""
+    home = paths.models_dir.parent
+    debs = home / "debs"
+    if not (home / ".archivist-install").is_file() or not any(debs.glob("*.deb")):
+        return None
+    return (f"Install Tesseract from the offline bundle's packages, as root (no network needed): "
+            f"`dpkg -i {debs}/*.deb`, then run `archivist index` again.")
 
 
 CHECKS: list[Callable[[Paths, Settings], Check]] = [

@@ -65,7 +65,8 @@ class Extractor(Protocol):
 def _registry() -> dict[str, Extractor]:
     from archivist.ingest.docx import DocxExtractor
     from archivist.ingest.html import HtmlExtractor
-    from archivist.ingest.mail import EmailExtractor, MsgExtractor
+    from archivist.ingest.mail import EmailExtractor
+    from archivist.ingest.outlook import MsgExtractor
     from archivist.ingest.pdf import PdfExtractor
     from archivist.ingest.scans import ImageExtractor
     from archivist.ingest.slides import PptxExtractor

@@ -281,7 +281,8 @@ def _serve(requests: int, replies: int) -> int:
 
     egress.install()
     # Import the readers before the first file, so their import does not count against its time budget.
-    for module in ("pypdfium2", "docx", "lxml.etree", "charset_normalizer", "python_calamine", "pptx", "PIL.Image"):
+    for module in ("pypdfium2", "docx", "lxml.etree", "charset_normalizer", "python_calamine", "pptx", "PIL.Image",
+                   "olefile"):
         try:
             __import__(module)
         except ImportError:

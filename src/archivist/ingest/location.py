@@ -24,7 +24,7 @@ from archivist.ingest.sheets import DELIMITED_SUFFIXES, WORKBOOK_SUFFIXES, cell_
 
 TRAIL_SEP = " > "
 """How the heading trail is joined when stored (``Indexer``)."""
-MAIL_SUFFIXES = (".eml", ".mbox")
+MAIL_SUFFIXES = (".eml", ".mbox", ".msg")
 SLIDE_SUFFIXES = (".pptx",)
 
 _SHEET = re.compile(r"^Sheet (?P<name>.+?)(?P<hidden> \(hidden\))?, columns (?P<c1>[A-Z]{1,3})-(?P<c2>[A-Z]{1,3})$")

@@ -8,7 +8,8 @@ attachments within attachments (a forwarded message carrying a PDF). Attachments
 name`` in the heading trail, so a hit reads ``Message "Osprey renewal" > schedule.pdf > page 2``
 (``ingest.location``). An attachment that cannot be read is named in the message's header block with the reason.
 
-Outlook's .msg files are recorded as not read, with what to do (``MsgExtractor``).
+Outlook's .msg files are read by ``ingest.outlook`` with the same pieces: ``attachment_blocks`` (the depth and count
+limits, a note per attachment), ``read_attached`` and ``html_blocks``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from archivist.errors import ExtractionError, SkipFile
@@ -59,20 +61,6 @@ class EmailExtractor:
         return Document(path, self.kind, blocks, title=title or path.stem)
 
 
-class MsgExtractor:
-    """Outlook .msg: not read. The readers measured (extract-msg) pull a dozen packages, among them a GUI toolkit
-    and macro-analysis tools, for one format that Outlook also saves as .eml; it is named, not ignored."""
-
-    kind = "outlook-msg"
-    suffixes = (".msg",)
-    version = "1"
-
-    def extract(self, path: Path) -> Document:
-        raise SkipFile(f"{path.name}: Outlook .msg files are not read yet.",
-                       hint="Save the message as .eml (Outlook: File > Save As, or drag it out of a web mail "
-                            "client) in the same folder to index it with its attachments.")
-
-
 def split_mbox(data: bytes) -> list[bytes]:
     """The messages of an mbox file: each starts at a ``From `` line; ``>From `` lines inside are unescaped."""
     messages: list[list[bytes]] = []
@@ -97,11 +85,30 @@ def _header(message: EmailMessage, name: str) -> str:
 def message_blocks(message: EmailMessage, trail: tuple[str, ...], limits: ZipLimits | None) -> list[Block]:
     """The headers, the body and the attachments of one message, under ``trail``."""
     head = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
-    body = _body(message, trail, limits)
+    readers = ((name, partial(_attachment, name, part, limits=limits)) for name, part in _attachments(message))
+    return attachment_blocks(head, _body(message, trail), readers, trail)
+
+
+Reader = Callable[[tuple[str, ...]], list[Block]]
+"""Reads one attachment, given the heading trail its passages sit under."""
+
+
+def attachment_blocks(head: list[str], body: list[Block], attachments: Iterable[tuple[str, Reader]],
+                      trail: tuple[str, ...]) -> list[Block]:
+    """A message's blocks under ``trail``: its header lines followed by one line per attachment (read, or why not),
+    the body, then each attachment's passages; attachments are read ``MAX_DEPTH`` levels deep, ``MAX_ATTACHMENTS``
+    per message.
+
+    Args:
+        head: the header lines (``From: ...``).
+        body: the body's blocks.
+        attachments: each attachment's name and its reader.
+        trail: the message's heading trail.
+    """
     attached: list[Block] = []
     notes: list[str] = []
     depth = _DEPTH.get()
-    for n, (name, part) in enumerate(_attachments(message)):
+    for n, (name, read) in enumerate(attachments):
         if n >= MAX_ATTACHMENTS:
             notes.append(f"Attachment {name}: not read (more than {MAX_ATTACHMENTS} attachments).")
             continue
@@ -110,7 +117,7 @@ def message_blocks(message: EmailMessage, trail: tuple[str, ...], limits: ZipLim
             continue
         token = _DEPTH.set(depth + 1)
         try:
-            attached += _attachment(name, part, (*trail, attachment_part(name)), limits)
+            attached += read((*trail, attachment_part(name)))
             notes.append(f"Attachment {name}")
         except (SkipFile, ExtractionError) as exc:
             reason = exc.message.removeprefix(name + ": ").rstrip(".")
@@ -122,7 +129,32 @@ def message_blocks(message: EmailMessage, trail: tuple[str, ...], limits: ZipLim
     return blocks + body + attached
 
 
-def _body(message: EmailMessage, trail: tuple[str, ...], limits: ZipLimits | None) -> list[Block]:
+def html_blocks(html: bytes, trail: tuple[str, ...]) -> list[Block]:
+    """An HTML body read as HTML files are (scripts and styles dropped), under ``trail``."""
+    with in_memory(Path("/in-memory/body.html"), html) as path:
+        try:
+            return [Block(b.lines, None, None, (*trail, *b.heading)) for b in extract(path).blocks]
+        except SkipFile:
+            return []
+
+
+def read_attached(name: str, data: bytes, trail: tuple[str, ...], limits: ZipLimits | None) -> list[Block]:
+    """The blocks of the attached file ``name`` holding ``data``, read from memory by the extractor of its type,
+    under ``trail``.
+
+    Raises:
+        SkipFile: empty, or not indexable (the reason, as for a file).
+        ExtractionError: not readable.
+    """
+    if not data:
+        raise SkipFile(f"{name}: empty attachment.")
+    # The name is the attachment's own (its suffix picks the extractor); the folder makes it unique in memory.
+    with in_memory(Path(f"/in-memory/attachment-{_DEPTH.get()}") / name, data) as path:
+        doc = extract(path, limits=limits)
+    return [Block(b.lines, b.page, b.line_start, (*trail, *b.heading)) for b in doc.blocks]
+
+
+def _body(message: EmailMessage, trail: tuple[str, ...]) -> list[Block]:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return []
@@ -132,11 +164,7 @@ def _body(message: EmailMessage, trail: tuple[str, ...], limits: ZipLimits | Non
         payload = part.get_payload(decode=True)
         text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload or "")
     if part.get_content_subtype() == "html":
-        with in_memory(Path("/in-memory/body.html"), str(text).encode("utf-8")) as path:
-            try:
-                return [Block(b.lines, None, None, (*trail, *b.heading)) for b in extract(path).blocks]
-            except SkipFile:
-                return []
+        return html_blocks(str(text).encode("utf-8"), trail)
     lines = [ln.rstrip() for ln in str(text).splitlines()]
     return [Block(tuple(lines), heading=trail)] if any(lines) else []
 
@@ -158,9 +186,4 @@ def _attachment(name: str, part: EmailMessage, trail: tuple[str, ...], limits: Z
         subject = _header(inner, "Subject")
         return message_blocks(inner, (*trail, message_part(subject or "(no subject)")), limits)
     data = part.get_payload(decode=True)
-    if not isinstance(data, bytes) or not data:
-        raise SkipFile(f"{name}: empty attachment.")
-    # The name is the attachment's own (its suffix picks the extractor); the folder makes it unique in memory.
-    with in_memory(Path(f"/in-memory/attachment-{_DEPTH.get()}") / name, data) as path:
-        doc = extract(path, limits=limits)
-    return [Block(b.lines, b.page, b.line_start, (*trail, *b.heading)) for b in doc.blocks]
+    return read_attached(name, data if isinstance(data, bytes) else b"", trail, limits)
