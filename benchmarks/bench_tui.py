@@ -35,9 +35,10 @@ import _common as c
 
 QUESTION = "What was the total outage duration of INC-2291, and what caused it?"
 WARM_QUESTION = "Which dock is the only reefer dock, and who schedules it?"
-DEV_QUESTIONS = ("What is the FY2018 capital expenditure amount (in USD millions) for 3M?",
-                 "Does Boeing have an improving gross margin profile as of FY2022?")
-QUOTED = "Quoted from the"  # the first words of the line under the quotes (a narrow pane wraps the rest)
+DEV_QUESTIONS = ("What are the geographies that Pepsico primarily operates in as of FY2022?",
+                 "Has Boeing reported any materially important ongoing legal battles from FY2022?")
+"""Questions the model answers (a figure asked for is computed from table facts, with no model to wait for)."""
+QUOTED = "the model is writing"  # the line under the quotes, until the model's first token
 UNCHECKED = "not yet checked"
 SIZE = ("100", "32")
 POLL_S = 0.01
@@ -125,7 +126,7 @@ def archivist_tui(env: dict[str, str], questions: tuple[str, str]) -> dict[str, 
         term.tmux("send-keys", "-t", "b", questions[0], "Enter")
         content = term.wait(lambda s: QUOTED in s or UNCHECKED in s, "the first content")
         token = term.wait(lambda s: UNCHECKED in s, "the first token")
-        term.wait(lambda s: UNCHECKED not in s and QUOTED not in s, "the checked answer")
+        term.wait(lambda s: UNCHECKED not in s, "the checked answer")
         sent = term.wait(lambda s: True, "")
         term.tmux("send-keys", "-t", "b", questions[1], "Enter")
         warm_content = term.wait(lambda s: QUOTED in s or UNCHECKED in s, "the warm first content") - sent

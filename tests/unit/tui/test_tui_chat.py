@@ -77,13 +77,13 @@ def test_the_quotes_and_their_passages_show_before_the_model_writes(docs: Path, 
         await wait_until(pilot, lambda: entry.exchange.state == "quoted", what="the quotes")
         assert gen.produced == 0
         assert "7431" in entry.exchange.query_one(".shown", Markdown).source
-        assert "while the model writes" in screen_text(app)
+        assert "the model is writing" in screen_text(app)
         pane = main.query_one(CitationsPane)
         assert [c.path.endswith("zephyr-runbook.md") for c in pane.citations][:1] == [True]
         assert entry.answer is None  # copy and feedback act on the checked answer only
         await wait_until(pilot, lambda: entry.exchange.state == "streaming", what="streaming")
         await wait_until(pilot, lambda: entry.exchange.state == "answered", what="the checked answer")
-        assert "while the model writes" not in screen_text(app)
+        assert "the model is writing" not in screen_text(app)
         assert entry.answer is not None and entry.answer.mode == "generated"
 
     drive(app, scenario)

@@ -13,7 +13,7 @@ from archivist.tui.render import answer_markdown
 WAITING = {"answer": "Searching your documents and thinking…", "extractive": "Searching your documents…",
            "search": "Searching your documents…"}
 DRAFT = "Draft, not yet checked against the passages…"
-QUOTED_FIRST = "Quoted from the passages while the model writes its answer…"
+QUOTED_FIRST = "Quoted from the passages; the model is writing…"
 
 
 class Exchange(Vertical):
