@@ -113,10 +113,12 @@ def test_tesseract_tsv_becomes_lines_in_reading_order_with_confidence() -> None:
     assert [ln.confidence for ln in lines] == pytest.approx([0.93, 0.8])
 
 
-def test_doctor_says_whether_scans_can_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_says_whether_scans_can_be_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    from types import SimpleNamespace
+
     from archivist.doctor.checks import WARN, _ocr
 
     monkeypatch.setattr(ocr, "_ENGINE", None)
     monkeypatch.setattr("shutil.which", lambda name: None)
-    check = _ocr(None, None)  # type: ignore[arg-type]
+    check = _ocr(SimpleNamespace(models_dir=tmp_path / "models"), None)  # type: ignore[arg-type]
     assert check.status == WARN and "tesseract-ocr" in check.fix
