@@ -22,6 +22,7 @@ def indexed(tmp_path: Path) -> Sandbox:
     return box
 
 
+@pytest.mark.slow
 def test_eval_on_the_sample_set_with_the_bundled_model(indexed: Sandbox, tmp_path: Path) -> None:
     out, report = tmp_path / "run.json", tmp_path / "run.md"
     result = indexed.run("eval", str(QUESTIONS), "--output", str(out), "--report", str(report))
