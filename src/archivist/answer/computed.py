@@ -65,7 +65,13 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
         return Answer(question, render(sentences), "abstained", True, sentences, citations, result.evidence,
                       note="A calculation was asked for and an operand is missing; nothing was guessed.",
                       timings_ms=timings)
-    lead = Sentence(outcome.line() + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
+    line = outcome.line()
+    whose = outcome.operands[0].fact.entity
+    if not focus.entities and whose:
+        # The question named no company Archivist knows ("3M" with no 3M filing indexed): say whose figures
+        # these are, first, so a calculation for another company is never read as the one asked about.
+        line = f"{whose} (the question names no company of your documents; figures of the best passage's): {line}"
+    lead = Sentence(line + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
     sentences = [lead] + [Sentence(_row(o.fact, o.name) + ".", number.get(o.fact.chunk_id), 1.0, True, lead="\n- ")
                           for o in _distinct(outcome)]
     answer = Answer(question, render(sentences), "extractive", False, sentences, citations, result.evidence,
