@@ -152,6 +152,23 @@ def services_factory(home: Path, fake_embedder: FakeEmbedder):  # noqa: ANN201
         s.close()
 
 
+def indexed_workspace(root: Path, folder: Path, embedder, generator=None):  # noqa: ANN001, ANN201
+    """A workspace of its own under ``root`` (models from the project's ``models/``) over ``folder``, indexed;
+    returns (workspace, index report). The integration modules build theirs with the real models."""
+    from archivist.app.workspace import Workspace
+    from archivist.index.store import Store
+    from archivist.paths import Paths
+    from archivist.settings import Settings
+    from archivist.storage.state import StateStore
+
+    paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)
+    store = Store.open(paths.database, "integration-pass")
+    state = StateStore.open(paths.state_database, "integration-pass")
+    workspace = Workspace(paths, Settings.load(None), store, state, lambda: embedder, lambda: generator)
+    store.add_folder(folder)
+    return workspace, workspace.indexer().index_all()
+
+
 # -- integration: the real bundled models, loaded once per session --------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import indexed_workspace
 
 STATEMENT = ["Heron Freight", "Annual Report on Form 10-K for the fiscal year ended December 31, 2025", "",
              "Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 8,200 7,900",
@@ -48,23 +49,12 @@ def _workbook(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: ANN201
-    from archivist.app.workspace import Workspace as Services
-    from archivist.index.store import Store
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-    from archivist.storage.state import StateStore
-
     root = tmp_path_factory.mktemp("facts")
     docs = root / "docs"
     docs.mkdir()
     _pdf(docs / "HERON_2025_10K.pdf", STATEMENT)
     _workbook(docs / "HERON_2025_balance.xlsx")
-    paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)
-    store = Store.open(paths.database, "integration-pass")
-    state = StateStore.open(paths.state_database, "integration-pass")
-    services = Services(paths, Settings.load(None), store, state, lambda: real_embedder, lambda: None)
-    store.add_folder(docs)
-    report = services.indexer().index_all()
+    services, report = indexed_workspace(root, docs, real_embedder)
     assert report.added == 2, report
     yield services
     services.close()

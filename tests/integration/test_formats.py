@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from conftest import indexed_workspace
 
 from archivist.ingest.location import location
 
@@ -66,12 +67,6 @@ def _scan(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: ANN201
-    from archivist.app.workspace import Workspace as Services
-    from archivist.index.store import Store
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-    from archivist.storage.state import StateStore
-
     root = tmp_path_factory.mktemp("formats")
     docs = root / "docs"
     docs.mkdir()
@@ -80,12 +75,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # noqa: 
     _mail(docs / "osprey-renewal.eml")
     _scan(docs / "scanned-memo.pdf")
     (docs / "budget.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
-    paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)
-    store = Store.open(paths.database, "integration-pass")
-    state = StateStore.open(paths.state_database, "integration-pass")
-    services = Services(paths, Settings.load(None), store, state, lambda: real_embedder, lambda: None)
-    store.add_folder(docs)
-    report = services.indexer().index_all()
+    services, report = indexed_workspace(root, docs, real_embedder)
     assert report.added == 4 and report.failed == 1, report
     yield services
     services.close()

@@ -9,24 +9,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import SAMPLE_DOCS
+from conftest import SAMPLE_DOCS, indexed_workspace
 
 
 @pytest.fixture(scope="module")
 def sample_services(tmp_path_factory: pytest.TempPathFactory, real_embedder, real_generator):  # noqa: ANN201
-    from archivist.app.workspace import Workspace as Services
-    from archivist.index.store import Store
-    from archivist.paths import Paths
-    from archivist.settings import Settings
-    from archivist.storage.state import StateStore
-
-    root = tmp_path_factory.mktemp("sample-home")
-    paths = Paths(root / "config", root / "data", root / "cache", root / "run", Paths.resolve().models_dir)
-    store = Store.open(paths.database, "integration-pass")
-    state = StateStore.open(paths.state_database, "integration-pass")
-    services = Services(paths, Settings.load(None), store, state, lambda: real_embedder, lambda: real_generator)
-    store.add_folder(SAMPLE_DOCS)
-    report = services.indexer().index_all()
+    services, report = indexed_workspace(tmp_path_factory.mktemp("sample-home"), SAMPLE_DOCS, real_embedder,
+                                         real_generator)
     assert report.failed == 0 and report.added == 8, report
     yield services
     services.close()
