@@ -257,3 +257,12 @@ def test_no_draft_when_quoting_is_the_answer_or_nothing_is_found(services_factor
     answer, _ = _ask(services_factory, docs, "unused", "airspeed of the lunar ferry between Oslo and Titan",
                      on_draft=drafts.append)
     assert answer.abstained and drafts == []
+
+
+def test_an_unsupported_answer_falls_back_to_the_quotes_already_shown(services_factory, docs: Path) -> None:
+    drafts: list = []
+    answer, _ = _ask(services_factory, docs, "The moon council runs the backup service [1].",
+                     "What port does the Zephyr backup service listen on?", on_draft=drafts.append)
+    assert answer.mode == "extractive" and "not supported" in answer.note
+    assert len(drafts) == 1 and answer.answer == drafts[0].answer  # what was read first stays, now as the answer
+    assert answer.timings_ms["total_ms"] >= answer.timings_ms["draft_ms"]

@@ -189,6 +189,7 @@ class Answerer:
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
 
+        draft: Answer | None = None
         if on_draft is not None:
             draft = self._extractive(question, hits, result.evidence, dict(timings))
             timings["draft_ms"] = (time.perf_counter() - started) * 1000
@@ -232,7 +233,11 @@ class Answerer:
             claims = [x for x in sentences if not x.label]
             listed = bool(claims) and all(x.lead.startswith("\n") and x.lead.strip() for x in claims if not x.continues)
             # A team format of list items (an adapter's bullets) survives the fallback: the quotes are items too.
-            answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "")
+            if draft is not None and not listed:  # the quotes shown first are the fallback: not scored twice
+                answer = draft
+                answer.timings_ms.update(timings)
+            else:
+                answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "")
             answer.model = generator.id
             answer.adapter = getattr(generator, "adapter", None)
             answer.note = "The model's answer was not supported by the passages; quoting them instead."
