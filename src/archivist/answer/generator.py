@@ -71,7 +71,7 @@ class LlamaGenerator:
     """A GGUF model through llama-cpp-python; the chat template comes from the GGUF itself."""
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int | None = None, seed: int = 0,
-                 repeat_penalty: float = 1.3) -> None:
+                 repeat_penalty: float = 1.3, name: str | None = None) -> None:
         check_gguf(model_path)
         self.repeat_penalty = repeat_penalty
         self.fixed_threads = threads
@@ -89,7 +89,8 @@ class LlamaGenerator:
                              hint="The file may be truncated or of an unsupported architecture.") from None
         trained = self._llm.n_ctx()
         self.n_ctx = trained
-        self.id = model_path.name
+        self.id = name or model_path.name
+        """The model's name in answers (``name``: e.g. the bundled file's, when its Q8_0 copy is read)."""
         self.path = model_path
         self._lib = None
         self._adapters: dict[Path, object] = {}
@@ -193,6 +194,19 @@ class LlamaGenerator:
         bos = self._llm._model.token_get_text(bos_id) if bos_id != -1 else ""
         prompt = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)(messages=list(messages)).prompt
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def prime(self, system: str) -> int:
+        """Evaluate the chat template's tokens up to the user's text (the system prompt) now, so that the next
+        answer's prompt starts from them: llama-cpp-python reuses the longest prefix of the tokens it evaluated
+        last (every later answer reuses them from the one before). Call it while nothing is asked (after the
+        model loads in the background). Returns the number of tokens evaluated."""
+        a = self.chat_tokens([{"role": "system", "content": system}, {"role": "user", "content": "a"}])
+        b = self.chat_tokens([{"role": "system", "content": system}, {"role": "user", "content": "b"}])
+        n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        if n:
+            self._llm.reset()
+            self._llm.eval(a[:n])
+        return n
 
     def threads_now(self) -> int:
         """Threads for the next answer: the fixed setting, else all cores minus those other processes keep

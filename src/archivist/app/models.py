@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archivist.answer.generator import Generator
 from archivist.embed.base import Embedder
 from archivist.paths import Paths
 from archivist.settings import Settings
+
+if TYPE_CHECKING:
+    from archivist.security.checksums import ModelChecksums
 
 
 def default_embedder(paths: Paths, settings: Settings) -> Embedder:
@@ -29,13 +33,33 @@ def default_generator(settings: Settings, model: Path | None = None) -> Generato
     """The configured GGUF (``--model`` > ``answer.model_path`` > bundled SmolLM2)."""
     from archivist.answer.generator import LlamaGenerator, bundled_model_path
 
-    path = model or settings.answer.model_path or bundled_model_path()
-    if Path(path).expanduser().is_file():  # a missing file gets LlamaGenerator's clearer message
+    path = Path(model or settings.answer.model_path or bundled_model_path()).expanduser()
+    name = None
+    if path.is_file():  # a missing file gets LlamaGenerator's clearer message
         from archivist.security.checksums import ModelChecksums
 
-        ModelChecksums(Paths.resolve().data_dir).verify(Path(path))  # recorded on first use, then verified
-    return LlamaGenerator(Path(path).expanduser(), n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
-                          repeat_penalty=settings.answer.repeat_penalty)
+        paths = Paths.resolve()
+        checksums = ModelChecksums(paths.data_dir)
+        checksums.verify(path)  # recorded on first use, then verified
+        if settings.answer.fast_prompt and not (model or settings.answer.model_path):
+            path, name = _fast_copy(path, paths, checksums), path.name
+    return LlamaGenerator(path, n_ctx=settings.answer.n_ctx, threads=settings.answer.threads,
+                          repeat_penalty=settings.answer.repeat_penalty, name=name)
+
+
+def _fast_copy(bundled: Path, paths: Paths, checksums: ModelChecksums) -> Path:
+    """The bundled model's Q8_0 copy (``answer.weights``), verified like any model; the bundled file itself when
+    the copy cannot be written (a full disk, a read-only cache): slower to read a prompt, same answers."""
+    from archivist.answer.weights import prompt_fast_copy
+    from archivist.errors import ArchivistError
+
+    try:
+        copy = prompt_fast_copy(bundled, paths.cache_dir / "models")
+    except (ArchivistError, OSError):
+        return bundled
+    if copy != bundled:
+        checksums.verify(copy)
+    return copy
 
 
 def check_model(path: Path) -> None:

@@ -97,7 +97,7 @@ class Session:
         with self._load_lock:
             answerer = self.workspace.answerer()
             answerer.retriever.embedder  # noqa: B018 - builds and caches it
-            return answerer.generator.id
+            return answerer.warm_up().id
 
     # -- adapters ----------------------------------------------------------------------------------------------
 
