@@ -48,8 +48,7 @@ def main() -> None:
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="only the first N questions the model answers")
     p.add_argument("--one-thread", type=int, default=8, help="questions timed at one thread (0: none)")
-    p.add_argument("--configs", default=",".join(["Q4_1/1400/passages", *(f"Q8_0/{b}/passages" for b in BUDGETS),
-                                                  *(f"Q8_0/{b}/sentences" for b in BUDGETS[-2:])]),
+    p.add_argument("--configs", default=",".join(["Q4_1/1400/passages", *(f"Q8_0/{b}/passages" for b in BUDGETS)]),
                    help="weights/budget/prompt_text, comma-separated; the first is the baseline")
     args = p.parse_args()
     started = time.perf_counter()

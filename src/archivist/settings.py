@@ -154,8 +154,10 @@ class AnswerSettings(BaseModel):
     holds the Q4_1 weights with a finer step. Models given by ``model_path`` or ``--model`` are read as they are."""
     n_ctx: int = Field(4096, ge=512)
     """Model context window (tokens) requested from llama.cpp."""
-    context_tokens: int = Field(1400, ge=128)
-    """Budget for retrieved passages in the prompt (model tokens)."""
+    context_tokens: int = Field(400, ge=128)
+    """Budget for retrieved passages in the prompt (model tokens). 400 (two or three passages) brings the bundled
+    model's first token under 2 s on two cores with answers as good as 1,400's on FinanceBench dev (RESULTS.md,
+    time to first token); raise it for a larger model with a longer attention span."""
     prompt_text: Literal["passages", "sentences"] = "passages"
     """What the model reads of each passage: the whole ``passages``, or the ``sentences`` (and table rows) of each
     that answer the question best, which fit more passages into a short prompt."""
