@@ -96,10 +96,11 @@ class EmbedSettings(BaseModel):
 
     backend: Literal["onnx", "torch"] = "onnx"
     """``onnx`` (int8, per-channel; measured 1.8-2.3x faster) or ``torch`` (sentence-transformers)."""
-    batch_size: int = Field(8, ge=1, le=512)
-    """Chunks per ONNX run. 8 measured 1.36x faster than 32 with under half the peak memory (RESULTS.md)."""
+    batch_size: int | None = Field(None, ge=1, le=512)
+    """Passages per model run. Empty: the backend's best, 1 for ONNX (no padding, and each vector depends on its
+    own text only; with parallel runs 1.17x as fast as batch 4 here, RESULTS.md section 12), 32 for torch."""
     threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
-    """ONNX Runtime intra-op threads."""
+    """Cores the embedder uses: ONNX runs that many one-thread runs side by side; torch uses that many threads."""
 
 
 class RetrievalSettings(BaseModel):

@@ -82,6 +82,22 @@ def test_missing_embedder_export_fails_with_the_fix(doctor, tmp_path: Path) -> N
     assert "1 problem(s): embedder." in result.output
 
 
+def test_an_export_by_the_older_recipe_is_a_warning_with_the_fix(doctor, tmp_path: Path) -> None:
+    import json
+
+    from archivist.embed.minilm import ONNX_FILE, bundled_model_dir, weights_sha256
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / ONNX_FILE).write_bytes(b"an export made before the recipe was recorded")
+    (models / ONNX_FILE).with_suffix(".json").write_text(
+        json.dumps({"weights_sha256": weights_sha256(bundled_model_dir()), "quantisation": "int8 per-channel"}))
+    result = doctor(ARCHIVIST_MODELS_DIR=str(models))
+    line = _line(result.output, "embedder")
+    assert line.startswith("!") and "older" in line and "archivist models prepare" in line
+    assert "embedder" not in result.output.split("problem(s):")[-1]  # a warning, not a failure
+
+
 def test_a_model_that_is_not_gguf_fails(doctor, tmp_path: Path) -> None:
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"nope" * 10)

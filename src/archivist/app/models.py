@@ -23,10 +23,10 @@ def default_embedder(paths: Paths, settings: Settings) -> Embedder:
     """The bundled MiniLM on the configured backend (ONNX int8 by default)."""
     from archivist.embed.minilm import OnnxMiniLM, TorchMiniLM
 
-    threads = settings.embed.threads
+    threads, batch = settings.embed.threads, settings.embed.batch_size
     if settings.embed.backend == "torch":
-        return TorchMiniLM(threads=threads, batch_size=settings.embed.batch_size, cache_dir=paths.cache_dir / "torch")
-    return OnnxMiniLM(paths.models_dir, threads=threads, batch_size=settings.embed.batch_size)
+        return TorchMiniLM(threads=threads, batch_size=batch or 32, cache_dir=paths.cache_dir / "torch")
+    return OnnxMiniLM(paths.models_dir, threads=threads, batch_size=batch or 1)
 
 
 def default_generator(settings: Settings, model: Path | None = None) -> Generator:

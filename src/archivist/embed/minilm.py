@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ from archivist.hashing import sha256_file
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_TOKENS = 254  # 256 positions minus [CLS] and [SEP]
 ONNX_FILE = "minilm-l6-v2.int8.onnx"
+EXPORT_RECIPE = "torchscript"
+"""How ``archivist models prepare`` builds the export now (recorded in its JSON; part of the embedder id, so an
+index built from another export's vectors is rebuilt as a new generation)."""
 
 
 def bundled_model_dir() -> Path:
@@ -53,12 +57,20 @@ def file_sha256(path: Path) -> str:
 
 
 class OnnxMiniLM:
-    """MiniLM through ONNX Runtime on an int8 (per-channel) export made by ``archivist models prepare``."""
+    """MiniLM through ONNX Runtime on an int8 (per-channel) export made by ``archivist models prepare``.
+
+    ``threads`` runs embed side by side, each on one ONNX Runtime thread, over one shared session (``run`` is
+    thread-safe and releases the GIL). On two cores that does more than one run on two threads: a single
+    passage's matrices are too small to split well (two one-thread runs embedded 1.36x as many dev-filing
+    passages per second as one two-thread run; benchmarks/RESULTS.md section 12). ``batch_size`` 1, the default,
+    pads nothing and makes each vector depend on its own text alone: int8 activations are scaled per run, so in
+    a batch a passage's vector moved slightly with its batch-mates.
+    """
 
     dim = 384
     max_tokens = MAX_TOKENS
 
-    def __init__(self, models_dir: Path, threads: int = 2, batch_size: int = 32) -> None:
+    def __init__(self, models_dir: Path, threads: int = 2, batch_size: int = 1) -> None:
         onnx_path = models_dir / ONNX_FILE
         meta_path = onnx_path.with_suffix(".json")
         if not onnx_path.is_file() or not meta_path.is_file():
@@ -72,7 +84,7 @@ class OnnxMiniLM:
         ort = load_onnxruntime()  # telemetry off before the library loads
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1  # parallel runs instead (see the class docstring)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
@@ -85,7 +97,9 @@ class OnnxMiniLM:
         self._tok.enable_truncation(MAX_TOKENS + 2)
         self._tok.no_padding()
         self.batch_size = batch_size
-        self.id = f"{MODEL_NAME}/onnx-int8@{meta['weights_sha256'][:12]}"
+        self.workers = max(1, threads)
+        recipe = meta.get("recipe")  # absent from exports made before the fused graph: their vectors differ
+        self.id = f"{MODEL_NAME}/onnx-int8{'-' + recipe if recipe else ''}@{meta['weights_sha256'][:12]}"
         self._onnx_path = onnx_path
 
     @property
@@ -97,25 +111,38 @@ class OnnxMiniLM:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tok.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]
-            summed = (hidden * mask[:, :, None]).sum(axis=1)
-            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            out[idx] = normalise(pooled)
+        encodings = [e.ids for e in self._tok.encode_batch(list(texts))]
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))  # similar lengths pad less
+        groups = [order[start:start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        if self.workers == 1 or len(groups) == 1:
+            for idx in groups:
+                out[idx] = self._run([encodings[i] for i in idx])
+            return out
+        pool = ThreadPoolExecutor(min(self.workers, len(groups)), thread_name_prefix="archivist-embed")
+        try:
+            for idx, vectors in zip(groups, pool.map(lambda idx: self._run([encodings[i] for i in idx]), groups),
+                                    strict=True):
+                out[idx] = vectors
+        finally:
+            # On an error or Ctrl-C the runs not started yet are dropped; the (at most ``workers``) running ones
+            # end within a passage's time.
+            pool.shutdown(wait=True, cancel_futures=True)
         return out
+
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, normalised vectors of token-id rows (one ONNX Runtime run)."""
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, r in enumerate(rows):
+            ids[row, :len(r)] = r
+            mask[row, :len(r)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(["last_hidden_state"], feeds)[0]
+        summed = (hidden * mask[:, :, None]).sum(axis=1)
+        return normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
 
 
 class TorchMiniLM:

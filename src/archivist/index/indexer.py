@@ -3,7 +3,8 @@
 Per file: stat; same size+mtime as stored -> unchanged (no read). Else hash: same sha256 -> only the stat
 is updated. A new path whose hash matches a file that vanished in the same scan is a rename: its rows move,
 nothing is re-embedded. Everything else is extracted, chunked and embedded, reusing stored vectors for any
-chunk whose content hash is already in the index, and written in one transaction.
+chunk whose content hash is already in the index (or earlier in the same file), and written in one transaction.
+While a file is embedded, the next one is read in the extraction sandbox (``readahead``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from archivist.embed.base import Embedder
 from archivist.errors import ExtractionError, FolderNotFound, SkipFile, StoreError
 from archivist.hashing import sha256_file
 from archivist.index import scan
+from archivist.index.readahead import ReadAhead
 from archivist.index.rules import denied, excluded, record_left_out
 from archivist.index.store import FileRow, Folder, NewChunk, Store
 from archivist.ingest import Document, extractor_for
@@ -101,6 +103,10 @@ class Indexer:
         if self._sandbox is None:
             self._sandbox = shared_sandbox(budget_from(self.settings.index))
         return self._sandbox.extract(path, max_bytes=int(self.settings.index.max_file_mb * 1e6))
+
+    def _abort_read(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.abort()
 
     def _fits(self, read_with: str | None, version: str | None) -> bool:
         """Whether a file read by ``read_with`` belongs in this generation without being read again."""
@@ -193,10 +199,16 @@ class Indexer:
                     if p not in present and not any(d == p or d in p.parents for d in unlisted)}
         by_sha: dict[str, FileRow] = {row.sha256: row for row in vanished.values() if row.sha256}
         total = len(on_disk)
-        for done, path in enumerate(on_disk):
-            if progress:
-                progress(done, total, path)
-            self._index_path(folder, path, known.get(path), by_sha, vanished, report)
+        ahead = ReadAhead(self.read, self._abort_read)
+        try:
+            for done, path in enumerate(on_disk):
+                if progress:
+                    progress(done, total, path)
+                after = on_disk[done + 1] if done + 1 < total else None
+                self._index_path(folder, path, known.get(path), by_sha, vanished, report, ahead,
+                                 (after, known.get(after)) if after is not None else None)
+        finally:
+            ahead.close()  # an error or a stop: the read of the next file is abandoned
         for row in vanished.values():
             self.store.delete_file(row.id)
             report.removed += 1
@@ -248,18 +260,47 @@ class Indexer:
 
     # -- one file --------------------------------------------------------------------------------------------
 
+    def _needs_read(self, path: Path, row: FileRow | None, by_sha: dict[str, FileRow]) -> str | None:
+        """The SHA-256 of ``path`` when ``_index_path`` will read it, None when it will not (unchanged,
+        moved, gone): what decides whether to read it ahead."""
+        try:
+            st = path.lstat()
+        except OSError:
+            return None
+        version = self._version(path)
+        if not stat.S_ISREG(st.st_mode) or self._unchanged(row, st, version):
+            return None
+        try:
+            sha = sha256_file(path)
+        except OSError:
+            return None
+        if row is not None and row.sha256 == sha and self._fits(row.extractor, version):
+            return None
+        old = by_sha.get(sha) if row is None else None
+        return None if old is not None and self._fits(old.extractor, version) else sha
+
+    @staticmethod
+    def _version(path: Path) -> str | None:
+        extractor = extractor_for(path)
+        return f"{extractor.kind}-{extractor.version}" if extractor else None
+
+    def _unchanged(self, row: FileRow | None, st: os.stat_result, version: str | None) -> bool:
+        return row is not None and row.size == st.st_size and row.mtime == st.st_mtime \
+            and self._fits(row.extractor, version)
+
     def _index_path(self, folder: Folder, path: Path, row: FileRow | None, by_sha: dict[str, FileRow],
-                    vanished: dict[Path, FileRow], report: IndexReport) -> None:
+                    vanished: dict[Path, FileRow], report: IndexReport, ahead: ReadAhead | None = None,
+                    after: tuple[Path, FileRow | None] | None = None) -> None:
+        """Index one file. ``ahead``, ``after``: the read-ahead and the next file (with its row); the next file's
+        read starts once this one is read, beside this one's chunking and embedding."""
         try:
             st = path.lstat()
         except OSError:
             return  # gone since the listing: the deletion is handled with the vanished rows
         if not stat.S_ISREG(st.st_mode):
             return  # replaced by a link (or a folder) since the listing: never followed
-        extractor = extractor_for(path)
-        version = f"{extractor.kind}-{extractor.version}" if extractor else None
-        if row is not None and row.size == st.st_size and row.mtime == st.st_mtime \
-                and self._fits(row.extractor, version):
+        version = self._version(path)
+        if self._unchanged(row, st, version):
             report.unchanged += 1
             self._count_status(row.status, report, row, count=False)
             return
@@ -282,7 +323,9 @@ class Indexer:
             report.moved += 1
             return
         try:
-            doc = self.read(path)
+            doc = ahead.take(path, sha) if ahead is not None else None
+            if doc is None:
+                doc = self.read(path)
         except SkipFile as exc:
             self._record(folder, path, st, sha, "skipped", str(exc), version, report, row)
             return
@@ -295,6 +338,8 @@ class Indexer:
             self._record(folder, path, st, sha, "failed", str(exc), version, report, row)
             return
         embedder = self.embedder
+        if ahead is not None and after is not None:
+            ahead.start(after[0], lambda: self._needs_read(after[0], after[1], by_sha))
         cs = self.settings.chunk
         # Stored as read; the header written into the passages carries the user's corrections.
         read = describe(path, from_pages(doc.blocks), doc.title)
@@ -313,14 +358,22 @@ class Indexer:
             report.updated += 1
 
     def _vectors(self, chunks: list[NewChunk], texts: list[str], report: IndexReport) -> np.ndarray:
+        """Each chunk's vector: stored ones reused by content hash, each distinct new passage embedded once
+        (a file repeats its own boilerplate: legends, page headers)."""
         vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
         known = self.store.vectors_for_hashes([c.content_hash for c in chunks])
-        todo = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+        first: dict[str, int] = {}  # content hash -> the chunk that is embedded for it
         for i, c in enumerate(chunks):
             if c.content_hash in known:
                 vectors[i] = known[c.content_hash]
+            else:
+                first.setdefault(c.content_hash, i)
+        todo = list(first.values())
         if todo:
             vectors[todo] = self.embedder.embed_batch([texts[i] for i in todo])
+            for i, c in enumerate(chunks):
+                if c.content_hash in first:
+                    vectors[i] = vectors[first[c.content_hash]]
         report.chunks_embedded += len(todo)
         report.chunks_reused += len(chunks) - len(todo)
         return vectors

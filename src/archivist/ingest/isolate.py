@@ -159,6 +159,14 @@ class ExtractionSandbox:
         with self._lock:
             self._kill()
 
+    def abort(self) -> None:
+        """Stop the read in progress now, from any thread: the child is killed and the thread waiting in
+        ``extract`` gets ExtractionError (a read-ahead no one will use must not hold a run for its time budget).
+        The next ``extract`` starts a new child."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
     # -- the child's life ----------------------------------------------------------------------------------
 
     def _ensure(self) -> None:
