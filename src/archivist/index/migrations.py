@@ -124,6 +124,17 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX facts_file ON facts(file_id)""",
         """CREATE INDEX facts_chunk ON facts(chunk_id)""",
     ],
+    # Binary codes of the vectors ("A million passages", issue 17): the sign of each dimension, 48 bytes a passage
+    # against 1,536 for the floats, kept in step with chunk_vec by the store. A large index searches them first
+    # (hamming distance) and ranks only those candidates by their float vectors (``index.search_queries``).
+    # Filled from the stored vectors here; measured in benchmarks/RESULTS.md ("A million passages").
+    7: [
+        f"""CREATE VIRTUAL TABLE chunk_bits USING vec0(
+               embedding bit[{EMBED_DIM}],
+               folder_id integer)""",
+        """INSERT INTO chunk_bits(rowid, embedding, folder_id)
+           SELECT rowid, vec_quantize_binary(embedding), folder_id FROM chunk_vec""",
+    ],
 }
 
 PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata", 6: "backfill_facts"}

@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from archivist.index.rows import ChunkRow, Folder
+
+VectorIndex = Literal["auto", "exact", "binary"]
+
+EXACT_BELOW = 50_000
+"""Passages from which vector search reads the binary codes first (``auto``). Below, the exact scan is fast
+enough and cannot miss; above, it grows with the index (measured in benchmarks/RESULTS.md, "A million passages")."""
+RESCORE = 4
+"""Binary-code candidates ranked by their float vectors per hit asked for (hybrid search asks 200: 800)."""
+MAX_POOL = 4096
+"""The most neighbours one vec0 KNN query returns."""
 
 
 class SearchQueries:
@@ -18,6 +28,10 @@ class SearchQueries:
 
     _conn: Any
     profile: str | None
+    vector_index: VectorIndex = "auto"
+    """How ``vector_search`` scans: ``exact`` (every float vector), ``binary`` (binary codes first, then the
+    floats of the best), ``auto`` (binary from ``EXACT_BELOW`` passages on)."""
+    rescore: int = RESCORE
 
     def _visible(self) -> str: ...  # provided by Store
 
@@ -31,9 +45,9 @@ class SearchQueries:
             part = ordered[start:start + 5000]
             marks = ",".join("?" * len(part))
             for h, n in self._conn.execute(
-                    f"SELECT s.h, COUNT(DISTINCT c.file_id) FROM chunk_shingles s JOIN chunks c ON c.id = s.chunk_id "
-                    f"JOIN files f ON f.id = c.file_id WHERE s.h IN ({marks}) AND f.folder_id IN ({self._visible()}) "
-                    f"GROUP BY s.h", part):
+                    f"SELECT s.h, COUNT(DISTINCT c.file_id) FROM chunk_shingles s CROSS JOIN chunks c "
+                    f"ON c.id = s.chunk_id CROSS JOIN files f ON f.id = c.file_id WHERE s.h IN ({marks}) "
+                    f"AND f.folder_id IN ({self._visible()}) GROUP BY s.h", part):
                 out[h] = n
         return out
 
@@ -91,10 +105,13 @@ class SearchQueries:
         """The file path of each chunk (no text: cheap enough for every fused candidate)."""
         out: dict[int, Path] = {}
         made: dict[str, Path] = {}  # one Path per file, not per chunk (400 candidates are a few files)
+        # CROSS JOIN keeps SQLite on the given passages first: with a plain JOIN it walked every file of the
+        # visible folders and probed each for the ids (22 ms for 400 ids over 200 files, 1 ms this way; it
+        # grows with the number of files). The same in ``chunks`` and ``shingle_file_counts``.
         for start in range(0, len(ids), 500):
             part = list(ids[start:start + 500])
             marks = ",".join("?" * len(part))
-            sql = (f"SELECT c.id, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks}) "
+            sql = (f"SELECT c.id, f.path FROM chunks c CROSS JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks}) "
                    f"AND f.folder_id IN ({self._visible()})")
             for cid, path in self._conn.execute(sql, part):
                 out[cid] = made.get(path) or made.setdefault(path, Path(path))
@@ -119,14 +136,37 @@ class SearchQueries:
             [f"%{w}%" for w in words]))
 
     def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
-        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
-        sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "
-               f"AND folder_id IN ({self._visible()})")
-        args: list = [np.ascontiguousarray(vector, dtype=np.float32).tobytes(), k]
+        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first.
+
+        A small index is scanned exactly (every float vector). From ``EXACT_BELOW`` passages on, the scan reads
+        the binary codes instead (``chunk_bits``, 1/32 of the bytes) for the ``k * rescore`` nearest by hamming
+        distance, and ranks those by their float vectors: the distances returned are exact, only a passage
+        outside that pool can be missed (benchmarks/RESULTS.md, "A million passages")."""
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        where = f"folder_id IN ({self._visible()})"
+        scope: list = []
         if folder_id is not None:
-            sql += " AND folder_id = ?"
-            args.append(folder_id)
-        return [(r[0], r[1]) for r in self._conn.execute(sql + " ORDER BY distance", args)]
+            where += " AND folder_id = ?"
+            scope.append(folder_id)
+        if self._binary_first():
+            pool = max(k, min(k * self.rescore, MAX_POOL))
+            sql = (f"WITH near AS (SELECT rowid FROM chunk_bits WHERE embedding MATCH vec_quantize_binary(?) "
+                   f"AND k = ? AND {where}) SELECT near.rowid, vec_distance_l2(v.embedding, ?) AS distance "
+                   f"FROM near JOIN chunk_vec v ON v.rowid = near.rowid ORDER BY distance LIMIT ?")
+            args: list = [blob, pool, *scope, blob, k]
+        else:
+            sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? AND {where} "
+                   f"ORDER BY distance")
+            args = [blob, k, *scope]
+        return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
+
+    def _binary_first(self) -> bool:
+        if self.vector_index != "auto":
+            return self.vector_index == "binary"
+        # The highest passage id: an upper bound of the passage count read from the end of one b-tree (a count
+        # reads them all: ~20 ms at 1M). After much re-indexing it overstates; the binary pool then still holds
+        # the exact neighbours of a smaller index.
+        return (self._conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) >= EXACT_BELOW
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         out: dict[int, ChunkRow] = {}
@@ -135,7 +175,7 @@ class SearchQueries:
             marks = ",".join("?" * len(part))
             for r in self._conn.execute(
                     f"SELECT c.id, c.file_id, f.path, f.folder_id, c.text, c.prefix, c.page, c.line_start, "
-                    f"c.line_end, c.heading, f.kind FROM chunks c JOIN files f ON f.id = c.file_id "
+                    f"c.line_end, c.heading, f.kind FROM chunks c CROSS JOIN files f ON f.id = c.file_id "
                     f"WHERE c.id IN ({marks}) AND f.folder_id IN ({self._visible()})", part):
                 out[r[0]] = ChunkRow(id=r[0], file_id=r[1], path=Path(r[2]), folder_id=r[3], text=r[4], prefix=r[5],
                                       page=r[6], line_start=r[7], line_end=r[8], heading=r[9], kind=r[10])
