@@ -93,7 +93,6 @@ def _snapshot(db: Path) -> tuple[dict, dict]:
         vec_ids = {r[0] for r in c.execute("SELECT rowid FROM chunk_vec")}
         assert vec_ids == chunk_ids, (f"{len(vec_ids - chunk_ids)} vectors without a passage, "
                                       f"{len(chunk_ids - vec_ids)} passages without a vector")
-        assert {r[0] for r in c.execute("SELECT rowid FROM chunk_bits")} == chunk_ids, "binary codes out of step"
         assert c.execute("SELECT count(*) FROM chunks_fts_docsize").fetchone()[0] == len(chunk_ids)
         assert c.execute("SELECT count(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0] == 0
         empty = c.execute("SELECT path FROM files WHERE status = 'indexed' AND id NOT IN "

@@ -69,7 +69,6 @@ def _contents(db: Path) -> tuple[dict, dict]:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         chunk_ids = {r[0] for r in c.execute("SELECT id FROM chunks")}
         assert {r[0] for r in c.execute("SELECT rowid FROM chunk_vec")} == chunk_ids
-        assert {r[0] for r in c.execute("SELECT rowid FROM chunk_bits")} == chunk_ids
         files = {r[0]: (r[1], r[2]) for r in c.execute("SELECT path, status, sha256 FROM files")}
         chunks = {(p, seq): text for p, seq, text in c.execute(
             "SELECT f.path, c.seq, c.text FROM chunks c JOIN files f ON f.id = c.file_id")}

@@ -135,6 +135,13 @@ MIGRATIONS: dict[int, list[str]] = {
         """INSERT INTO chunk_bits(rowid, embedding, folder_id)
            SELECT rowid, vec_quantize_binary(embedding), folder_id FROM chunk_vec""",
     ],
+    # ...and dropped again: measured in the same run at 100k passages, ranking the binary candidates by their float
+    # vectors cost more than the exact scan it replaced (vec0 reads one stored vector by rowid in ~0.3 ms: hybrid
+    # p50 2.25x the exact scan's at 800 candidates, 1.19x at 400; benchmarks/RESULTS.md, "A million passages").
+    # Migration 7 stays as shipped (never edit one); this one removes its table and the store no longer writes it.
+    8: [
+        """DROP TABLE IF EXISTS chunk_bits""",
+    ],
 }
 
 PYTHON_STEPS = {4: "backfill_shingles", 5: "backfill_metadata", 6: "backfill_facts"}

@@ -6,21 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from archivist.index.rows import ChunkRow, Folder
-
-VectorIndex = Literal["auto", "exact", "binary"]
-
-EXACT_BELOW = 50_000
-"""Passages from which vector search reads the binary codes first (``auto``). Below, the exact scan is fast
-enough and cannot miss; above, it grows with the index (measured in benchmarks/RESULTS.md, "A million passages")."""
-RESCORE = 4
-"""Binary-code candidates ranked by their float vectors per hit asked for (hybrid search asks 200: 800)."""
-MAX_POOL = 4096
-"""The most neighbours one vec0 KNN query returns."""
 
 
 class SearchQueries:
@@ -28,10 +18,6 @@ class SearchQueries:
 
     _conn: Any
     profile: str | None
-    vector_index: VectorIndex = "auto"
-    """How ``vector_search`` scans: ``exact`` (every float vector), ``binary`` (binary codes first, then the
-    floats of the best), ``auto`` (binary from ``EXACT_BELOW`` passages on)."""
-    rescore: int = RESCORE
 
     def _visible(self) -> str: ...  # provided by Store
 
@@ -136,37 +122,14 @@ class SearchQueries:
             [f"%{w}%" for w in words]))
 
     def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
-        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first.
-
-        A small index is scanned exactly (every float vector). From ``EXACT_BELOW`` passages on, the scan reads
-        the binary codes instead (``chunk_bits``, 1/32 of the bytes) for the ``k * rescore`` nearest by hamming
-        distance, and ranks those by their float vectors: the distances returned are exact, only a passage
-        outside that pool can be missed (benchmarks/RESULTS.md, "A million passages")."""
-        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-        where = f"folder_id IN ({self._visible()})"
-        scope: list = []
+        """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
+        sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "
+               f"AND folder_id IN ({self._visible()})")
+        args: list = [np.ascontiguousarray(vector, dtype=np.float32).tobytes(), k]
         if folder_id is not None:
-            where += " AND folder_id = ?"
-            scope.append(folder_id)
-        if self._binary_first():
-            pool = max(k, min(k * self.rescore, MAX_POOL))
-            sql = (f"WITH near AS (SELECT rowid FROM chunk_bits WHERE embedding MATCH vec_quantize_binary(?) "
-                   f"AND k = ? AND {where}) SELECT near.rowid, vec_distance_l2(v.embedding, ?) AS distance "
-                   f"FROM near JOIN chunk_vec v ON v.rowid = near.rowid ORDER BY distance LIMIT ?")
-            args: list = [blob, pool, *scope, blob, k]
-        else:
-            sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? AND {where} "
-                   f"ORDER BY distance")
-            args = [blob, k, *scope]
-        return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
-
-    def _binary_first(self) -> bool:
-        if self.vector_index != "auto":
-            return self.vector_index == "binary"
-        # The highest passage id: an upper bound of the passage count read from the end of one b-tree (a count
-        # reads them all: ~20 ms at 1M). After much re-indexing it overstates; the binary pool then still holds
-        # the exact neighbours of a smaller index.
-        return (self._conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) >= EXACT_BELOW
+            sql += " AND folder_id = ?"
+            args.append(folder_id)
+        return [(r[0], r[1]) for r in self._conn.execute(sql + " ORDER BY distance", args)]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
         out: dict[int, ChunkRow] = {}

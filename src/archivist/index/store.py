@@ -220,13 +220,6 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
             self._conn.execute(
                 "UPDATE chunk_vec SET folder_id = ? WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
                 (folder_id, file_id))
-            # sqlite-vec 0.1.9 refuses an UPDATE of a bit[] table's metadata column ("expected to be of type bit,
-            # but a float32 vector was provided"): the codes are written again, from the moved vectors.
-            ids = [r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
-            self._conn.executemany("DELETE FROM chunk_bits WHERE rowid = ?", [(i,) for i in ids])
-            self._conn.execute(
-                "INSERT INTO chunk_bits(rowid, embedding, folder_id) SELECT v.rowid, vec_quantize_binary(v.embedding), "
-                "v.folder_id FROM chunks c JOIN chunk_vec v ON v.rowid = c.id WHERE c.file_id = ?", (file_id,))
 
     def replace_file(self, *, folder_id: int, path: Path, size: int, mtime: float, sha256: str | None,
                      status: str, error: str | None = None, kind: str | None = None,
@@ -255,11 +248,9 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
                     (file_id, seq, ch.text, ch.prefix, ch.page, ch.line_start, ch.line_end, ch.heading,
                      ch.content_hash, ch.n_tokens))
                 assert vectors is not None
-                blob = np.ascontiguousarray(vectors[seq], dtype=np.float32).tobytes()
                 c.execute("INSERT INTO chunk_vec(rowid, embedding, folder_id) VALUES (?, ?, ?)",
-                          (cur.lastrowid, blob, folder_id))
-                c.execute("INSERT INTO chunk_bits(rowid, embedding, folder_id) VALUES (?, vec_quantize_binary(?), ?)",
-                          (cur.lastrowid, blob, folder_id))
+                          (cur.lastrowid, np.ascontiguousarray(vectors[seq], dtype=np.float32).tobytes(),
+                           folder_id))
                 c.executemany("INSERT OR IGNORE INTO chunk_shingles(chunk_id, h) VALUES (?, ?)",
                               boilerplate.rows(cur.lastrowid, ch.text))
             factstore.write(c, file_id)  # table facts, read from the passages just written (ingest.facts)
@@ -268,8 +259,6 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
     def _delete_file_rows(self, file_id: int) -> None:
         self._conn.execute("DELETE FROM chunk_vec WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
                            (file_id,))
-        self._conn.executemany("DELETE FROM chunk_bits WHERE rowid = ?",  # one point delete each, not a scan
-                               self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,)).fetchall())
         self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))  # chunks cascade, FTS by trigger
 
     def delete_file(self, file_id: int) -> None:
@@ -295,7 +284,7 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
 
     def forget(self, path: Path) -> tuple[list[Path], list[int], list[str]]:
         """Remove ``path`` (a file, or every file below a folder) for good, whatever the profile: rows, passages,
-        vectors and their binary codes (zeroed first) and keyword entries; then merge the keyword index (FTS5
+        vectors (zeroed first) and keyword entries; then merge the keyword index (FTS5
         keeps deleted terms in old segments until a merge), and rewrite the file so no freed page or WAL frame
         still holds the text.
 
@@ -315,8 +304,6 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
                     ids.append(cid)
                     texts.append(text)
                     c.execute("UPDATE chunk_vec SET embedding = ? WHERE rowid = ?", (zero, cid))
-                # The binary codes go with the rows: sqlite-vec (0.1.9) clears a deleted vector's bytes in its
-                # chunk, and refuses an UPDATE of a bit[] table anyway.
                 self._delete_file_rows(file_id)
         self.scrub()
         return [p for _, p in files], ids, texts
