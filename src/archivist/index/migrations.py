@@ -124,21 +124,14 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX facts_file ON facts(file_id)""",
         """CREATE INDEX facts_chunk ON facts(chunk_id)""",
     ],
-    # Binary codes of the vectors ("A million passages", issue 17): the sign of each dimension, 48 bytes a passage
-    # against 1,536 for the floats, kept in step with chunk_vec by the store. A large index searches them first
-    # (hamming distance) and ranks only those candidates by their float vectors (``index.search_queries``).
-    # Filled from the stored vectors here; measured in benchmarks/RESULTS.md ("A million passages").
-    7: [
-        f"""CREATE VIRTUAL TABLE chunk_bits USING vec0(
-               embedding bit[{EMBED_DIM}],
-               folder_id integer)""",
-        """INSERT INTO chunk_bits(rowid, embedding, folder_id)
-           SELECT rowid, vec_quantize_binary(embedding), folder_id FROM chunk_vec""",
-    ],
+    # Binary codes of the vectors ("A million passages", issue 17) were tried here and measured slower than the
+    # exact scan (below). This migration never reached a release, so it is empty: an upgrading index is not made to
+    # fill a table that 8 drops at once (filling it took over 10 minutes at 1M passages).
+    7: [],
     # ...and dropped again: measured in the same run at 100k passages, ranking the binary candidates by their float
     # vectors cost more than the exact scan it replaced (vec0 reads one stored vector by rowid in ~0.3 ms: hybrid
     # p50 2.25x the exact scan's at 800 candidates, 1.19x at 400; benchmarks/RESULTS.md, "A million passages").
-    # Migration 7 stays as shipped (never edit one); this one removes its table and the store no longer writes it.
+    # This one removes the table from an index that ran 7 while it still created it (development copies).
     8: [
         """DROP TABLE IF EXISTS chunk_bits""",
     ],
