@@ -3,9 +3,8 @@
 Every configuration answers the same dev questions with Archivist's ``Answerer`` (the shipped retrieval, the
 bundled SmolLM2-135M-Instruct), taking turns question by question so that load from other processes hits all of
 them alike. A configuration is the weights file (the bundled Q4_1 as shipped, or its Q8_0 copy that
-``answer.fast_prompt`` writes), the passage budget ``answer.context_tokens`` and what the model reads of each
-passage (``answer.prompt_text``: the whole passages, or the sentences of each that answer best). The first row is
-today's default (Q4_1, whole passages, 1,400 tokens): the baseline, measured in the same run.
+``answer.fast_prompt`` writes) and the passage budget ``answer.context_tokens``. The first row is the default
+before "Speed an analyst feels" (Q4_1, 1,400 tokens): the baseline, measured in the same run.
 
 Measured per configuration, over the questions the model answers (computed answers and abstentions before the
 model are left out: no prompt is evaluated for them):
@@ -48,8 +47,8 @@ def main() -> None:
     p = c.parser(__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="only the first N questions the model answers")
     p.add_argument("--one-thread", type=int, default=8, help="questions timed at one thread (0: none)")
-    p.add_argument("--configs", default=",".join(["Q4_1/1400/passages", *(f"Q8_0/{b}/passages" for b in BUDGETS)]),
-                   help="weights/budget/prompt_text, comma-separated; the first is the baseline")
+    p.add_argument("--configs", default=",".join(["Q4_1/1400", *(f"Q8_0/{b}" for b in BUDGETS)]),
+                   help="weights/budget, comma-separated; the first is the baseline")
     args = p.parse_args()
     started = time.perf_counter()
     if not c.index_exists(HOME, False):
@@ -59,29 +58,28 @@ def main() -> None:
 
     from archivist.answer.generator import LlamaGenerator, bundled_model_path
     from archivist.answer.prompt import build_prompt
-    from archivist.answer.service import Answerer, passage_digests
+    from archivist.answer.service import Answerer
     from archivist.answer.weights import prompt_fast_copy
 
     retriever, _ = make(index, previous=False)
     bundled = bundled_model_path()
     fast = prompt_fast_copy(bundled, index.paths.cache_dir / "models")
     weights = {"Q4_1": bundled, "Q8_0": fast}
-    configs = [tuple(x.split("/")) for x in args.configs.split(",")]
-    configs = [(w, int(b), t) for w, b, t in configs]
+    configs = [(w, int(b)) for w, b in (x.split("/") for x in args.configs.split(","))]
     # One model per configuration: llama-cpp-python keeps the previous prompt's tokens and reuses the longest
     # common prefix, so each configuration starts, as in use, from its own previous question (the system prompt
     # is reused; the passages are not). A shared model would reuse another configuration's same passages.
     generators = {cfg: LlamaGenerator(weights[cfg[0]], threads=2, repeat_penalty=index.settings.answer.repeat_penalty)
                   for cfg in configs}
 
-    def answerer(w: str, budget: int, text: str, threads: int = 2) -> Answerer:
-        g = generators[(w, budget, text)]
+    def answerer(w: str, budget: int, threads: int = 2) -> Answerer:
+        g = generators[(w, budget)]
         g.fixed_threads = threads
-        ans = index.settings.answer.model_copy(update={"context_tokens": budget, "prompt_text": text})
+        ans = index.settings.answer.model_copy(update={"context_tokens": budget})
         return Answerer(retriever, lambda: g, index.settings.model_copy(update={"answer": ans}))
 
     qs = c.questions(args.quick)
-    rows: dict[tuple[str, int, str], list[dict]] = {cfg: [] for cfg in configs}
+    rows: dict[tuple[str, int], list[dict]] = {cfg: [] for cfg in configs}
     asked = 0
     for q in qs:
         gold = gold_pages(q)
@@ -95,14 +93,12 @@ def main() -> None:
             if "first_token_ms" not in a.timings_ms:
                 break  # computed, or abstained before the model: no prompt was evaluated
             hits = retriever.search(q["question"], 20).hits
-            texts = passage_digests(q["question"], hits, retriever.embedder) if cfg[2] == "sentences" else None
             prompt = build_prompt(q["question"], hits, generators[cfg], context_tokens=cfg[1],
-                                  answer_tokens=index.settings.answer.max_answer_tokens, texts=texts)
+                                  answer_tokens=index.settings.answer.max_answer_tokens)
             first = a.citations[0] if a.citations else None
             page = (first.path.rsplit("/", 1)[-1].rsplit(".", 1)[0], first.page) if first else None
             results[cfg] = {
-                # from the end of the search: choosing the sentences (if any) is paid before the prompt
-                "ttft_ms": a.timings_ms["first_token_ms"] + a.timings_ms.get("digest_ms", 0.0),
+                "ttft_ms": a.timings_ms["first_token_ms"],
                 "prompt_tokens": prompt.tokens,
                 "generated": a.mode == "generated", "abstained": a.abstained, "text": a.answer,
                 "figure_q": bool(want),
@@ -116,7 +112,7 @@ def main() -> None:
         for cfg, r in results.items():
             rows[cfg].append(r)
         base = results[configs[0]]
-        times = " ".join(f"{w}/{b}/{t[0]}:{results[(w, b, t)]['ttft_ms']:.0f}" for w, b, t in configs)
+        times = " ".join(f"{w}/{b}:{results[(w, b)]['ttft_ms']:.0f}" for w, b in configs)
         c.progress_line(f"{asked} questions; ttft {times} (base {base['prompt_tokens']} tok)")
         if args.limit and asked >= args.limit:
             break
@@ -142,7 +138,7 @@ def main() -> None:
 
     one = {}
     if args.one_thread:
-        shipped = ("Q8_0", index.settings.answer.context_tokens, index.settings.answer.prompt_text)
+        shipped = ("Q8_0", index.settings.answer.context_tokens)
         if shipped not in generators:
             shipped = configs[-1]
         for cfg in dict.fromkeys([configs[0], shipped]):
@@ -156,7 +152,7 @@ def main() -> None:
                 a = answerer(*cfg, threads=1).ask(q["question"])
                 if "first_token_ms" not in a.timings_ms:
                     break
-                got[cfg] = a.timings_ms["first_token_ms"] + a.timings_ms.get("digest_ms", 0.0)
+                got[cfg] = a.timings_ms["first_token_ms"]
             if len(got) == len(one):
                 done += 1
                 for cfg, ms in got.items():
@@ -166,23 +162,23 @@ def main() -> None:
     lines = [TITLE, "",
              f"{summary[configs[0]]['questions']} FinanceBench dev questions the model answers (of {len(qs)}), "
              f"2 threads, every configuration on every question, taking turns. Baseline: the first row "
-             f"(the bundled Q4_1 weights, whole passages in a 1,400-token budget: the default before this change).",
+             f"(the bundled Q4_1 weights, a 1,400-token passage budget: the default before this change).",
              "",
-             "| weights | passage budget | model reads | prompt tokens p50 | first token p50 ms | p90 ms | vs baseline "
+             "| weights | passage budget | prompt tokens p50 | first token p50 ms | p90 ms | vs baseline "
              "| model answer kept | gold figure in answer | first citation on evidence page | gold words in answer "
              "| same answer as baseline |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for cfg in configs:
         s = summary[cfg]
-        lines.append(f"| {cfg[0]} | {cfg[1]} | {cfg[2]} | {s['prompt tokens p50']:.0f} | {s['ttft p50 ms']:,.0f} | "
+        lines.append(f"| {cfg[0]} | {cfg[1]} | {s['prompt tokens p50']:.0f} | {s['ttft p50 ms']:,.0f} | "
                      f"{s['ttft p90 ms']:,.0f} | {s['ttft p50 ms'] / base_p50:.2f}x | {s['model answer kept']:.3f} | "
                      f"{s['gold figure in answer']:.3f} | {s['first citation on evidence page']:.3f} | "
                      f"{s['gold words in answer']:.3f} | {s['same answer as baseline']:.3f} |")
     if one:
         lines += ["", "One thread (first token p50 over the first "
                   f"{min(len(v) for v in one.values())} questions the model answers):", "",
-                  "| weights | passage budget | model reads | first token p50 ms |", "|---|---|---|---|"]
-        lines += [f"| {w} | {b} | {t} | {statistics.median(v):,.0f} |" for (w, b, t), v in one.items() if v]
+                  "| weights | passage budget | first token p50 ms |", "|---|---|---|"]
+        lines += [f"| {w} | {b} | {statistics.median(v):,.0f} |" for (w, b), v in one.items() if v]
     text = "\n".join(lines)
     print(text)
     if args.quick or args.limit:

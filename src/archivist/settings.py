@@ -159,9 +159,6 @@ class AnswerSettings(BaseModel):
     """Budget for retrieved passages in the prompt (model tokens). 400 (two or three passages) brings the bundled
     model's first token under 2 s on two cores with answers as good as 1,400's on FinanceBench dev (RESULTS.md,
     time to first token); raise it for a larger model with a longer attention span."""
-    prompt_text: Literal["passages", "sentences"] = "passages"
-    """What the model reads of each passage: the whole ``passages``, or the ``sentences`` (and table rows) of each
-    that answer the question best, which fit more passages into a short prompt."""
     max_answer_tokens: int = Field(160, ge=16)
     max_sentences: int = Field(3, ge=1, le=20)
     """Generation stops after this many complete sentences."""

@@ -80,3 +80,33 @@ def test_a_primed_system_prompt_gives_the_same_answer(copy: Path) -> None:
     finally:
         plain.close()
         primed.close()
+
+
+def test_the_answering_model_is_the_copy_and_a_damaged_copy_is_written_again(home: Path) -> None:
+    from archivist.app.models import default_generator
+    from archivist.paths import Paths
+    from archivist.settings import Settings
+
+    settings = Settings.load(None)
+    first = default_generator(settings)
+    try:
+        assert file_type(first.path) == Q8_0 and first.id == bundled_model_path().name
+        good = first.path.read_bytes()
+    finally:
+        first.close()
+    with open(first.path, "r+b") as fh:  # damaged in place: same size, other bytes, a new modification time
+        fh.seek(len(good) // 2)
+        fh.write(b"\0" * 4096)
+    again = default_generator(settings)
+    try:
+        assert again.path == first.path and again.path.read_bytes() == good
+        assert "7431" in "".join(again.stream(MESSAGES, 24, 0.0))
+    finally:
+        again.close()
+    settings.answer.fast_prompt = False
+    plain = default_generator(settings)
+    try:
+        assert plain.path == bundled_model_path()
+    finally:
+        plain.close()
+    assert Paths.resolve().cache_dir in first.path.parents

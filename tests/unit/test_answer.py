@@ -266,26 +266,3 @@ def test_an_unsupported_answer_falls_back_to_the_quotes_already_shown(services_f
     assert answer.mode == "extractive" and "not supported" in answer.note
     assert len(drafts) == 1 and answer.answer == drafts[0].answer  # what was read first stays, now as the answer
     assert answer.timings_ms["total_ms"] >= answer.timings_ms["draft_ms"]
-
-
-def test_the_model_can_be_shown_only_the_sentences_that_answer(services_factory, tmp_path: Path) -> None:
-    from archivist.settings import Settings
-
-    d = tmp_path / "notes"
-    d.mkdir()
-    filler = " ".join(f"Paragraph {i} is about the canteen menu and parking rules." for i in range(12))
-    (d / "ops.txt").write_text(f"{filler} The Zephyr backup service listens on port 7431. {filler}\n")
-    settings = Settings.load(None)
-    settings.answer.prompt_text = "sentences"
-    settings.answer.min_evidence = 0.0  # the fake embedder scores a passage of filler low: this is about the prompt
-    gen = FakeGenerator("The Zephyr backup service listens on port 7431 [1].")
-    services = services_factory(gen, settings=settings)
-    services.store.add_folder(d)
-    services.indexer().index_all()
-    answer = services.answerer().ask("What port does the Zephyr backup service listen on?")
-    assert gen.prompts, (answer.mode, answer.note, answer.answer)
-    shown = gen.prompts[0][-1]["content"]
-    assert "listens on port 7431" in shown
-    assert shown.count("canteen menu") <= 2, "whole passages were shown, not their answering sentences"
-    # the citation still shows the whole passage
-    assert "7431" in answer.citations[0].text and "canteen menu" in answer.citations[0].text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archivist.answer.generator import Generator, Message
@@ -36,23 +35,15 @@ class Prompt:
 
 
 def build_prompt(question: str, hits: list[Hit], generator: Generator, *, context_tokens: int,
-                 answer_tokens: int, texts: Sequence[str | None] | None = None) -> Prompt:
-    """Fit as many passages as the budget allows (best first), truncating only the first if it alone is too long.
-
-    ``texts``: what to show of each hit instead of its whole text (its sentences that answer the question,
-    ``service.passage_digests``), None or an empty string to leave a hit out."""
+                 answer_tokens: int) -> Prompt:
+    """Fit as many passages as the budget allows (best first), truncating only the first if it alone is too long."""
     overhead = generator.count_tokens(SYSTEM + "\n\nQuestion: " + question + "\n\nPassages:\n") + 48
     budget = min(context_tokens, generator.n_ctx - answer_tokens - overhead)
     used: list[Hit] = []
     blocks: list[str] = []
     spent = 0
-    for k, hit in enumerate(hits):
-        text = hit.chunk.text
-        if texts is not None:
-            text = texts[k] if k < len(texts) else None
-            if not text:
-                continue
-        block = f"[{len(used) + 1}] ({source_label(hit)})\n{text}\n"
+    for hit in hits:
+        block = f"[{len(used) + 1}] ({source_label(hit)})\n{hit.chunk.text}\n"
         cost = generator.count_tokens(block)
         if spent + cost > budget:
             if used:

@@ -208,13 +208,8 @@ class Answerer:
         generator = self.generator
         timings["model_load_ms"] = (time.perf_counter() - t) * 1000
         _check(cancel)
-        texts = None
-        if s.answer.prompt_text == "sentences":
-            t = time.perf_counter()
-            texts = passage_digests(question, hits, self.retriever.embedder)
-            timings["digest_ms"] = (time.perf_counter() - t) * 1000
         prompt = build_prompt(question, hits, generator, context_tokens=s.answer.context_tokens,
-                              answer_tokens=s.answer.max_answer_tokens, texts=texts)
+                              answer_tokens=s.answer.max_answer_tokens)
         t = time.perf_counter()
         pieces: list[str] = []
         for piece in generator.stream(prompt.messages, s.answer.max_answer_tokens, s.answer.temperature):
@@ -344,11 +339,11 @@ QUOTE_PASSAGES = 4
 """Extractive answers quote from the first passages only (the best ones after the re-rank)."""
 
 
-def quote_candidates(hits: Sequence[Hit], passages: int = QUOTE_PASSAGES) -> list[tuple[int, str]]:
-    """(passage index, sentence) of every quotable sentence of the first ``passages`` passages, boilerplate
+def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
+    """(passage index, sentence) of every quotable sentence of the first ``QUOTE_PASSAGES`` passages, boilerplate
     passages aside (unless the question is about them: it finds 80% of its words there)."""
     out: list[tuple[int, str]] = []
-    for i, hit in enumerate(hits[:passages]):
+    for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
         if hit.boilerplate >= boilerplate.THRESHOLD and hit.coverage < 0.8:
             continue  # text repeated across many files (an auditor's opinion) is never the answer's quote
         if split_heading(hit.chunk.heading)[2]:  # a table: each row is quoted as a line of its own
@@ -366,35 +361,6 @@ def quote_candidates(hits: Sequence[Hit], passages: int = QUOTE_PASSAGES) -> lis
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t].*)?$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
-
-
-def passage_digests(question: str, hits: Sequence[Hit], embedder: Embedder, *, passages: int = 6,
-                    per_passage: int = 3) -> list[str]:
-    """What the model is shown of each of the first ``passages`` hits: its ``per_passage`` sentences (or table
-    rows, under the table's title) that answer ``question`` best, in the passage's order; an empty string for a
-    passage with none worth showing (boilerplate, headings only, nothing within half the best score).
-
-    A small model reads a prompt at a few hundred tokens a second on two cores: the sentences that answer fit
-    more passages into a prompt it reads in under two seconds than whole passages do (RESULTS.md, time to first
-    token). Citations and the grounding check still use the whole passages."""
-    candidates = quote_candidates(hits, passages)
-    out = [""] * min(passages, len(hits))
-    if not candidates:
-        return out
-    scores = quote_scores(question, candidates, embedder)
-    floor = 0.5 * float(scores.max())
-    for i in range(len(out)):
-        mine = [(float(scores[j]), j) for j, (k, _) in enumerate(candidates) if k == i and scores[j] >= floor]
-        keep = sorted(j for _, j in sorted(mine, reverse=True)[:per_passage])
-        if not keep:
-            continue
-        title, unit, columns = split_heading(hits[i].chunk.heading)
-        if columns:  # table rows: one per line, under the table's title and columns
-            head = title + (f" (in {unit})" if unit else "") + "\n" + " | ".join(columns)
-            out[i] = "\n".join([head, *(candidates[j][1] for j in keep)])
-        else:
-            out[i] = " ".join(candidates[j][1] for j in keep)
-    return out
 
 
 def without_headings(text: str) -> str:

@@ -49,17 +49,30 @@ def default_generator(settings: Settings, model: Path | None = None) -> Generato
 
 def _fast_copy(bundled: Path, paths: Paths, checksums: ModelChecksums) -> Path:
     """The bundled model's Q8_0 copy (``answer.weights``), verified like any model; the bundled file itself when
-    the copy cannot be written (a full disk, a read-only cache): slower to read a prompt, same answers."""
-    from archivist.answer.weights import prompt_fast_copy
-    from archivist.errors import ArchivistError
+    the copy cannot be written (a full disk, a read-only cache): slower to read a prompt, same answers.
 
-    try:
-        copy = prompt_fast_copy(bundled, paths.cache_dir / "models")
-    except (ArchivistError, OSError):
-        return bundled
-    if copy != bundled:
-        checksums.verify(copy)
-    return copy
+    A copy that changed since it was written (damaged, or replaced) is written again from the verified bundled
+    file: the conversion gives the same bytes every time, so the rewritten copy matches its record."""
+    from archivist.answer.weights import prompt_fast_copy
+    from archivist.errors import ArchivistError, ModelError
+
+    folder = paths.cache_dir / "models"
+    for attempt in (1, 2):
+        try:
+            copy = prompt_fast_copy(bundled, folder)
+        except (ArchivistError, OSError):
+            return bundled
+        if copy == bundled:
+            return bundled
+        try:
+            checksums.verify(copy)
+        except ModelError:
+            if attempt == 2:
+                raise  # written again from the verified file and still not the recorded bytes: say so
+            copy.unlink(missing_ok=True)
+            continue
+        return copy
+    return bundled  # not reached: the second attempt returns or raises
 
 
 def check_model(path: Path) -> None:

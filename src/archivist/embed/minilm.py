@@ -98,7 +98,7 @@ class OnnxMiniLM:
         self._tok.no_padding()
         self.batch_size = batch_size
         self.workers = max(1, threads)
-        recipe = meta.get("recipe")  # absent from exports made before the fused graph: their vectors differ
+        recipe = meta.get("recipe")  # absent from exports made before the TorchScript one: their vectors differ
         self.id = f"{MODEL_NAME}/onnx-int8{'-' + recipe if recipe else ''}@{meta['weights_sha256'][:12]}"
         self._onnx_path = onnx_path
 

@@ -284,9 +284,8 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
 
     def forget(self, path: Path) -> tuple[list[Path], list[int], list[str]]:
         """Remove ``path`` (a file, or every file below a folder) for good, whatever the profile: rows, passages,
-        vectors (zeroed first) and keyword entries; then merge the keyword index (FTS5
-        keeps deleted terms in old segments until a merge), and rewrite the file so no freed page or WAL frame
-        still holds the text.
+        vectors (zeroed first) and keyword entries; then merge the keyword index (FTS5 keeps deleted terms in
+        old segments until a merge), and rewrite the file so no freed page or WAL frame still holds the text.
 
         Returns the removed file paths, passage ids and passage texts (to purge history that quotes them).
         """
