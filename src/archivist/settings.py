@@ -25,6 +25,9 @@ class ChunkSettings(BaseModel):
     """Target size in embedder word pieces. MiniLM truncates past 256 (254 without [CLS]/[SEP])."""
     overlap_tokens: int = Field(32, ge=0, le=128)
     """Word pieces repeated from the end of one chunk at the start of the next."""
+    sentence_ends: bool = True
+    """End a prose chunk where a sentence ends when one does in its last half (a passage cut mid-sentence got
+    quoted as a whole statement: "The total outage duration was 6 hours", of "6 hours and 47 minutes")."""
 
 
 DEFAULT_DENY = (

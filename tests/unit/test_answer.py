@@ -266,3 +266,76 @@ def test_an_unsupported_answer_falls_back_to_the_quotes_already_shown(services_f
     assert answer.mode == "extractive" and "not supported" in answer.note
     assert len(drafts) == 1 and answer.answer == drafts[0].answer  # what was read first stays, now as the answer
     assert answer.timings_ms["total_ms"] >= answer.timings_ms["draft_ms"]
+
+
+def test_an_answer_mostly_unsupported_falls_back_to_quotes_even_with_one_supported_phrase(
+        services_factory, docs: Path) -> None:
+    reply = ("The Zephyr backup service listens on port 7431 [1]. Its penguins enjoy jazz on Tuesdays. "
+             "The moon council audits it every leap year. Diesel heating failed in Brazil in 2019.")
+    answer, _ = _ask(services_factory, docs, reply, "What port does the Zephyr backup service listen on?")
+    assert answer.mode == "extractive" and "Most of the model's answer was not supported" in answer.note
+    assert "penguins" not in answer.answer and any("7431" in s.text for s in answer.sentences)
+
+
+INCIDENT = ("# INC-7 warehouse outage report\n\n"
+            "The warehouse outage on the Tuesday stopped picking and loading across the whole warehouse.\n"
+            "The outage report was approved by the warehouse operations board after its review.\n"
+            "The direct cause was the failure of pump CWP-2 in the cooling system.\n"
+            "The board met on 28 April to approve the report.\n")
+
+
+@pytest.mark.parametrize(("question", "quoted"), [
+    ("What caused the warehouse outage?", "pump CWP-2"),
+    ("When was the outage report approved?", "28 April"),
+    ("When did the board approve the report?", "28 April"),
+])
+def test_the_first_quote_states_the_kind_of_answer_asked_for(services_factory, tmp_path: Path, question: str,
+                                                            quoted: str) -> None:
+    # One passage: its sentences are quoted best first. The ones repeating the question's words answer nothing;
+    # the one stating a cause (or a date) does.
+    d = tmp_path / "incidents"
+    d.mkdir()
+    (d / "inc-7.md").write_text(INCIDENT)
+    answer, _ = _ask(services_factory, d, "unused", question, extractive=True)
+    assert quoted in answer.sentences[0].text, [s.text for s in answer.sentences]
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What caused the warehouse outage in April?", "cause"),
+    ("Why did revenue fall in 2023?", "cause"),
+    ("What was the root cause of INC-2291?", "cause"),
+    ("How long are daily restore points kept?", "duration"),
+    ("How many hours did the outage last?", "duration"),
+    ("When did the outage start?", "date"),
+    ("What percentage of staff received the e-mail?", "percentage"),
+    ("How many employees received the phishing email?", "count"),
+    ("What is the hotel cost cap per night?", "amount"),
+    ("Who was the incident commander?", "person"),
+    ("What is the FY2018 capital expenditure amount for 3M?", "amount"),
+    ("Which dock is the only reefer dock?", None),
+])
+def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None) -> None:
+    from archivist.answer.kinds import expected
+
+    assert expected(question) == kind
+
+
+@pytest.mark.parametrize(("kind", "sentence", "carries"), [
+    ("cause", "The direct cause was the failure of pump CWP-2.", True),
+    ("cause", "Sales fell due to lower volumes.", True),
+    ("cause", "This report describes the root cause (page 2).", False),
+    ("duration", "The outage lasted 6 hours and 47 minutes.", True),
+    ("duration", "The outage affected site RTM-3.", False),
+    ("date", "The report was approved on 28 April 2026.", True),
+    ("date", "The system became unavailable at 02:13 CEST.", True),
+    ("date", "The pump failed.", False),
+    ("percentage", "Costs rose 3.1 percent.", True),
+    ("count", "In 2026 the plan changed.", False),
+    ("count", "212 employees received it.", True),
+    ("amount", "The cap is EUR 165 a night.", True),
+    ("person", "The incident commander was Ingrid Vos.", True),
+])
+def test_which_sentences_carry_that_kind(kind: str, sentence: str, carries: bool) -> None:
+    from archivist.answer.kinds import carries as carries_kind
+
+    assert carries_kind(kind, sentence) is carries

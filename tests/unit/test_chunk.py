@@ -350,3 +350,60 @@ def test_a_tables_passages_embed_its_title_and_store_its_columns(counter: WordPi
     for chunk in chunks:
         assert chunk.heading == heading  # every passage keeps the columns for the figure reader
         assert chunk.prefix == "notes > Consolidated Statements of Cash Flows (in millions)"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sentence ends
+
+
+def report_lines(n_sentences: int) -> list[str]:
+    """A report's prose hard-wrapped at 60 characters, as a PDF page gives it: sentences start and end
+    anywhere on a line. Each sentence names its own figure, so a cut one is easy to spot."""
+    text = " ".join(f"Incident {i} lasted {i} hours and {i + 7} minutes in depot {i} after the pump failed."
+                    for i in range(1, n_sentences + 1))
+    lines, line = [], ""
+    for word in text.split():
+        if len(line) + len(word) + 1 > 60:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line]
+
+
+def test_prose_chunks_end_where_a_sentence_ends_and_every_sentence_is_whole_in_one(
+    counter: WordPieceCounter,
+) -> None:
+    lines = report_lines(60)
+
+    chunks = chunk_document(doc_of(lines), counter, MAX, OVERLAP, HARD)
+
+    assert len(chunks) > 3
+    assert_fits(counter, chunks)
+    assert all(c.text.endswith(".") for c in chunks), [c.text[-40:] for c in chunks if not c.text.endswith(".")]
+    joined = [" ".join(c.text.split()) for c in chunks]
+    for i in range(1, 61):
+        sentence = f"Incident {i} lasted {i} hours and {i + 7} minutes in depot {i} after the pump failed."
+        assert any(sentence in text for text in joined), f"sentence {i} is whole in no passage"
+    for cur, nxt in pairwise(chunks):
+        assert nxt.line_start is not None and cur.line_end is not None
+        assert nxt.line_start <= cur.line_end + 1  # nothing skipped; a line cut at a sentence end is cited twice
+        assert n_tokens(counter, cur.text) >= MAX // 2 - 10  # never shortened much below half the budget
+
+
+def test_without_sentence_ends_a_chunk_stops_wherever_the_budget_runs_out(counter: WordPieceCounter) -> None:
+    lines = report_lines(60)
+
+    chunks = chunk_document(doc_of(lines), counter, MAX, OVERLAP, HARD, sentence_ends=False)
+
+    assert not all(c.text.endswith(".") for c in chunks[:-1])  # the setting (and older indexes) cut mid-sentence
+    assert [ln for c in chunks for ln in c.text.splitlines() if ln in lines]  # whole lines, as before
+
+
+def test_a_paragraph_without_sentence_ends_is_still_cut_to_fit(counter: WordPieceCounter) -> None:
+    lines = [f"row {i} of the shipping manifest lists pallet {i} and crate {i} for depot {i}" for i in range(200)]
+
+    chunks = chunk_document(doc_of(lines), counter, MAX, OVERLAP, HARD)
+
+    assert_fits(counter, chunks)
+    assert {ln for c in chunks for ln in c.text.splitlines()} == set(lines)  # whole lines, each in some chunk

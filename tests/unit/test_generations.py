@@ -127,6 +127,24 @@ def test_a_new_extractor_builds_the_next_generation_and_leaves_the_current_one_a
     (docs / "ops.md").write_text("# Operations\n\nBackups are kept for 40 days in the vault.\n")
     assert upgraded.indexer().index_all().updated == 1  # an edited file is read again (by the code there is)
 
+def test_a_generation_cut_before_sentence_ends_is_kept_fresh_the_way_it_was_cut_and_rebuilt_when_asked(
+        services_factory, docs: Path) -> None:
+    from archivist.index import fingerprint
+
+    services = services_factory()
+    services.store.add_folder(docs)
+    services.indexer().index_all()
+    recorded = fingerprint.read(services.store)
+    assert recorded is not None and recorded["chunk"]["sentence_ends"] is True
+    older = {**recorded, "chunk": {k: v for k, v in recorded["chunk"].items() if k != "sentence_ends"}}
+    fingerprint.write(services.store, older)  # as an index built before chunks ended at sentence ends
+
+    # New and edited files join that generation cut as the rest of it was; the next generation cuts anew.
+    assert fingerprint.settings_for(services.settings, older).chunk.sentence_ends is False
+    assert fingerprint.settings_for(services.settings, recorded) is services.settings
+    assert plan(services_factory()).changes == ["chunk.sentence_ends - -> True"]
+
+
 def test_index_command_builds_the_candidate_and_keeps_json_unchanged(run, docs: Path) -> None:
     run("add", str(docs))
     first = run("index", "--json")

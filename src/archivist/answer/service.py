@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from archivist.answer import kinds
 from archivist.answer.followup import rewrite
 from archivist.answer.generator import Generator
 from archivist.answer.grounding import (
@@ -238,8 +239,8 @@ class Answerer:
                 _MODEL_NOT_FOUND.search(strip_markers(raw)[0]) and not any(x.supported for x in sentences):
             return self._abstain(question, given, result.evidence, timings, started,
                                  "The model found no answer in the passages.", model=generator.id)
-        if not any(x.supported for x in sentences):
-            claims = [x for x in sentences if not x.label]
+        claims = [x for x in sentences if not x.label]
+        if mostly_unsupported(claims):
             listed = bool(claims) and all(x.lead.startswith("\n") and x.lead.strip() for x in claims if not x.continues)
             # A team format of list items (an adapter's bullets) survives the fallback: the quotes are items too.
             if draft is not None and not listed:  # the quotes shown first are the fallback: not scored twice
@@ -249,7 +250,9 @@ class Answerer:
                 answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "")
             answer.model = generator.id
             answer.adapter = getattr(generator, "adapter", None)
-            answer.note = "The model's answer was not supported by the passages; quoting them instead."
+            answer.note = ("The model's answer was not supported by the passages; quoting them instead."
+                           if not any(x.supported for x in claims) else
+                           "Most of the model's answer was not supported by the passages; quoting them instead.")
             answer.invented_markers = invented
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
@@ -291,7 +294,8 @@ class Answerer:
         if figure is not None:
             max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
         if candidates and max_sentences > 0:
-            scores = quote_scores(question, candidates, self.retriever.embedder)
+            scores = quote_scores(question, candidates, self.retriever.embedder,
+                                  [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]])
             order = np.argsort(-scores)
             # The first passage's best sentence is quoted whenever it answers at all: the ranking's first
             # passage is right more often than the best-scoring sentence's (see the ordering below).
@@ -325,6 +329,17 @@ class Answerer:
                                "many files, such as an auditor's opinion, or headings).")
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)
+
+
+UNSUPPORTED_SHARE = 0.5
+"""A generated answer more than this share of whose claims (sentences and clauses, labels aside) no passage
+supports is replaced by the passages' quotes: one supported phrase does not vouch for five invented ones."""
+
+
+def mostly_unsupported(claims: Sequence[Sentence]) -> bool:
+    """Whether more than ``UNSUPPORTED_SHARE`` of ``claims`` are unsupported (True when none is supported)."""
+    unsupported = sum(not x.supported for x in claims)
+    return not any(x.supported for x in claims) or unsupported > UNSUPPORTED_SHARE * len(claims)
 
 
 def figure_sentence(figure: Figure, n: int, lead: str = "") -> Sentence:
@@ -385,13 +400,27 @@ def without_headings(text: str) -> str:
     return "\n".join(lines)
 
 
-def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder: Embedder) -> np.ndarray:
+def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder: Embedder,
+                 contexts: Sequence[str] | None = None) -> np.ndarray:
     """How well each candidate sentence answers ``question``: ½ cosine + ½ share of the question's words
-    (benchmarks/bench_quotes.py compares other mixes)."""
+    (benchmarks/bench_quotes.py compares other mixes), plus ``kinds.CARRIES_BONUS`` when the sentence states
+    the kind of answer asked for (a cause, a duration, a date: ``answer.kinds``).
+
+    ``contexts``, per passage index: the title and headings of the sentence's passage. A question's word found
+    there and not in the sentence counts half: "The direct cause was the failure of pump CWP-2" answers "what
+    caused the warehouse outage?" in a report titled "Warehouse Systems Outage", not in a budget memo."""
     qvec = embedder.embed_batch([question])[0]
     svec = embedder.embed_batch([sentence for _, sentence in candidates])
     qterms = terms(question)
-    return 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array([coverage(qterms, s) for _, s in candidates])
+    kind = kinds.expected(question)
+    words = []
+    for i, sentence in candidates:
+        own = coverage(qterms, sentence)
+        if contexts is not None and contexts[i]:
+            own = max(own, 0.5 * (own + coverage(qterms, contexts[i] + "\n" + sentence)))
+        words.append(own)
+    bonus = np.array([kinds.CARRIES_BONUS * kinds.carries(kind, s) for _, s in candidates])
+    return 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array(words) + bonus
 
 
 def _without_label(sentence: str, labels: Sequence[str]) -> str:

@@ -120,7 +120,8 @@ class _Verifier:
                     return None
                 found: dict[str, list[Location]] = {}
                 for piece in chunk_document(doc, self.embedder.tokens, settings.chunk.max_tokens,
-                                            settings.chunk.overlap_tokens, self.embedder.max_tokens):
+                                            settings.chunk.overlap_tokens, self.embedder.max_tokens,
+                                            sentence_ends=settings.chunk.sentence_ends):
                     found.setdefault(piece.content_hash, []).append((piece.page, piece.line_start, piece.line_end))
                 self._live[key] = found
         return self._live[key]

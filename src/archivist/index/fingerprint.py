@@ -36,7 +36,8 @@ def compute(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """The fingerprint an index built now, with these settings and this embedder, would have."""
     return {
         "schema": LATEST,
-        "chunk": {"max_tokens": settings.chunk.max_tokens, "overlap_tokens": settings.chunk.overlap_tokens},
+        "chunk": {"max_tokens": settings.chunk.max_tokens, "overlap_tokens": settings.chunk.overlap_tokens,
+                  "sentence_ends": settings.chunk.sentence_ends},
         "embedder": {"id": embedder.id, "weights": getattr(embedder, "weights_hash", None)},
         "extractors": extractor_versions(),
     }
@@ -95,7 +96,9 @@ def settings_for(settings: Settings, fingerprint: dict[str, Any] | None) -> Sett
     """``settings`` with the chunker a generation was built with, so keeping an older generation fresh
     cuts new and changed files the way the rest of it was cut."""
     chunk = (fingerprint or {}).get("chunk")
-    if not chunk or chunk == {"max_tokens": settings.chunk.max_tokens,
-                              "overlap_tokens": settings.chunk.overlap_tokens}:
+    if not chunk:
+        return settings
+    chunk = {"sentence_ends": False, **chunk}  # generations built before chunks ended at sentence ends
+    if chunk == settings.chunk.model_dump():
         return settings
     return settings.model_copy(update={"chunk": ChunkSettings(**chunk)})

@@ -345,7 +345,7 @@ class Indexer:
         read = describe(path, from_pages(doc.blocks), doc.title)
         meta = read.corrected(self.store.meta_overrides().get(str(path), {}))
         pieces = chunk_document(doc, embedder.tokens, cs.max_tokens, cs.overlap_tokens, embedder.max_tokens,
-                                meta=meta)
+                                meta=meta, sentence_ends=cs.sentence_ends)
         chunks = [NewChunk(p.text, p.prefix, p.page, p.line_start, p.line_end, " > ".join(p.heading),
                            p.content_hash, p.n_tokens) for p in pieces]
         vectors = self._vectors(chunks, [p.embed_text for p in pieces], report)

@@ -7,7 +7,9 @@ sized in word pieces, and the heading/title prefix that is embedded with it is c
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from collections import deque
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 from archivist.embed.base import TokenCounter
@@ -93,7 +95,7 @@ def _table_title(heading: str) -> str:
 
 
 def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overlap_tokens: int,
-                   hard_limit: int, *, meta: DocMeta | None = None) -> list[Chunk]:
+                   hard_limit: int, *, meta: DocMeta | None = None, sentence_ends: bool = True) -> list[Chunk]:
     """Cut ``doc`` into chunks.
 
     Args:
@@ -103,6 +105,8 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
         overlap_tokens: word pieces of trailing lines repeated at the start of the next chunk.
         hard_limit: the embedder's limit; prefix + text never exceed it.
         meta: what the document is; its context header starts every chunk's prefix.
+        sentence_ends: end a prose chunk after the last sentence that ends in its second half, rather than
+            wherever the budget runs out (tables, whose rows are units, and source code are cut by lines).
     """
     chunks: list[Chunk] = []
     # Group consecutive blocks by (page, heading): a chunk never spans two pages or two sections.
@@ -133,12 +137,46 @@ def chunk_document(doc: Document, counter: TokenCounter, max_tokens: int, overla
                 pieces = counter.split(text, step)
                 for i, (piece, n_piece) in enumerate(zip(pieces, counter.count(pieces), strict=True)):
                     lines.append(_Line(number, piece, n_piece, continues=i > 0))
-        chunks.extend(_pack(lines, budget, overlap_tokens, page, heading, prefix))
+        prose = sentence_ends and doc.kind != "code" and not any(TABLE_MARK in h for h in heading)
+        chunks.extend(_pack(lines, budget, overlap_tokens, page, heading, prefix, counter if prose else None))
     return chunks
 
 
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+def _sentence_cut(current: list[_Line], budget: int, counter: TokenCounter) -> tuple[list[_Line], list[_Line]] | None:
+    """``current`` split after its last sentence end in its second half: (the chunk, what starts the next one),
+    a line cut at the sentence end when it is inside the line. None when it already ends a sentence, or no
+    sentence ends late enough (a chunk is never shortened below half the budget)."""
+    if not current or _SENTENCE_END.search(current[-1].text):
+        return None
+    floor = budget // 2
+    before = sum(ln.tokens for ln in current)
+    for k in range(len(current) - 1, -1, -1):
+        line = current[k]
+        before -= line.tokens  # word pieces of current[:k]
+        if before + line.tokens < floor:
+            return None
+        if k < len(current) - 1 and _SENTENCE_END.search(line.text):
+            return current[:k + 1], current[k + 1:]
+        breaks = [m for m in _SENTENCE_BREAK.finditer(line.text)]
+        for m in reversed(breaks):
+            head, tail = line.text[:m.start()].rstrip(), line.text[m.end():]
+            n_head, n_tail = counter.count([head, tail])
+            if before + n_head < floor:
+                break
+            return (current[:k] + [replace(line, text=head, tokens=n_head)],
+                    [replace(line, text=tail, tokens=n_tail, continues=True)] + current[k + 1:])
+    return None
+
+
 def _pack(lines: list[_Line], budget: int, overlap: int, page: int | None, heading: tuple[str, ...],
-          prefix: str) -> list[Chunk]:
+          prefix: str, counter: TokenCounter | None = None) -> list[Chunk]:
+    """Lines packed into chunks of at most ``budget`` word pieces, each repeating up to ``overlap`` word pieces
+    of the one before. With ``counter``, a chunk ends at a sentence end when one falls in its second half
+    (``_sentence_cut``); the rest of the cut sentence opens the next chunk."""
     out: list[Chunk] = []
     current: list[_Line] = []
     size = 0  # word pieces, plus one per line break (a newline is not a word piece, but be conservative)
@@ -154,18 +192,26 @@ def _pack(lines: list[_Line], budget: int, overlap: int, page: int | None, headi
             heading=heading, prefix=prefix, n_tokens=sum(ln.tokens for ln in current),
         ))
 
-    for line in lines:
+    queue = deque(lines)
+    while queue:
+        line = queue.popleft()
         if current and size + line.tokens > budget:
+            rest: list[_Line] = []
+            cut = _sentence_cut(current, budget, counter) if counter is not None else None
+            if cut is not None and sum(ln.tokens for ln in cut[1]) + line.tokens <= budget:
+                current, rest = cut
             emit()
-            # Carry trailing lines (up to `overlap` word pieces) into the next chunk.
+            # Carry trailing lines (up to `overlap` word pieces) into the next chunk, before the lines of the
+            # sentence the chunk stopped short of.
+            after = sum(ln.tokens for ln in rest) + line.tokens
             carry: list[_Line] = []
             carried = 0
             for prev in reversed(current):
-                if carried + prev.tokens > overlap or carried + prev.tokens + line.tokens > budget:
+                if carried + prev.tokens > overlap or carried + prev.tokens + after > budget:
                     break
                 carry.insert(0, prev)
                 carried += prev.tokens
-            current, size = carry, carried
+            current, size = carry + rest, carried + after - line.tokens
         current.append(line)
         size += line.tokens
     if current:
