@@ -339,3 +339,18 @@ def test_which_sentences_carry_that_kind(kind: str, sentence: str, carries: bool
     from archivist.answer.kinds import carries as carries_kind
 
     assert carries_kind(kind, sentence) is carries
+
+
+def test_a_quote_stating_the_cause_leads_even_from_a_later_passage(services_factory, tmp_path: Path) -> None:
+    d = tmp_path / "incidents"
+    d.mkdir()
+    (d / "inc-8.md").write_text(
+        "# INC-8 warehouse outage report\n\n"
+        "The warehouse outage on the Tuesday stopped picking and loading across the whole warehouse.\n"
+        "This report describes the warehouse outage and its root cause.\n\n"
+        "## Root cause\n\n"
+        "The direct cause was the failure of pump CWP-2 in the cooling system.\n")
+    answer, _ = _ask(services_factory, d, "unused", "What caused the warehouse outage?", extractive=True)
+    assert len({s.passage for s in answer.sentences}) == 2  # quotes from both passages
+    assert "pump CWP-2" in answer.sentences[0].text and answer.sentences[0].passage == 1
+    assert answer.citations[0].text.count("CWP-2")  # [1] is the passage stating the cause

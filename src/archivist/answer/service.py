@@ -290,16 +290,22 @@ class Answerer:
         t = time.perf_counter()
         figure = find_figure(question, hits, glossary=self.settings.retrieval.glossary)
         candidates = quote_candidates(hits)
-        chosen: list[tuple[float, int, str]] = []
+        chosen: list[tuple[float, int, str, bool]] = []  # score, passage, sentence, states the kind asked for
         if figure is not None:
             max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
         if candidates and max_sentences > 0:
             scores = quote_scores(question, candidates, self.retriever.embedder,
                                   [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]])
             order = np.argsort(-scores)
+            kind = kinds.expected(question)
+            states = [kinds.carries(kind, sentence) for _, sentence in candidates]
+            if not any(states[j] for j in order[: max_sentences * 3]):
+                states = [False] * len(candidates)  # none of the best states it: the usual order
             # The first passage's best sentence is quoted whenever it answers at all: the ranking's first
-            # passage is right more often than the best-scoring sentence's (see the ordering below).
-            first = [j for j in order if candidates[j][0] == 0][:1]
+            # passage is right more often than the best-scoring sentence's (see the ordering below). When the
+            # question asks for a kind of answer (a cause, a date) that some of the best sentences state, its
+            # best sentence stating it.
+            first = [j for j in order if candidates[j][0] == 0 and states[j] == any(states)][:1]
             if first and scores[first[0]] >= FIRST_PASSAGE_FLOOR * float(scores[order[0]]):
                 order = np.array([first[0], *(j for j in order if j != first[0])], dtype=np.int64)
             seen: set[str] = set()
@@ -308,16 +314,17 @@ class Answerer:
                 if sentence in seen or scores[j] < 0.5 * float(scores[order[0]]):
                     continue
                 seen.add(sentence)
-                chosen.append((float(scores[j]), i, sentence))
+                chosen.append((float(scores[j]), i, sentence, states[j]))
                 if len(chosen) == max_sentences:
                     break
         # Quotes are shown best passage first (the ranking's first passage is right more often than the best
-        # scoring sentence's: FinanceBench dev .269 vs .128 on an evidence page), numbered in that order; the
-        # figure's passage, when a cell answers the question, is [1].
-        chosen.sort(key=lambda c: (c[1], -c[0]))
-        used = list(dict.fromkeys(([figure.hit] if figure is not None else []) + [i for _, i, _ in chosen]))
+        # scoring sentence's: FinanceBench dev .269 vs .128 on an evidence page), numbered in that order, those
+        # stating the kind of answer asked for before the others ("The direct cause was ..." before "This report
+        # describes the root cause"); the figure's passage, when a cell answers the question, is [1].
+        chosen.sort(key=lambda c: (not c[3], c[1], -c[0]))
+        used = list(dict.fromkeys(([figure.hit] if figure is not None else []) + [i for _, i, _, _ in chosen]))
         number = {i: n for n, i in enumerate(used, start=1)}
-        sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text in chosen]
+        sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text, _ in chosen]
         if figure is not None:
             sentences.insert(0, figure_sentence(figure, number[figure.hit], item))
         citations = [_citation(number[i], hits[i], 1.0, self.generation) for i in used]
