@@ -315,3 +315,14 @@ def test_an_interrupted_read_never_hands_its_answer_to_the_next_file(tmp_path: P
         assert "cranes" in box.extract(second).blocks[0].text
     finally:
         box.close()
+
+
+def test_a_read_right_after_an_abort_gets_a_new_reader(sandbox: ExtractionSandbox, tmp_path: Path) -> None:
+    # A read-ahead no one will take is aborted (its reader killed) just before the indexer reads the next file
+    # itself: that read must go to a new reader, never to the one still dying ("killed while reading it").
+    note = tmp_path / "note.txt"
+    note.write_text("The vault keeps restore points for 35 days.\n")
+    for _ in range(15):
+        sandbox.extract(note)
+        sandbox.abort()
+        assert "35 days" in sandbox.extract(note).blocks[0].text

@@ -166,6 +166,12 @@ class ExtractionSandbox:
         proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.kill()
+            try:
+                # Reaped before returning: a child killed but not yet gone still polls as running, and the next
+                # ``extract`` would send its request to it and record the file as "killed while reading it".
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
 
     # -- the child's life ----------------------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ async def _unlock_screen(pilot: Pilot, error: str = "") -> UnlockScreen:
                      what=f"the unlock screen ({error or 'first'})")
     screen = pilot.app.screen
     assert isinstance(screen, UnlockScreen)
+    # Painted, not only pushed: on a loaded machine the frame can come a moment after the screen's state.
+    shows = "Wrong passphrase" if error else "encrypted index"
+    await wait_until(pilot, lambda: shows in screen_text(pilot.app), what=f"{shows!r} on the screen")  # type: ignore[arg-type]
     return screen
 
 
@@ -82,8 +85,8 @@ def test_a_wrong_passphrase_in_the_environment_is_a_clear_error(home: Path, tmp_
 
     async def scenario(pilot: Pilot) -> None:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ErrorScreen), what="the error")
-        await pilot.pause()
-        assert "Wrong passphrase" in screen_text(pilot.app)  # type: ignore[arg-type]
+        await wait_until(pilot, lambda: "Wrong passphrase" in screen_text(pilot.app),  # type: ignore[arg-type]
+                         what="the error painted")
         await pilot.press("enter")
         await wait_until(pilot, lambda: pilot.app.return_code == 2, what="the app to exit with 2")
 
