@@ -5,7 +5,8 @@ kept, and where the quotes of an extractive answer come from.
    shipped PDF extractor (running headers and footers blanked) and one with blanking switched off; the 78 dev
    questions are searched on both with the shipped retrieval. Page-level recall@k, MRR@20, nDCG@10.
 2. **Quotes.** On the shipped copy, the candidate sentences of each question's top passages
-   (``quote_candidates``) are scored by the shipped mix (``quote_scores``: ½ cosine + ½ word coverage) and by
+   (``quote_candidates``) are scored by the shipped score (``quote_scores``: ½ cosine + ½ word coverage, question
+   words only in the passage's title counting half, +0.3 for a sentence stating the kind of answer asked for) and by
    other mixes; reported: how often the first quote, or any of the first three, comes from an evidence page,
    over the questions whose quoted passages include an evidence page at all.
 
@@ -59,13 +60,18 @@ def _ranked(result) -> list[tuple[str, int | None]]:  # noqa: ANN001
     return [(h.chunk.path.stem, h.chunk.page) for h in result.hits]
 
 
-MIXES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "**shipped: ½ cosine + ½ coverage**": lambda cos, cov, rank: 0.5 * cos + 0.5 * cov,
-    "cosine only": lambda cos, cov, rank: cos,
-    "coverage only": lambda cos, cov, rank: cov,
-    "shipped + passage-rank prior 0.1": lambda cos, cov, rank: 0.5 * cos + 0.5 * cov - 0.1 * rank / 3,
-    "shipped + passage-rank prior 0.2": lambda cos, cov, rank: 0.5 * cos + 0.5 * cov - 0.2 * rank / 3,
-    "first passage only (shipped mix)": lambda cos, cov, rank: 0.5 * cos + 0.5 * cov - 10.0 * (rank > 0),
+MIXES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    "**shipped: ½ cosine + ½ coverage (title words half), + 0.3 stating the kind asked for**":
+        lambda cos, cov, rank, shipped: shipped,
+    "½ cosine + ½ coverage (shipped before the answer kinds)": lambda cos, cov, rank, shipped: 0.5 * cos + 0.5 * cov,
+    "cosine only": lambda cos, cov, rank, shipped: cos,
+    "coverage only": lambda cos, cov, rank, shipped: cov,
+    "½ cosine + ½ coverage + passage-rank prior 0.1":
+        lambda cos, cov, rank, shipped: 0.5 * cos + 0.5 * cov - 0.1 * rank / 3,
+    "½ cosine + ½ coverage + passage-rank prior 0.2":
+        lambda cos, cov, rank, shipped: 0.5 * cos + 0.5 * cov - 0.2 * rank / 3,
+    "first passage only (½ cosine + ½ coverage)":
+        lambda cos, cov, rank, shipped: 0.5 * cos + 0.5 * cov - 10.0 * (rank > 0),
 }
 
 
@@ -76,7 +82,7 @@ def main() -> None:
         raise SystemExit("No FinanceBench index yet: run benchmarks/bench_ingest.py"
                          + (" --quick" if args.quick else ""))
     index = c.open_index("financebench", args.quick)  # for the paths, settings and models only
-    from archivist.answer.service import quote_candidates, quote_scores
+    from archivist.answer.service import QUOTE_PASSAGES, quote_candidates, quote_scores
     from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
     from archivist.retrieve.text import coverage, terms
@@ -119,17 +125,17 @@ def main() -> None:
         cos = np.clip(embedder.embed_batch([s for _, s in candidates]) @ qv, 0, 1)
         cov = np.array([coverage(terms(q["question"]), s) for _, s in candidates])
         rank = np.array([i for i, _ in candidates], dtype=float)
-        shipped = quote_scores(q["question"], candidates, embedder)
-        assert np.allclose(shipped, MIXES["**shipped: ½ cosine + ½ coverage**"](cos, cov, rank), atol=1e-4)
-        rows.append((on_page, cos, cov, rank))
+        shipped = quote_scores(q["question"], candidates, embedder,
+                               [h.chunk.prefix for h in result.hits[:QUOTE_PASSAGES]])
+        rows.append((on_page, cos, cov, rank, shipped))
     data["quotes"]["questions"] = len(rows)
     data["quotes"]["chance_top1"] = float(np.mean([r[0].mean() for r in rows])) if rows else 0.0
     for name, mix in MIXES.items():
         out = {}
         for half, subset in (("all", rows), ("even", rows[0::2]), ("odd", rows[1::2])):
             top1 = top3 = 0
-            for on_page, cos, cov, rank in subset:
-                order = np.argsort(-mix(cos, cov, rank), kind="stable")
+            for on_page, cos, cov, rank, shipped in subset:
+                order = np.argsort(-mix(cos, cov, rank, shipped), kind="stable")
                 top1 += bool(on_page[order[0]])
                 top3 += bool(on_page[order[:3]].any())
             n = max(len(subset), 1)
