@@ -275,13 +275,13 @@ def main() -> None:
     print(text)
     if args.quick:
         return
-    _save(data, text, started)
+    _save(data, text, started, args.fresh)
 
 
 TITLE = "## 9. The answer on the screen: what the analyst reads first (FinanceBench dev)"
 
 
-def _save(data: dict, text: str, started: float) -> None:
+def _save(data: dict, text: str, started: float, fresh: bool = False) -> None:
     """Store the data under .work/results and put this section into RESULTS.md in place (the other sections'
     stored data may not be on this machine, so RESULTS.md is edited, not regenerated)."""
     import datetime as dt
@@ -293,7 +293,7 @@ def _save(data: dict, text: str, started: float) -> None:
     (folder / "answer-screen.json").write_text(json.dumps({"data": data, "markdown": text}, indent=1))
     stamp = (f"*Run {dt.datetime.now().astimezone().isoformat(timespec='seconds')}, "
              f"{time.perf_counter() - started:.0f} s, load average at end {c.loadavg()}.*\n"
-             "Reproduce: `.venv/bin/python benchmarks/bench_answer_screen.py`")
+             f"Reproduce: `.venv/bin/python benchmarks/bench_answer_screen.py{' --fresh' if fresh else ''}`")
     section = text.rstrip() + "\n\n" + stamp + "\n"
     md = c.RESULTS_MD.read_text()
     if TITLE in md:

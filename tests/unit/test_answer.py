@@ -354,3 +354,14 @@ def test_a_quote_stating_the_cause_leads_even_from_a_later_passage(services_fact
     assert len({s.passage for s in answer.sentences}) == 2  # quotes from both passages
     assert "pump CWP-2" in answer.sentences[0].text and answer.sentences[0].passage == 1
     assert answer.citations[0].text.count("CWP-2")  # [1] is the passage stating the cause
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Does Acme have an improving gross margin? If gross margin is not a useful metric, explain why.", None),
+    ("As of FY2023Q1, why did Acme raise full year guidance?", "cause"),
+    ("What drove the gross margin change in FY2022?", "cause"),
+])
+def test_only_the_questions_own_ask_counts_not_its_instructions(question: str, kind: str | None) -> None:
+    from archivist.answer.kinds import expected
+
+    assert expected(question) == kind

@@ -298,7 +298,7 @@ class Answerer:
                                   [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]])
             order = np.argsort(-scores)
             kind = kinds.expected(question)
-            states = [kinds.carries(kind, sentence) for _, sentence in candidates]
+            states = [kind in kinds.LEADING and kinds.carries(kind, sentence) for _, sentence in candidates]
             if not any(states[j] for j in order[: max_sentences * 3]):
                 states = [False] * len(candidates)  # none of the best states it: the usual order
             # The first passage's best sentence is quoted whenever it answers at all: the ranking's first
