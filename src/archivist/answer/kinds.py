@@ -19,7 +19,8 @@ _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|Octob
 _UNIT = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|quarters?)"
 
 _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cause", re.compile(r"(?:^|[,;]\s*|\band\s+)why\b|\bwhat\s+(?:was\s+|were\s+|is\s+|are\s+)?(?:the\s+)?(?:root\s+|main\s+|primary\s+)?"
+    ("cause", re.compile(r"(?:^|[,;]\s*|\band\s+)why\b"
+                         r"|\bwhat\s+(?:was\s+|were\s+|is\s+|are\s+)?(?:the\s+)?(?:root\s+|main\s+|primary\s+)?"
                          r"(?:caused?|causes|reasons?|led\s+to|drove|drives|triggered|behind)\b"
                          r"|\b(?:caused|triggered)\s+by\s+what\b|\breasons?\s+for\b", re.IGNORECASE)),
     ("duration", re.compile(r"\bhow\s+long\b|\bduration\b|\bhow\s+many\s+" + _UNIT + r"\b", re.IGNORECASE)),
