@@ -423,8 +423,8 @@ def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder:
     words = []
     for i, sentence in candidates:
         own = coverage(qterms, sentence)
-        if contexts is not None and contexts[i]:
-            own = max(own, 0.5 * (own + coverage(qterms, contexts[i] + "\n" + sentence)))
+        if contexts is not None and contexts[i]:  # never lower: the title adds words, it takes none away
+            own = 0.5 * (own + coverage(qterms, contexts[i] + "\n" + sentence))
         words.append(own)
     bonus = np.array([kinds.CARRIES_BONUS * kinds.carries(kind, s) for _, s in candidates])
     return 0.5 * np.clip(svec @ qvec, 0, 1) + 0.5 * np.array(words) + bonus
