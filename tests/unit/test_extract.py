@@ -38,6 +38,36 @@ def make_pdf(path: Path, pages: list[list[str]], title: str | None = None) -> Pa
     return path
 
 
+def make_raw_pdf(path: Path, runs: list[tuple[float, float, float, str]], *, space_reads_as_line_feed: bool = False
+                 ) -> Path:
+    """A one-page PDF written by hand, each run ``(x, y, font size, text)`` its own text object, as some filings'
+    producers place them. ``space_reads_as_line_feed``: the font's ToUnicode map reads the space glyph as
+    U+000A, as some filings' fonts do."""
+    content = "".join(f"BT /F1 {size} Tf {x} {y} Td ({text}) Tj ET\n" for x, y, size, text in runs).encode()
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Spaces def\n"
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfchar <20> <000A> endbfchar\n"
+            b"1 beginbfrange <21> <7E> <0021> endbfrange\nendcmap CMapName currentdict /CMap defineresource pop end end")
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+               b"/Contents 4 0 R >>",
+               b"<< /Length %d >>\nstream\n%sendstream" % (len(content), content),
+               font + (b" /ToUnicode 6 0 R >>" if space_reads_as_line_feed else b" >>")]
+    if space_reads_as_line_feed:
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap) + 1, cmap))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
 def make_encrypted_pdf(path: Path, user_password: str) -> Path:
     from pypdf import PdfReader, PdfWriter
 
@@ -174,6 +204,35 @@ def test_pdf_lines_repeated_on_few_pages_or_in_short_documents_are_kept(tmp_path
               "More text here.", "And a closing line."] for n in range(5)]
     doc = extract(make_pdf(tmp_path / "ledger.pdf", pages))
     assert sum("Date Amount Balance" in b.text for b in doc.blocks) == 2  # 2 of 5 pages: content, not furniture
+
+def test_pdf_words_whose_spaces_read_as_line_feeds_stay_on_their_line(tmp_path: Path) -> None:
+    # A filing's font maps its space glyph to a line feed: each word came on a line of its own, and the
+    # statement row "Accounts payable 12,602 18,869" lost its label.
+    pdf = make_raw_pdf(tmp_path / "statement.pdf", [(72, 700, 10, "Liabilities and Stockholders Equity"),
+                                                    (72, 686, 10, "Accounts payable 12,602 18,869")],
+                       space_reads_as_line_feed=True)
+
+    assert extract(pdf).blocks[0].lines[:2] == ("Liabilities and Stockholders Equity", "Accounts payable 12,602 18,869")
+
+
+def test_pdf_closely_set_lines_are_not_glued_into_one(tmp_path: Path) -> None:
+    # Lines 7 points apart in 10-point type: pdfium reads them as one line, two statement rows glued.
+    rows = ["Purchases of common stock (876.8) (301.4)", "Dividends paid (1,244.5) (1,246.4)",
+            "Other, net (28.0) (30.9)"]
+    pdf = make_raw_pdf(tmp_path / "cash-flows.pdf", [(72, 700 - 7 * k, 10, row) for k, row in enumerate(rows)])
+
+    assert extract(pdf).blocks[0].lines[:3] == tuple(rows)
+
+
+def test_pdf_runs_side_by_side_on_one_line_stay_one_line(tmp_path: Path) -> None:
+    # Rows whose label and figures are separate text objects, as in most statements, set 7 points apart.
+    pdf = make_raw_pdf(tmp_path / "row.pdf", [(72, 700, 10, "Net revenues"), (300, 700, 10, "5,162,082"),
+                                              (400, 700, 10, "12,899,672"), (72, 693, 10, "Net income"),
+                                              (300, 693, 10, "(1,319,907)"), (400, 693, 10, "2,214,380")])
+
+    assert extract(pdf).blocks[0].lines[:2] == ("Net revenues 5,162,082 12,899,672",
+                                                "Net income (1,319,907) 2,214,380")
+
 
 def test_pdf_title_comes_from_metadata_else_file_name(tmp_path: Path) -> None:
     titled = make_pdf(tmp_path / "q3.pdf", [["Numbers."]], title="Quarterly Review")

@@ -267,3 +267,38 @@ def test_figures_of_a_table_without_a_unit_are_not_mixed_with_millions() -> None
     facts = [row(1, "Income before income taxes", "1,797", "millions"), row(2, "Provision for income taxes", "411", "")]
     refusal = compute("What was Acme's FY2025 effective tax rate?", facts, {})
     assert isinstance(refusal, Refusal) and "without a unit" in refusal.message
+
+
+BALANCE_SHEET = """CONSOLIDATED BALANCE SHEETS
+(In thousands)
+December 31,
+2018 2017
+Current assets
+Cash and cash equivalents $ 1,526,762 $ 1,499,995
+Accounts receivable, net 657,206 542,273
+Total current assets 2,526,778 2,376,355
+$ 30,210,706 $ 29,160,042
+LIABILITIES AND STOCKHOLDERS' EQUITY
+Current liabilities
+Accounts payable $ 302,578 $ 255,028
+Construction payable 311,793 474,807
+Total current liabilities 2,948,882 3,138,297"""
+
+
+def test_a_statement_continued_under_a_heading_keeps_its_columns() -> None:
+    # The liabilities print no years of their own: the assets' columns, unit and title are theirs too.
+    tables = find_tables(BALANCE_SHEET.split("\n"))
+    assert [t.heading for t in tables] == ["CONSOLIDATED BALANCE SHEETS (in thousands) | 2018 | 2017"] * 2
+    lines = BALANCE_SHEET.split("\n")
+    facts = chunk_facts("\n".join(lines[tables[1].start:tables[1].end]), tables[1].heading)
+    payable = {(f.label, f.period): f.value for f in facts}
+    assert payable[("Accounts payable", "FY2018")] == Decimal(302578)
+    assert payable[("Total current liabilities", "FY2017")] == Decimal(3138297)
+
+
+def test_a_table_of_another_width_below_a_statement_is_not_its_continuation() -> None:
+    page = BALANCE_SHEET.split("\n")[:8] + [
+        "Segment results follow the operating review of the year, as the chief operating decision maker reads them.",
+        "Casino 1,100 2,200 3,300", "Rooms 4,100 5,200 6,300", "Food 7,100 8,200 9,300"]
+    tables = find_tables(page)
+    assert [t.columns for t in tables] == [("2018", "2017"), ()]

@@ -20,10 +20,11 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-4"
+    version = "pdfium-5"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
-    text layer are OCRed (``ingest.scans``)."""
+    text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
+    space, closely set lines pdfium joined are parted (``page_text``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -49,7 +50,7 @@ class PdfExtractor:
             for index in range(len(pdf)):
                 page = pdf[index]
                 textpage = page.get_textpage()
-                text = textpage.get_text_range()
+                text = page_text(textpage)
                 textpage.close()
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
                 if any(line.strip() for line in lines):
@@ -65,6 +66,39 @@ class PdfExtractor:
             return Document(path, self.kind, blocks, title=title or path.stem, pages=len(pdf))
         finally:
             pdf.close()
+
+
+def page_text(textpage) -> str:  # noqa: ANN001 - a pypdfium2 PdfTextPage
+    """The page's text, each line of print on a line of its own, as pdfium reads it with two corrections by
+    the characters' boxes (pdfium's own line breaks are ``\\r\\n``):
+
+    - a lone ``\\n`` between two characters on one baseline, the second to the right of the first, is a space:
+      some PDFs map the space glyph to U+000A, and each word of a line then came on a line of its own
+      ("Liabilities / and / Stockholders' / Equity"), breaking sentences and a statement's rows from their labels;
+    - a space between a character and the next, lower and back to the left, is a line break: pdfium
+      joins closely set lines ("Purchases of common stock (876.8) (301.4) (3.4) Dividends paid (1,244.5) ..."),
+      gluing a statement's rows into one."""
+    import pypdfium2.raw as pdfium_c
+
+    text = textpage.get_text_range()
+    if len(text) != textpage.count_chars():  # the character boxes index the text 1:1 only then
+        return text
+    out = list(text)
+    for k in range(1, len(text) - 1):
+        ch = text[k]
+        if ch not in " \n" or text[k - 1] in " \r\n" or text[k + 1] in " \r\n":
+            continue
+        if ch == " " and not pdfium_c.FPDFText_IsGenerated(textpage, k):  # one the PDF prints is a space
+            continue
+        left, bottom, right, top = textpage.get_charbox(k - 1)
+        n_left, n_bottom, n_right, n_top = textpage.get_charbox(k + 1)
+        if ch == "\n":
+            overlap = min(top, n_top) - max(bottom, n_bottom)
+            if overlap > 0.5 * min(top - bottom, n_top - n_bottom) > 0 and n_left >= right - 0.5:
+                out[k] = " "
+        elif n_right < left and (top + bottom) - (n_top + n_bottom) > min(top - bottom, n_top - n_bottom) > 0:
+            out[k] = "\n"  # back to the left, and its middle more than half a character lower
+    return "".join(out)
 
 
 EDGE_LINES = 3

@@ -132,11 +132,25 @@ def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
                 gap += 1
             j += 1
         if count >= MIN_ROWS:
-            tables.append(_table(lines, i, last + 1))
+            tables.append(_continued(tables, _table(lines, i, last + 1), lines))
             i = last + 1
         else:
             i += 1
     return tables
+
+
+def _continued(before: list[Table], table: Table, lines: list[str] | tuple[str, ...]) -> Table:
+    """``table``, or the table above it on the page continued: a statement's liabilities under its assets,
+    after a heading or a total that ended the run ("LIABILITIES AND STOCKHOLDERS' EQUITY"), print no columns
+    of their own. A table without columns whose rows have as many figures as the one above has columns takes
+    that table's title, unit and columns."""
+    if table.columns or not before or not before[-1].columns:
+        return table
+    above = before[-1]
+    widths = [len(r.cells) for ln in lines[table.start:table.end] if (r := parse_row(ln)) is not None]
+    if not widths or sum(w == len(above.columns) for w in widths) < 0.8 * len(widths):
+        return table
+    return Table(table.start, table.end, above.title, table.scale or above.scale, above.columns)
 
 
 def _only_periods(line: str) -> bool:
