@@ -122,6 +122,7 @@ def test_the_glossary_ties_an_analysts_term_to_the_statement_line() -> None:
     assert "purchases of property, plant and equipment" in expansions("What was the FY2018 capex?")
     assert "capital expenditure" in expansions("What was the FY2018 capex?")
     assert "net sales" in expansions("What were total revenues in FY2020?")
+    assert "property, plant and equipment" in expansions("Did Acme grow its PPNE between FY20 and FY21?")
     assert expansions("Who audited the company?") == []
     # Plain words for the sections a filing prints them in.
     assert "legal proceedings" in expansions("Has Acme reported any ongoing legal battles?")

@@ -17,6 +17,7 @@ from archivist.retrieve.statements import IMPLIED_WEIGHT, NAMED_WEIGHT, statemen
     ("What is the FY2017 operating cash flow ratio for Acme?", {"cash", "balance"}),
     ("Has Acme's quick ratio improved between FY2022 and FY2023?", {"balance"}),
     ("What is the FY2021 capital expenditure amount for Acme?", {"cash"}),
+    ("Did Acme grow its PPNE between FY20 and FY21?", {"balance"}),  # analysts' abbreviation of PP&E
     # "cash" is a balance-sheet line, but not inside "operating cash flow".
     ("What was Acme's operating cash flow in FY2019?", {"cash"}),
     ("Who are the primary customers of Acme?", set()),

@@ -46,6 +46,8 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
                           "purchases of treasury stock", "repurchase of common stock"),
     "total debt": ("total borrowings", "long-term debt", "short-term debt", "notes payable"),
     "cash and cash equivalents": ("cash and equivalents",),
+    "property, plant and equipment": ("pp&e", "ppe", "ppne", "property and equipment", "fixed assets",
+                                      "property, plant and equipment, net", "property and equipment, net"),
     "accounts receivable": ("trade receivables", "accounts receivable, net"),
     "accounts payable": ("trade payables", "trade accounts payable"),
     "inventory": ("inventories", "merchandise inventories"),
