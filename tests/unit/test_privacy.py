@@ -946,3 +946,28 @@ def test_no_file_holds_the_passphrase(run, canary_docs: Path, home: Path) -> Non
         raw = path.read_bytes()
         assert PASSPHRASE.encode() not in raw and NEW.encode() not in raw, f"passphrase written to {path}"
 
+
+
+def test_another_profiles_better_matches_never_crowd_out_ones_own(run, tmp_path: Path, home: Path) -> None:
+    """Keyword search ranks the best matches before it checks whose they are: when another profile's passages
+    fill the best places, the profile still gets its own matches, and only them."""
+    ops, legal = tmp_path / "ops", tmp_path / "legal"
+    ops.mkdir()
+    legal.mkdir()
+    for n in range(12):  # short notes saying the word again and again: they outrank legal's one mention
+        (ops / f"note-{n}.txt").write_text(f"Heronvault heronvault heronvault. {OPS_CANARY} {n}.\n")
+    (legal / "retention.txt").write_text("Client contracts are retained for eleven years under the policy, "
+                                         "and the archive room named heronvault holds the paper copies.\n")
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        f'[[folders]]\npath = "{ops}"\nprofiles = ["ops"]\n\n[[folders]]\npath = "{legal}"\nprofiles = ["legal"]\n')
+    for profile in ("ops", "legal"):
+        assert run("--profile", profile, "index").exit_code == 0
+    legal_store = Store.open(Paths.resolve().database, PASSPHRASE, profile="legal")
+    try:
+        hits = legal_store.keyword_search('"heronvault"', 2)
+        assert [legal_store.chunks([cid])[cid].path.name for cid, _ in hits] == ["retention.txt"]
+    finally:
+        legal_store.close()
+    found = run("--profile", "legal", "search", "--json", "heronvault")
+    assert OPS_CANARY not in found.stdout and "retention.txt" in found.stdout, found.stdout

@@ -74,6 +74,20 @@ class SearchQueries:
         """FTS5 BM25 hits for an already-sanitised MATCH expression: (chunk id, bm25) best first.
 
         ``folder_id`` and ``file_ids`` restrict the hits inside the query (scoping)."""
+        if folder_id is None and file_ids is None:
+            # The best matches first, then whose they are: joining every match (thousands for a question of
+            # twenty words) to its passage and file before the sort cost ~9 ms of ~45 on the FinanceBench dev
+            # index. When passages this profile may not read take places among the best, the slower query
+            # below keeps the limit exact.
+            over = 2 * limit
+            rows = self._conn.execute(
+                f"SELECT s.rowid, s.score, fi.folder_id IN ({self._visible()}) FROM (SELECT rowid, "
+                f"bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score "
+                f"LIMIT ?) s LEFT JOIN chunks c ON c.id = s.rowid LEFT JOIN files fi ON fi.id = c.file_id "
+                f"ORDER BY s.score", (match, over)).fetchall()
+            readable = [(r[0], r[1]) for r in rows if r[2]]
+            if len(readable) >= limit or len(rows) < over:  # else unreadable ones took places: the query below
+                return readable[:limit]
         sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f "
                "JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id")
         args: list = [match]
