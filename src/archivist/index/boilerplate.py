@@ -84,6 +84,22 @@ def scores(store: Store, texts: Sequence[str]) -> list[float]:
     return out
 
 
+def chunk_scores(store: Store, chunk_ids: Sequence[int]) -> dict[int, float]:
+    """``scores`` of stored passages, from the shingles sampled when they were indexed (``chunk_shingles``)
+    rather than sampled again from their text: what search weighs its candidates by."""
+    sets = store.shingles_of(chunk_ids)
+    wanted = set().union(*sets.values()) if sets else set()
+    if not wanted:
+        return dict.fromkeys(chunk_ids, 0.0)
+    counts = store.shingle_file_counts(wanted)
+    need = min_files(store.indexed_file_count())
+    out: dict[int, float] = {}
+    for cid in chunk_ids:
+        s = sets.get(cid, set())
+        out[cid] = 0.0 if len(s) < MIN_SHINGLES else sum(1 for h in s if counts.get(h, 0) >= need) / len(s)
+    return out
+
+
 def count(store: Store) -> int:
     """How many passages visible to the store's profile are boilerplate (for ``archivist status``)."""
     return store.boilerplate_count(min_files(store.indexed_file_count()), THRESHOLD, MIN_SHINGLES)

@@ -37,6 +37,20 @@ class SearchQueries:
                 out[h] = n
         return out
 
+    def shingles_of(self, chunk_ids: Sequence[int]) -> dict[int, set[int]]:
+        """The sampled shingle hashes stored for each of ``chunk_ids`` visible to this profile
+        (``index.boilerplate``); a passage without any is absent."""
+        out: dict[int, set[int]] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            for cid, h in self._conn.execute(
+                    f"SELECT s.chunk_id, s.h FROM chunk_shingles s CROSS JOIN chunks c ON c.id = s.chunk_id "
+                    f"CROSS JOIN files f ON f.id = c.file_id WHERE s.chunk_id IN ({marks}) "
+                    f"AND f.folder_id IN ({self._visible()})", part):
+                out.setdefault(cid, set()).add(h)
+        return out
+
     def indexed_file_count(self) -> int:
         """Files with passages, visible to this profile."""
         return self._conn.execute(f"SELECT COUNT(*) FROM files WHERE status = 'indexed' AND folder_id IN "

@@ -313,9 +313,10 @@ class Retriever:
         question is about them (it finds 80% of its words in the passage: "what did the auditor's opinion
         say?")."""
         # A table's passages are data (the figures asked for), never boilerplate, however standard their labels.
-        prose = [i for i, h in enumerate(hits[:BOILERPLATE_DEPTH]) if TABLE_MARK not in h.chunk.heading]
-        for i, score in zip(prose, boilerplate.scores(self.store, [hits[i].chunk.text for i in prose]), strict=True):
-            hits[i].boilerplate = score
+        prose = [hits[i].chunk.id for i, h in enumerate(hits[:BOILERPLATE_DEPTH]) if TABLE_MARK not in h.chunk.heading]
+        found = boilerplate.chunk_scores(self.store, prose) if prose else {}
+        for h in hits:
+            h.boilerplate = found.get(h.chunk.id, h.boilerplate)
         if not self.boilerplate_weight or not any(h.boilerplate for h in hits):
             return hits
         base = [h.rerank_score if h.rerank_score is not None else -float(i) / len(hits) for i, h in enumerate(hits)]
