@@ -108,6 +108,21 @@ def test_two_rows_that_disagree_are_not_chosen_between() -> None:
     assert isinstance(refusal, Refusal) and "disagree" in refusal.message
 
 
+
+def test_an_affiliates_results_of_operations_are_not_the_income_statement() -> None:
+    # A note summarising an unconsolidated affiliate's "results of operations" names no statement of the
+    # filer's own: the filer's revenue (here in its MD&A table, its income statement printing no label on the
+    # total) is the one a ratio is worked from.
+    facts = [_fact(1, "Net revenues", "FY2018", "11,763,096", "The following table summarizes our operating results",
+                   scale="thousands", page=42),
+             _fact(2, "Net revenues", "FY2018", "1,277,745", "Summarized results of operations are as follows",
+                   scale="thousands", page=80),
+             _fact(3, "Capital expenditures", "FY2018", "(1,486,843)", "Consolidated Statements of Cash Flows",
+                   scale="thousands", page=67)]
+    q = "What is Acme's FY2018 capex as a % of revenue? Answer in units of percents and round to one decimal place."
+    calc = compute(q, facts, {})
+    assert isinstance(calc, Calculation) and calc.shown == "12.6%" and calc.expression == "1,486,843 / 11,763,096"
+
 def test_a_lookup_that_is_not_found_is_left_to_the_answerer() -> None:
     assert compute("What were Acme's FY2025 total assets?", FACTS, {}) is None
 

@@ -23,6 +23,7 @@ from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_na
 from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, Metric
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
+from archivist.retrieve.statements import statement_of
 
 if TYPE_CHECKING:
     from archivist.index.factstore import FactRow
@@ -33,9 +34,6 @@ _NUMBER_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
 _UNIT = re.compile(r"\bin (?:usd |us\$ |\$ ?)?(thousands|millions|billions)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\bpercent(?:s|age)?\b|%", re.IGNORECASE)
 _SPAN = re.compile(r"\b(\d|two|three|four|five)[- ]year\b", re.IGNORECASE)
-_STATEMENTS = {"income": re.compile(r"income|operations|earnings|profit", re.I),
-               "balance": re.compile(r"balance sheet|financial (?:position|condition)", re.I),
-               "cash": re.compile(r"cash flow", re.I)}
 _PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
 _TOTAL = re.compile(r"total\b", re.IGNORECASE)
 SCALE_OF = {"thousands": Decimal(10) ** 3, "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
@@ -286,7 +284,7 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         if f.period != period:
             ranked.append(((-1.0, score), f))
             continue
-        statement = bool(item and item.statement and _STATEMENTS[item.statement].search(f.title))
+        statement = bool(item and item.statement and statement_of(f.title) == item.statement)
         # Between rows that read equally well as the item on the same page, the total is the item ("Total
         # revenues" over "Net sales", which it includes).
         ranked.append(((round(score, 2), statement, round(weights.get(f.file_id, 0.0), 2),
