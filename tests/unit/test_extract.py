@@ -46,7 +46,8 @@ def make_raw_pdf(path: Path, runs: list[tuple[float, float, float, str]], *, spa
     content = "".join(f"BT /F1 {size} Tf {x} {y} Td ({text}) Tj ET\n" for x, y, size, text in runs).encode()
     cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Spaces def\n"
             b"1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfchar <20> <000A> endbfchar\n"
-            b"1 beginbfrange <21> <7E> <0021> endbfrange\nendcmap CMapName currentdict /CMap defineresource pop end end")
+            b"1 beginbfrange <21> <7E> <0021> endbfrange\n"
+            b"endcmap CMapName currentdict /CMap defineresource pop end end")
     font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
