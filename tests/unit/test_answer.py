@@ -110,6 +110,20 @@ def test_extractive_mode_quotes_passages_without_a_model(services_factory, docs:
     jsonschema.validate(answer.to_json(), _schema())
 
 
+
+def test_the_quotes_reuse_the_question_vector_of_the_search(services_factory, docs: Path,
+                                                            fake_embedder) -> None:  # noqa: ANN001
+    # The question is embedded once: scoring the quote candidates takes its vector from the search.
+    services = services_factory(FakeGenerator("should not be called"))
+    services.store.add_folder(docs)
+    services.indexer().index_all()
+    asked: list[str] = []
+    embed = fake_embedder.embed_batch
+    fake_embedder.embed_batch = lambda texts: (asked.extend(texts), embed(texts))[1]
+    answer = services.answerer().ask("How long are client contracts retained?", extractive=True)
+    assert "eleven years" in answer.sentences[0].text
+    assert asked.count("How long are client contracts retained?") == 1
+
 def test_prompt_stays_within_the_token_budget(services_factory, tmp_path: Path) -> None:
     from archivist.settings import Settings
 

@@ -194,14 +194,16 @@ class Answerer:
                                  f"The best passage scored {result.evidence:.2f}, "
                                  f"below the evidence threshold {s.answer.min_evidence:.2f}."
                                  )
+        # The question's vector from the search, when it searched these very words (quote scoring reuses it).
+        qvec = result.query_vector if result.query == question else None
         if extractive:
-            answer = self._extractive(question, hits, result.evidence, timings)
+            answer = self._extractive(question, hits, result.evidence, timings, query_vector=qvec)
             answer.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
             return answer
 
         draft: Answer | None = None
         if on_draft is not None:
-            draft = self._extractive(question, hits, result.evidence, dict(timings))
+            draft = self._extractive(question, hits, result.evidence, dict(timings), query_vector=qvec)
             timings["draft_ms"] = (time.perf_counter() - started) * 1000
             on_draft(draft)
         _check(cancel)
@@ -247,7 +249,8 @@ class Answerer:
                 answer = draft
                 answer.timings_ms.update(timings)
             else:
-                answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "")
+                answer = self._extractive(question, hits, result.evidence, timings, item="\n- " if listed else "",
+                                          query_vector=qvec)
             answer.model = generator.id
             answer.adapter = getattr(generator, "adapter", None)
             answer.note = ("The model's answer was not supported by the passages; quoting them instead."
@@ -284,9 +287,10 @@ class Answerer:
                       timings_ms=timings)
 
     def _extractive(self, question: str, hits: list[Hit], evidence: float, timings: dict[str, float],
-                    max_sentences: int = 3, item: str = "") -> Answer:
+                    max_sentences: int = 3, item: str = "", query_vector: np.ndarray | None = None) -> Answer:
         """The best supporting sentences, quoted verbatim from the passages; no model call. ``item``
-        (``"\n- "``) lays each quote out as a list item, as the model's unsupported answer was."""
+        (``"\n- "``) lays each quote out as a list item, as the model's unsupported answer was;
+        ``query_vector``: the question's, as the search embedded it (else embedded here)."""
         t = time.perf_counter()
         figure = find_figure(question, hits, glossary=self.settings.retrieval.glossary)
         candidates = quote_candidates(hits)
@@ -295,7 +299,7 @@ class Answerer:
             max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
         if candidates and max_sentences > 0:
             scores = quote_scores(question, candidates, self.retriever.embedder,
-                                  [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]])
+                                  [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]], query_vector)
             order = np.argsort(-scores)
             kind = kinds.expected(question)
             states = [kind in kinds.LEADING and kinds.carries(kind, sentence) for _, sentence in candidates]
@@ -408,15 +412,16 @@ def without_headings(text: str) -> str:
 
 
 def quote_scores(question: str, candidates: Sequence[tuple[int, str]], embedder: Embedder,
-                 contexts: Sequence[str] | None = None) -> np.ndarray:
+                 contexts: Sequence[str] | None = None, query_vector: np.ndarray | None = None) -> np.ndarray:
     """How well each candidate sentence answers ``question``: ½ cosine + ½ share of the question's words
     (benchmarks/bench_quotes.py compares other mixes), plus ``kinds.CARRIES_BONUS`` when the sentence states
     the kind of answer asked for (a cause, a duration, a date: ``answer.kinds``).
 
     ``contexts``, per passage index: the title and headings of the sentence's passage. A question's word found
     there and not in the sentence counts half: "The direct cause was the failure of pump CWP-2" answers "what
-    caused the warehouse outage?" in a report titled "Warehouse Systems Outage", not in a budget memo."""
-    qvec = embedder.embed_batch([question])[0]
+    caused the warehouse outage?" in a report titled "Warehouse Systems Outage", not in a budget memo.
+    ``query_vector``: ``question``'s vector when the search has it already."""
+    qvec = query_vector if query_vector is not None else embedder.embed_batch([question])[0]
     svec = embedder.embed_batch([sentence for _, sentence in candidates])
     qterms = terms(question)
     kind = kinds.expected(question)
