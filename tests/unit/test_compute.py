@@ -157,9 +157,13 @@ def test_facts_and_a_computed_answer_from_a_spreadsheet(run, tmp_path: Path) -> 
     assert ask["answer"].startswith("Gross margin, FY2025: 42.5% = (12,400 - 7,130) / 12,400 [1].")
     assert all(o["citation"] == 1 for o in ask["calculation"]["operands"])
     assert ask["citations"][0]["path"].endswith("GANNET_2025_10K.csv")
-    # A company the folder does not hold: the figures are another's, and the answer says whose, first.
-    other = json.loads(run("ask", "--json", "What was 3M's gross margin in FY2025?").stdout)["answer"]
-    assert other.split(" (", 1)[0].lower().startswith("gannet") and "names no company of your documents" in other
+    # A company the folder never mentions: no figure of another's is given for it.
+    other = json.loads(run("ask", "--json", "What was 3M's gross margin in FY2025?").stdout)
+    assert other["abstained"] is True and other["calculation"] == {}
+    assert "never mention 3M" in other["note"]
+    # No company named at all: the best passage's company's figures, and the answer says whose, first.
+    unnamed = json.loads(run("ask", "--json", "What was the gross margin in FY2025?").stdout)["answer"]
+    assert unnamed.split(" (", 1)[0].lower().startswith("gannet") and "names no company of your documents" in unnamed
     refused = json.loads(run("ask", "--json", "What was Gannet's gross margin in FY2023?").stdout)
     assert refused["abstained"] is True and refused["calculation"] == {}
     assert refused["answer"].startswith("Cannot compute gross margin: no FY2023 revenue found.")

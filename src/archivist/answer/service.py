@@ -187,6 +187,12 @@ class Answerer:
         hits = result.hits
         from archivist.answer.computed import computed_answer  # it builds on this module's Answer
 
+        if unknown := self.retriever.unmentioned(question):
+            # "Nvidia's revenue" of other companies' filings: the search found some revenue, never Nvidia's.
+            names = " or ".join(unknown)
+            return self._abstain(question, hits, result.evidence, timings, started,
+                                 f"Your documents never mention {names}: what they hold about the rest of the "
+                                 f"question is another's. Add {names}'s documents to ask about {names}.")
         if (computed := computed_answer(self, question, result, started)) is not None:
             return computed  # a calculation asked for leads: worked from cited table facts, or refused
         if not hits or result.evidence < s.answer.min_evidence:

@@ -29,6 +29,7 @@ from archivist.index.store import ChunkRow, Store
 from archivist.ingest.tables import TABLE_MARK
 from archivist.retrieve.focus import Focus, infer
 from archivist.retrieve.glossary import expansions
+from archivist.retrieve.names import unmentioned
 from archivist.retrieve.rerank import (
     CROSS_ENCODER_FILES,
     CrossEncoderReranker,
@@ -300,6 +301,11 @@ class Retriever:
         found = [cid for cid, heading in self.store.chunks_headed(files, STATEMENT_WORDS)
                  if cid not in have and statement_of(heading) in want]
         return found[:STATEMENT_PASSAGES]
+
+    def unmentioned(self, question: str) -> list[str]:
+        """The names ``question`` gives that no passage this profile can read mentions (``retrieve.names``):
+        "Nvidia's revenue" asked of other companies' filings."""
+        return unmentioned(question, lambda word: bool(self.store.keyword_search(f'"{word.lower()}"', 1)))
 
     def documents(self) -> dict:
         """``Store.documents()``, read again only when the files or the corrections changed."""
