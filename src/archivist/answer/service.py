@@ -191,8 +191,9 @@ class Answerer:
             # "Nvidia's revenue" of other companies' filings: the search found some revenue, never Nvidia's.
             names = " or ".join(unknown)
             return self._abstain(question, hits, result.evidence, timings, started,
-                                 f"Your documents never mention {names}: what they hold about the rest of the "
-                                 f"question is another's. Add {names}'s documents to ask about {names}.")
+                                 f"Your documents never mention {names}, so nothing in them answers this; the "
+                                 f"closest passages are about something else. Add documents on {names} to ask "
+                                 f"about it.")
         if (computed := computed_answer(self, question, result, started)) is not None:
             return computed  # a calculation asked for leads: worked from cited table facts, or refused
         if not hits or result.evidence < s.answer.min_evidence:
