@@ -328,7 +328,10 @@ def save_section(name: str, quick: bool, data: dict, markdown: str, started: flo
     os.replace(tmp, path)
     print("\n" + markdown + "\n", flush=True)
     if not quick:
-        write_results_md()
+        if all(load_section(n, False) is not None for n in ORDER):
+            write_results_md()
+        else:  # the other sections' data are not on this machine: regenerating would drop them
+            replace_section(record)
         print(f"Updated {RESULTS_MD.relative_to(REPO)}", flush=True)
     else:
         print(f"(--quick: stored in {path.relative_to(REPO)}; RESULTS.md untouched)", flush=True)
@@ -392,6 +395,24 @@ def write_results_md() -> None:
                   f"Reproduce: `{r['command']}`", ""]
     tmp = RESULTS_MD.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
+    os.replace(tmp, RESULTS_MD)
+
+
+def replace_section(record: dict) -> None:
+    """Put one run's section into RESULTS.md in place (from its title to the next ``## ``), or at the end."""
+    title = record["markdown"].lstrip().splitlines()[0]
+    section = (f"{record['markdown'].rstrip()}\n\n*Run {record['date']}, {record['duration_s']:.0f} s, load average "
+               f"at end {record['loadavg_at_end']}, git {record['versions'].get('git', '-')}.*\n"
+               f"Reproduce: `{record['command']}`\n")
+    md = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
+    if title in md:
+        start = md.index(title)
+        nxt = md.find("\n## ", start + len(title))
+        md = md[:start] + section + ("\n" + md[nxt + 1:] if nxt != -1 else "")
+    else:
+        md = md.rstrip() + "\n\n" + section
+    tmp = RESULTS_MD.with_suffix(".tmp")
+    tmp.write_text(md)
     os.replace(tmp, RESULTS_MD)
 
 
