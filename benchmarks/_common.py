@@ -404,6 +404,11 @@ def replace_section(record: dict) -> None:
     section = (f"{record['markdown'].rstrip()}\n\n*Run {record['date']}, {record['duration_s']:.0f} s, load average "
                f"at end {record['loadavg_at_end']}, git {record['versions'].get('git', '-')}.*\n"
                f"Reproduce: `{record['command']}`\n")
+    put_section(title, section)
+
+
+def put_section(title: str, section: str) -> None:
+    """``section`` into RESULTS.md in place of the one headed ``title`` (up to the next ``## ``), or at the end."""
     md = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
     if title in md:
         start = md.index(title)

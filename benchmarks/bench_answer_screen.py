@@ -144,24 +144,6 @@ def _version(ex) -> str | None:  # noqa: ANN001
     return f"{ex.kind}-{ex.version}" if ex else None
 
 
-def _keyword_search_as_before(self, match: str, limit: int, folder_id: int | None = None,  # noqa: ANN001
-                              file_ids=None) -> list[tuple[int, float]]:  # noqa: ANN001
-    """``Store.keyword_search`` as the previous default ran it (cfa6fc0): every match joined to its passage and
-    file, then sorted (the shipped query ranks first, then joins; the hits are the same)."""
-    sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f "
-           "JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id")
-    args: list = [match]
-    where = ["chunks_fts MATCH ?", f"fi.folder_id IN ({self._visible()})"]
-    if folder_id is not None:
-        where.append("fi.folder_id = ?")
-        args.append(folder_id)
-    if file_ids is not None:
-        where.append(f"fi.id IN ({','.join(str(int(i)) for i in file_ids) or 'NULL'})")
-    sql += " WHERE " + " AND ".join(where) + " ORDER BY score LIMIT ?"
-    args.append(limit)
-    return [(r[0], r[1]) for r in self._conn.execute(sql, args)]
-
-
 @contextmanager
 def previous_answers(store_as_before: bool = True):  # noqa: ANN201
     """The answer layer as it was: no figure lead, no computed answer, boilerplate neither measured nor skipped;
@@ -169,7 +151,8 @@ def previous_answers(store_as_before: bool = True):  # noqa: ANN201
     from archivist.index import boilerplate
     from archivist.index.store import Store
 
-    keyword = _keyword_search_as_before if store_as_before else Store.keyword_search
+    # The previous default's keyword query (cfa6fc0) is the store's exact one: every match joined, then sorted.
+    keyword = Store._keyword_search_joined if store_as_before else Store.keyword_search
     with mock.patch("archivist.answer.service.find_figure", lambda *a, **k: None), \
             mock.patch("archivist.answer.computed.computed_answer", lambda *a, **k: None), \
             mock.patch.object(boilerplate, "scores", lambda store, texts: [0.0] * len(texts)), \
@@ -341,7 +324,6 @@ def _save(data: dict, text: str, started: float, fresh: bool = False) -> None:
     stored data may not be on this machine, so RESULTS.md is edited, not regenerated)."""
     import datetime as dt
     import json
-    import os
 
     folder = c.work_dir(False) / "results"
     folder.mkdir(parents=True, exist_ok=True)
@@ -349,17 +331,7 @@ def _save(data: dict, text: str, started: float, fresh: bool = False) -> None:
     stamp = (f"*Run {dt.datetime.now().astimezone().isoformat(timespec='seconds')}, "
              f"{time.perf_counter() - started:.0f} s, load average at end {c.loadavg()}.*\n"
              f"Reproduce: `.venv/bin/python benchmarks/bench_answer_screen.py{' --fresh' if fresh else ''}`")
-    section = text.rstrip() + "\n\n" + stamp + "\n"
-    md = c.RESULTS_MD.read_text()
-    if TITLE in md:
-        start = md.index(TITLE)
-        nxt = md.find("\n## ", start + len(TITLE))
-        md = md[:start] + section + ("\n" + md[nxt + 1:] if nxt != -1 else "")
-    else:
-        md = md.rstrip() + "\n\n" + section
-    tmp = c.RESULTS_MD.with_suffix(".tmp")
-    tmp.write_text(md)
-    os.replace(tmp, c.RESULTS_MD)
+    c.put_section(TITLE, text.rstrip() + "\n\n" + stamp + "\n")
     print(f"Updated {c.RESULTS_MD}")
 
 

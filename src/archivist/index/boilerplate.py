@@ -69,35 +69,24 @@ def rows(chunk_id: int, text: str) -> Iterable[tuple[int, int]]:
 
 def scores(store: Store, texts: Sequence[str]) -> list[float]:
     """The boilerplate score (0..1) of each passage text, against the files this store's profile can read."""
-    sets = [shingles(t) for t in texts]
-    wanted = set().union(*sets) if sets else set()
-    if not wanted:
-        return [0.0] * len(texts)
-    counts = store.shingle_file_counts(wanted)
-    need = min_files(store.indexed_file_count())
-    out = []
-    for s in sets:
-        if len(s) < MIN_SHINGLES:
-            out.append(0.0)
-        else:
-            out.append(sum(1 for h in s if counts.get(h, 0) >= need) / len(s))
-    return out
+    return _scores(store, [shingles(t) for t in texts])
 
 
 def chunk_scores(store: Store, chunk_ids: Sequence[int]) -> dict[int, float]:
     """``scores`` of stored passages, from the shingles sampled when they were indexed (``chunk_shingles``)
     rather than sampled again from their text: what search weighs its candidates by."""
-    sets = store.shingles_of(chunk_ids)
-    wanted = set().union(*sets.values()) if sets else set()
+    stored = store.shingles_of(chunk_ids)
+    return dict(zip(chunk_ids, _scores(store, [stored.get(cid, set()) for cid in chunk_ids]), strict=True))
+
+
+def _scores(store: Store, sets: Sequence[set[int]]) -> list[float]:
+    """The share of each set's shingles that occur in enough readable files (0 for a set too small to call)."""
+    wanted = set().union(*sets) if sets else set()
     if not wanted:
-        return dict.fromkeys(chunk_ids, 0.0)
+        return [0.0] * len(sets)
     counts = store.shingle_file_counts(wanted)
     need = min_files(store.indexed_file_count())
-    out: dict[int, float] = {}
-    for cid in chunk_ids:
-        s = sets.get(cid, set())
-        out[cid] = 0.0 if len(s) < MIN_SHINGLES else sum(1 for h in s if counts.get(h, 0) >= need) / len(s)
-    return out
+    return [0.0 if len(s) < MIN_SHINGLES else sum(1 for h in s if counts.get(h, 0) >= need) / len(s) for s in sets]
 
 
 def count(store: Store) -> int:

@@ -102,6 +102,11 @@ class SearchQueries:
             readable = [(r[0], r[1]) for r in rows if r[2]]
             if len(readable) >= limit or len(rows) < over:  # else unreadable ones took places: the query below
                 return readable[:limit]
+        return self._keyword_search_joined(match, limit, folder_id, file_ids)
+
+    def _keyword_search_joined(self, match: str, limit: int, folder_id: int | None = None,
+                               file_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """``keyword_search`` exactly: every match joined to its passage and file, filtered, then sorted."""
         sql = ("SELECT f.rowid, bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts f "
                "JOIN chunks c ON c.id = f.rowid JOIN files fi ON fi.id = c.file_id")
         args: list = [match]

@@ -319,7 +319,7 @@ class Retriever:
         question is about them (it finds 80% of its words in the passage: "what did the auditor's opinion
         say?")."""
         # A table's passages are data (the figures asked for), never boilerplate, however standard their labels.
-        prose = [hits[i].chunk.id for i, h in enumerate(hits[:BOILERPLATE_DEPTH]) if TABLE_MARK not in h.chunk.heading]
+        prose = [h.chunk.id for h in hits[:BOILERPLATE_DEPTH] if TABLE_MARK not in h.chunk.heading]
         found = boilerplate.chunk_scores(self.store, prose) if prose else {}
         for h in hits:
             h.boilerplate = found.get(h.chunk.id, h.boilerplate)
