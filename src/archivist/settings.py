@@ -139,6 +139,11 @@ class RetrievalSettings(BaseModel):
     boilerplate_weight: float = Field(1.0, ge=0.0, le=10.0)
     """How far passages that recur across many files (auditor opinions, legends) move down after the re-rank:
     1.0 moves a passage that is all boilerplate down by a quarter of the candidates' score range (0: off)."""
+    hold_vectors: bool = True
+    """In a process that answers many questions (the watch daemon, the TUI), hold the vectors in memory and
+    search them there (``archivist.index.held_vectors``: ~1.6 KB a passage, 160 MB at 100k passages, about what
+    the index's own scan keeps in its page cache; the same results in a fraction of the time). One-shot commands
+    never do (loading costs more than a scan)."""
     expand_glossary: bool = True
     """Search a question's keywords together with the glossary's phrases for the terms it names."""
     glossary: dict[str, list[str]] = {}

@@ -123,6 +123,7 @@ class Views:
         ws = self._views.get(settings.profile)
         if ws is None:
             ws = self._views[settings.profile] = self.open_view(settings)
+            ws.hold_vectors()  # it answers every request of this profile from now on
             return ws
         if ws.store.path != current_database(self.paths):
             ws.switch_generation()
@@ -144,6 +145,7 @@ class Views:
             with self.lock:
                 ws = self.view(settings)
                 ws.embedder().embed_batch(["warm"])
+                ws.load_vectors()
                 ws.answerer()
         except ArchivistError as exc:
             self.log.info("no warm-up: %s", exc.title)

@@ -55,6 +55,7 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
     passphrase: str = field(default="", repr=False)
     """Opens the other index generations (same passphrase); kept in memory only, like the open connection."""
     _answerer: Answerer | None = field(default=None, init=False, repr=False)
+    _long_lived: bool = field(default=False, init=False, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     """Held around the short writes of the shared connections when several threads use this workspace (the
     terminal UI's workers hold it for their reads too): ``ask`` holds it to record the answer, never while the
@@ -89,6 +90,16 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
         store = store or self.store
         return Indexer(store, self.embedder, settings_for(self.settings, read(store)))
 
+    def hold_vectors(self) -> None:
+        """This workspace answers many questions (the watch daemon, the TUI): search the vectors in memory when the
+        settings say so (``retrieval.hold_vectors``), in this generation and the ones switched to later."""
+        self._long_lived = True
+        self.store.hold_vectors(self.settings.retrieval.hold_vectors)
+
+    def load_vectors(self) -> None:
+        """Load the held vectors now (a warm-up), so that the first question does not wait for them."""
+        self.store.load_held_vectors()
+
     def retriever(self) -> Retriever:
         return Retriever.from_settings(self.store, self.embedder, self.settings.retrieval, self.paths.models_dir)
 
@@ -108,6 +119,8 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
         self.settings = settings
         self._answerer = None
         apply_folder_rules(self.store, settings)
+        if self._long_lived:
+            self.store.hold_vectors(settings.retrieval.hold_vectors)
 
     def open_store(self, path: Path) -> Store:
         """Open another index file with this index's passphrase (another generation), seeing every folder."""
@@ -119,6 +132,8 @@ class Workspace(FolderCases, IndexCases, AskCases, PrivacyCases, HistoryCases, D
         self.store.close()
         self.store = Store.open(current_database(self.paths), self.passphrase, cache_mb=self.settings.cache_mb,
                                 profile=profile)
+        if self._long_lived:
+            self.store.hold_vectors(self.settings.retrieval.hold_vectors)
         self._answerer = None
 
     def close(self) -> None:

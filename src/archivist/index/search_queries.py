@@ -4,13 +4,17 @@ keeps to the folders the store's profile may read (``Store._visible``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from archivist.index.held_vectors import HeldVectors, LayoutUnknown
 from archivist.index.rows import ChunkRow, Folder
+
+log = logging.getLogger(__name__)
 
 
 class SearchQueries:
@@ -154,8 +158,38 @@ class SearchQueries:
             f"AND f.folder_id IN ({self._visible()}) AND ({like}) ORDER BY c.file_id, c.seq",
             [f"%{w}%" for w in words]))
 
+    _held: HeldVectors | None = None
+
+    def hold_vectors(self, hold: bool = True) -> None:
+        """From now on, search vectors held in memory (``index.held_vectors``): for a process that answers many
+        questions. The first search loads them; each later one reads only what changed since. ``False``: let
+        them go and search the index's own way."""
+        if not hold:
+            self._held = None
+        elif self._held is None:
+            self._held = HeldVectors(self._conn)
+
+    def load_held_vectors(self) -> None:
+        """Load (or bring up to date) the vectors held in memory now, rather than at the next search."""
+        if self._held is not None:
+            try:
+                self._held.refresh()
+            except LayoutUnknown as exc:
+                log.warning("vectors not held in memory (%s): searching the index's own way", exc)
+                self._held = None
+
     def vector_search(self, vector: np.ndarray, k: int, folder_id: int | None = None) -> list[tuple[int, float]]:
         """KNN hits: (chunk id, L2 distance between unit vectors) nearest first."""
+        if self._held is not None:
+            folders = None if self.profile is None else tuple(f.id for f in self.folders())
+            try:
+                found = self._held.search(vector, k, folders, folder_id)
+            except LayoutUnknown as exc:
+                log.warning("vectors not held in memory (%s): searching the index's own way", exc)
+                self._held = None
+            else:
+                if found is not None:  # None: still loading in another thread
+                    return found
         sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "
                f"AND folder_id IN ({self._visible()})")
         args: list = [np.ascontiguousarray(vector, dtype=np.float32).tobytes(), k]

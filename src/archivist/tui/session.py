@@ -70,6 +70,7 @@ class Session:
     def __init__(self, workspace: Workspace, passphrase: Callable[[], str]) -> None:
         self.workspace = workspace
         workspace.answerer()  # built now, once: the worker threads share it (the models still load lazily)
+        workspace.hold_vectors()  # every question of the session searches them in memory
         self._passphrase = passphrase
         self._load_lock = threading.Lock()
         self._ask_lock = threading.Lock()
@@ -97,6 +98,8 @@ class Session:
         with self._load_lock:
             answerer = self.workspace.answerer()
             answerer.retriever.embedder  # noqa: B018 - builds and caches it
+            with self._store_lock:
+                self.workspace.load_vectors()
             return answerer.warm_up().id
 
     # -- adapters ----------------------------------------------------------------------------------------------
