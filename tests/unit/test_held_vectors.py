@@ -157,10 +157,12 @@ def test_every_kind_of_write_is_seen_and_only_changed_chunks_are_read_again(db: 
         store.close()
 
 
-def test_a_profile_gets_only_its_folders_passages(db: Path) -> None:
-    everything = Store.open(db, PASSPHRASE)
+def test_a_profile_gets_only_its_folders_passages_from_vectors_held_once(db: Path) -> None:
+    everything = Store.open(db, PASSPHRASE)  # as the watch daemon opens one store per profile
     store = Store.open(db, PASSPHRASE, profile="default")
     store.hold_vectors()
+    everything.hold_vectors()
+    assert store._held is everything._held  # one copy in memory
     try:
         private = {r[0] for r in everything._conn.execute(
             "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path LIKE '%/private/%'")}
@@ -169,6 +171,7 @@ def test_a_profile_gets_only_its_folders_passages(db: Path) -> None:
             assert everything.vector_search(v, 1)[0][0] == cid
             hits = store.vector_search(v, 100)
             assert len(hits) == 100 and not {c for c, _ in hits} & private
+        assert store._held is not None and store._held.loads == 3
     finally:
         store.close()
         everything.close()

@@ -9,7 +9,8 @@ distance to the question, from the same float32 vectors vec0 holds (so the dista
 on them are the ones an in-process search gives). Memory: 1,584 bytes a passage (1,536 of float32, 48 of code):
 ~160 MB at 100k, ~1.6 GB at 1M, what the exact scan's page cache holds of the vectors once warm (``Store`` sizes
 the cache above the index so that a scan does not decrypt them again); a load reads past that cache.
-A one-shot command never holds them (loading costs more than one scan).
+A one-shot command never holds them (loading costs more than one scan). Every store of a process open on the same
+file shares one copy (the watch daemon opens one per profile); each search keeps to its store's folders.
 
 Loading reads vec0's own storage rather than ``SELECT embedding FROM chunk_vec`` (one virtual-table row at a time,
 ~12 us each): its shadow tables keep 1,024 vectors per row (``chunk_vec_chunks``: validity bitmap and rowids;
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +53,10 @@ _Usable = tuple[np.ndarray, np.ndarray, int]
 """The slots a search may return: a mask, the distance added to the others (0 or ``FAR``), and their count."""
 
 
+_SHARED: weakref.WeakValueDictionary[str, HeldVectors] = weakref.WeakValueDictionary()
+_SHARING = threading.Lock()
+
+
 class LayoutUnknown(Exception):
     """vec0's storage is not laid out as this module reads it (another sqlite-vec version)."""
 
@@ -66,8 +73,7 @@ class _Chunk:
 class HeldVectors:
     """Every vector of the index in memory (and its code), kept fresh against the database it came from."""
 
-    def __init__(self, conn: Any) -> None:  # noqa: ANN401 - a sqlcipher3 connection
-        self._conn = conn
+    def __init__(self) -> None:
         self._chunks: dict[int, _Chunk] = {}
         self._ids = np.zeros(0, dtype=np.int64)
         self._folders = np.zeros(0, dtype=np.int64)
@@ -78,7 +84,10 @@ class HeldVectors:
         memory, 4x faster at 1M than one row per code."""
         self._centre: np.ndarray | None = None
         self._used = 0
-        self._seen: tuple[int, int] | None = None
+        self._seen: weakref.WeakKeyDictionary[object, tuple[int, int]] = weakref.WeakKeyDictionary()
+        """What each reader (a ``Store``: its connection) saw at its last look: SQLite's ``data_version`` is per
+        connection, and one ``HeldVectors`` serves every store open on the same file in this process."""
+        self._loaded = False
         self._masks: dict[tuple, _Usable] = {}
         self._lock = threading.Lock()
         """One refresh or search at a time (the TUI's warm-up loads them while a question may be searching)."""
@@ -87,24 +96,37 @@ class HeldVectors:
 
     # -- keeping fresh -------------------------------------------------------------------------------------------
 
-    def _look(self) -> tuple[int, int]:
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), int(self._conn.total_changes)
+    @classmethod
+    def of(cls, path: Path) -> HeldVectors:
+        """The vectors of the index file at ``path``, shared by every store of this process open on it (the watch
+        daemon opens one per profile: one copy in memory, each profile's searches kept to its folders)."""
+        key = str(path.resolve())
+        with _SHARING:
+            held = _SHARED.get(key)
+            if held is None:
+                held = _SHARED[key] = cls()
+            return held
 
-    def refresh(self) -> None:
+    @staticmethod
+    def _look(conn: Any) -> tuple[int, int]:  # noqa: ANN401 - a sqlcipher3 connection
+        return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)
+
+    def refresh(self, reader: object, conn: Any) -> None:  # noqa: ANN401
+
         """Read what changed in the database since the last look (everything, the first time).
 
         Raises:
             LayoutUnknown: vec0's shadow tables are not what this module reads.
         """
         with self._lock:
-            self._refresh()
+            self._refresh(reader, conn)
 
-    def _refresh(self) -> None:
-        look = self._look()
-        if look == self._seen:
+    def _refresh(self, reader: object, conn: Any) -> None:  # noqa: ANN401
+        look = self._look(conn)
+        if look == self._seen.get(reader):
             return
         try:
-            rows = self._conn.execute(
+            rows = conn.execute(
                 f"SELECT c.chunk_id, c.size, c.validity, c.rowids, m.data FROM {TABLE}_chunks c "
                 f"JOIN {TABLE}_metadatachunks00 m ON m.rowid = c.chunk_id ORDER BY c.chunk_id").fetchall()
         except Exception as exc:  # noqa: BLE001 - any SQL error here means the layout is not the known one
@@ -125,18 +147,19 @@ class HeldVectors:
             gone = self._chunks.pop(chunk_id)
             self._valid[gone.base:gone.base + len(gone.validity) * 8] = False
         if len(changed) > 8:  # a load: read past SQLite's page cache (it would keep a second copy of every vector)
-            size = self._conn.execute("PRAGMA cache_size").fetchone()[0]
-            self._conn.execute("PRAGMA cache_size = -8192")
+            size = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute("PRAGMA cache_size = -8192")
             try:
-                self._read(changed)
+                self._read(conn, changed)
             finally:
-                self._conn.execute(f"PRAGMA cache_size = {int(size)}")
+                conn.execute(f"PRAGMA cache_size = {int(size)}")
         elif changed:
-            self._read(changed)
+            self._read(conn, changed)
         self._masks.clear()
-        self._seen = self._look()
+        self._seen[reader] = self._look(conn)
+        self._loaded = True
 
-    def _read(self, changed: list[tuple[int, int, bytes, bytes, bytes]]) -> None:
+    def _read(self, conn: Any, changed: list[tuple[int, int, bytes, bytes, bytes]]) -> None:  # noqa: ANN401
         first = self._centre is None
         need = self._used + sum(size for chunk_id, size, *_ in changed if chunk_id not in self._chunks)
         if need > len(self._ids):
@@ -146,7 +169,7 @@ class HeldVectors:
             if held is None:
                 held = _Chunk(self._used, validity, rowids)
                 self._used += size
-            row = self._conn.execute(f"SELECT vectors FROM {TABLE}_vector_chunks00 WHERE rowid = ?",
+            row = conn.execute(f"SELECT vectors FROM {TABLE}_vector_chunks00 WHERE rowid = ?",
                                      (chunk_id,)).fetchone()
             if row is None or len(row[0]) != size * DIM * 4:
                 raise LayoutUnknown(f"chunk {chunk_id}: vectors of {len(row[0]) if row else 0} bytes")
@@ -202,15 +225,15 @@ class HeldVectors:
             self._masks = {key: found}  # one profile and scope at a time in practice
         return found
 
-    def search(self, vector: np.ndarray, k: int, folders: tuple[int, ...] | None = None,
-               folder_id: int | None = None) -> list[tuple[int, float]] | None:
+    def search(self, reader: object, conn: Any, vector: np.ndarray, k: int,  # noqa: ANN401
+               folders: tuple[int, ...] | None = None, folder_id: int | None = None) -> list[tuple[int, float]] | None:
         """The ``k`` nearest passages of ``folders`` (None: any; and of ``folder_id`` when given): (chunk id, L2
         distance) nearest first, as vec0's KNN answers. None while another thread loads them the first time (a
         warm-up: at 1M that takes seconds, longer than searching the index's own way meanwhile)."""
-        if not self._lock.acquire(blocking=self._seen is not None):
+        if not self._lock.acquire(blocking=self._loaded):
             return None
         try:
-            self._refresh()
+            self._refresh(reader, conn)
             return self._search(vector, k, self._usable(folders, folder_id))
         finally:
             self._lock.release()

@@ -21,6 +21,7 @@ class SearchQueries:
     """The ``Store`` methods that search and read passages (mixed into ``Store``; access rules as there)."""
 
     _conn: Any
+    path: Path
     profile: str | None
 
     def _visible(self) -> str: ...  # provided by Store
@@ -167,13 +168,13 @@ class SearchQueries:
         if not hold:
             self._held = None
         elif self._held is None:
-            self._held = HeldVectors(self._conn)
+            self._held = HeldVectors.of(self.path)
 
     def load_held_vectors(self) -> None:
         """Load (or bring up to date) the vectors held in memory now, rather than at the next search."""
         if self._held is not None:
             try:
-                self._held.refresh()
+                self._held.refresh(self, self._conn)
             except LayoutUnknown as exc:
                 log.warning("vectors not held in memory (%s): searching the index's own way", exc)
                 self._held = None
@@ -183,7 +184,7 @@ class SearchQueries:
         if self._held is not None:
             folders = None if self.profile is None else tuple(f.id for f in self.folders())
             try:
-                found = self._held.search(vector, k, folders, folder_id)
+                found = self._held.search(self, self._conn, vector, k, folders, folder_id)
             except LayoutUnknown as exc:
                 log.warning("vectors not held in memory (%s): searching the index's own way", exc)
                 self._held = None
