@@ -45,6 +45,8 @@ WORDS = DIM // 64
 RESCORE = 8
 """Codes kept per passage asked for, then ranked by their exact distance (k = 200 candidates: 1,600 rescored)."""
 MIN_RESCORE = 1000
+BLOCK = 65536
+"""Vectors coded (or averaged) at a time during a load."""
 FAR = np.uint16(DIM + 1)
 """Hamming distance given to slots a search may not return (empty, deleted, another profile's folder)."""
 
@@ -184,11 +186,15 @@ class HeldVectors:
             if not first:
                 self._encode(part)
         if first:  # the centre is the mean of the first load, and stays (later chunks are coded against it)
-            valid = self._valid[:self._used]
-            self._centre = (self._vectors[:self._used][valid].mean(axis=0) if valid.any()
-                            else np.zeros(DIM, dtype=np.float32))
-            for start in range(0, self._used, 65536):
-                self._encode(slice(start, min(self._used, start + 65536)))
+            total, count = np.zeros(DIM, dtype=np.float64), 0
+            for start in range(0, self._used, BLOCK):  # in blocks: a copy of every vector would double the memory
+                part = slice(start, min(self._used, start + BLOCK))
+                valid = self._valid[part]
+                total += self._vectors[part][valid].sum(axis=0, dtype=np.float64)
+                count += int(valid.sum())
+            self._centre = (total / max(1, count)).astype(np.float32)
+            for start in range(0, self._used, BLOCK):
+                self._encode(slice(start, min(self._used, start + BLOCK)))
 
     def _encode(self, part: slice) -> None:
         assert self._centre is not None
