@@ -363,23 +363,23 @@ def section(results: dict) -> str:
 
 
 FINDINGS = """
-What this says (100k, 2026-12-03, other sessions' work running beside it on the 2 cores: absolute times are
-high, the ratios within the run are what holds): no quantised prefilter pays here. The hamming scan itself is
-cheap, but each candidate's float vector is then read from vec0 by rowid, ~0.3 ms apiece (a read inside a
-1,024-vector chunk blob), so 800 candidates cost more than scanning all 100k floats; int8 is slower still.
-Recall was never the problem (0.995-1.000 at 20). Shipped: the exact scan. Migration 7 had added the binary
-codes to the store (merged before this measurement; the 10k trial had already shown binary-x4 slower, 39 ms
-against 11 ms for the vector search); migration 8 drops them. A prefilter would pay with a rescoring read that
-is not a vec0 point lookup (float vectors also kept in an ordinary table, +1.5 KB a passage) -- not measured.
-The targets are not met: hybrid p50 is 164 ms at 100k against 50 ms (the exact KNN of 200 candidates is 114 ms
-of it on this loaded machine; the same query measured 30-45 ms idle, NOTES-dependencies), and 1M was built
-(1,000,000 passages, 4.73 GB, 1,189 s through `Store.replace_file` in 10,000-passage transactions) but not
-measured: the machine's shared CPU lock was held by other work, and opening it first migrated the binary codes,
-which took over 10 minutes at 1M before it was stopped (vec0 reads every stored vector by rowid). Found on the
-way and fixed: fetching the candidates' paths and passages walked every file of the visible folders (SQLite's
-plan), 22 ms for 400 candidates over 200 files and growing with the file count; it now starts from the
-candidates (1 ms). Peak RSS per variant was not measured in this run (ru_maxrss is inherited by a child process
-from its parent; the script now reads VmHWM).
+What this says. The shipped search in a process that answers many questions (the watch daemon, which serves
+`search`/`ask` while it runs, and the TUI) holds the vectors in memory (`index/held_vectors.py`): each passage's
+384-bit code (the signs of its vector less the mean vector) is compared with the question's, the 1,600 nearest
+codes are ranked by their exact float32 distance, and the same passages come back at the same distances as vec0's
+exact scan (recall@20 against it 1.000 at both sizes; hybrid .998-1.000, the rest near ties). That meets "Speed an
+analyst feels" item 5 in this run: **hybrid p50 38 ms at 100k (target 50) and 201 ms at 1M (target 300)**, 0.29x
+and 0.18x the exact scan's in the same run (an earlier run the same afternoon: 28 and 194 ms). At 1M what remains
+is keyword search (FTS5 BM25 over 1M passages, ~130 ms of the 201). Memory: 1,584 bytes a passage (float32 +
+code): 1.67 GB after loading 1M, 2.36 GB at the end of the questions (SQLite's page cache then holds the keyword
+and passage pages the questions read), against 1.93 GB for the exact scan's process, whose page cache holds the
+vectors themselves. The first load reads vec0's chunk rows directly: 2.0 s at 100k, 16.8 s at 1M (decrypting
+every vector page), on a connection of its own in the background after the daemon or TUI starts; a search
+meanwhile takes the exact scan. After another process writes, a search first reads every chunk's validity, rowids
+and folder ids (~25 ms at 1M, measured apart) and then the vectors of only the chunks that changed. One-shot
+commands keep the exact scan (loading costs more than one scan). Earlier in-database prefilters (binary and int8
+vec0 tables, rescored by vec0 point lookups at ~0.3 ms each) were slower than the exact scan at 100k (1.19x-2.92x;
+migration 8 dropped them); `--variants` still runs them.
 """
 
 

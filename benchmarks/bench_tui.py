@@ -181,6 +181,13 @@ def render(data: dict, quick: bool) -> str:
         "",
         "The UI paints before it opens the index and loads the models in the background after that, so a "
         "question typed as soon as the index is open waits only for the model load it would wait for anyway.",
+        "",
+        "Against the default when \"Speed an analyst feels\" was filed, same run: the TUI then showed nothing "
+        "before the model's first token, which comes here at "
+        f"{c.f(m['warm_token_s'], 2)} s warm; the quoted answer and its passages now come first, at "
+        f"**{c.f(m['warm_content_s'], 2)} s** ({c.f(c.ratio(m['warm_content_s'], m['warm_token_s']), 2)}x; "
+        "item 2's target: 0.5 s warm). The TUI holds the index's vectors in memory (`retrieval.hold_vectors`), "
+        "loaded with the models after the first paint.",
     ]
     return "\n".join(lines)
 

@@ -77,6 +77,7 @@ def _both(store: Store, q: np.ndarray, k: int, folder_id: int | None = None) -> 
 def test_held_vectors_find_what_the_index_finds(db: Path) -> None:
     store = Store.open(db, PASSPHRASE)
     store.hold_vectors()
+    store.load_held_vectors()
     try:
         recall = []
         for q in _questions(store, 30, 1):
@@ -114,6 +115,7 @@ def test_every_kind_of_write_is_seen_and_only_changed_chunks_are_read_again(db: 
     store = Store.open(db, PASSPHRASE)
     other = Store.open(db, PASSPHRASE)  # another process's connection (the watch daemon indexing)
     store.hold_vectors()
+    store.load_held_vectors()
     rng = np.random.default_rng(5)
     try:
         questions = _questions(store, 10, 2)
@@ -162,6 +164,7 @@ def test_a_profile_gets_only_its_folders_passages_from_vectors_held_once(db: Pat
     store = Store.open(db, PASSPHRASE, profile="default")
     store.hold_vectors()
     everything.hold_vectors()
+    store.load_held_vectors()
     assert store._held is everything._held  # one copy in memory
     try:
         private = {r[0] for r in everything._conn.execute(
@@ -185,6 +188,7 @@ def test_an_unknown_storage_layout_falls_back_to_the_index_search(db: Path, monk
     try:
         q = _questions(store, 1, 3)[0]
         with caplog.at_level(logging.WARNING):
+            store.load_held_vectors()  # a warm-up
             hits = store.vector_search(q, 10)
         assert store._held is None and "searching the index's own way" in caplog.text
         assert hits == store.vector_search(q, 10)
@@ -192,22 +196,24 @@ def test_an_unknown_storage_layout_falls_back_to_the_index_search(db: Path, monk
         store.close()
 
 
-def test_a_search_during_the_first_load_in_another_thread_does_not_wait_for_it(db: Path) -> None:
+def test_the_first_search_loads_them_in_the_background_and_searches_the_index_meanwhile(db: Path) -> None:
     store = Store.open(db, PASSPHRASE)
     store.hold_vectors()
     held = store._held
     assert held is not None
     try:
         q = _questions(store, 1, 4)[0]
-        held._lock.acquire()  # as the warm-up thread holds it while it loads
+        held._lock.acquire()  # the load started by the first search cannot finish before we look
         try:
             hits = store.vector_search(q, 10)
+            assert held.loads == 0 and held._loader is not None and held._loader.is_alive()
+            assert store.vector_search(q, 10) == hits  # the index's own search again, not a second load
         finally:
             held._lock.release()
-        assert held.loads == 0 and store._held is held  # answered the index's own way, still to be held
-        store.load_held_vectors()
+        held._loader.join(timeout=60)
+        assert held.loads == 3 and store._held is held
         again = store.vector_search(q, 10)
-        assert held.loads == 3 and [c for c, _ in again] == [c for c, _ in hits]
+        assert [c for c, _ in again] == [c for c, _ in hits]
         assert [d for _, d in again] == pytest.approx([d for _, d in hits], abs=1e-6)
     finally:
         store.close()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,8 @@ class HeldVectors:
         self._loaded = False
         self._masks: dict[tuple, _Usable] = {}
         self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self._failed: LayoutUnknown | None = None
         """One refresh or search at a time (the TUI's warm-up loads them while a question may be searching)."""
         self.loads = 0
         """How many chunks were read from the database so far (tests: only changed chunks are read again)."""
@@ -113,9 +116,47 @@ class HeldVectors:
     def _look(conn: Any) -> tuple[int, int]:  # noqa: ANN401 - a sqlcipher3 connection
         return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)
 
-    def refresh(self, reader: object, conn: Any) -> None:  # noqa: ANN401
+    def load(self, connect: Callable[[], Any] | None, conn: Any) -> None:  # noqa: ANN401
+        """Read every vector now unless done already, on a connection of its own when ``connect`` opens one (the
+        reader's page cache is left as it is: its searches meanwhile scan the index through that cache), else on
+        ``conn`` past its page cache (which would otherwise end up holding a second copy of every vector).
 
-        """Read what changed in the database since the last look (everything, the first time).
+        Raises:
+            LayoutUnknown: vec0's shadow tables are not what this module reads.
+        """
+        with self._lock:
+            if self._loaded:
+                return
+            if self._failed is not None:
+                raise self._failed
+            own = connect() if connect is not None else None
+            try:
+                self._refresh(None, own if own is not None else conn)
+            except LayoutUnknown as exc:
+                self._failed = exc
+                raise
+            finally:
+                if own is not None:
+                    own.close()
+
+    def _load_in_background(self, connect: Callable[[], Any] | None, conn: Any) -> None:  # noqa: ANN401
+        with _SHARING:
+            if self._loader is not None:
+                return
+            self._loader = threading.Thread(target=self._load_quietly, args=(connect, conn),
+                                            name="archivist-held-vectors", daemon=True)
+        self._loader.start()
+
+    def _load_quietly(self, connect: Callable[[], Any] | None, conn: Any) -> None:  # noqa: ANN401
+        try:
+            self.load(connect, conn)
+        except Exception as exc:  # noqa: BLE001 - kept for the next search to report (LayoutUnknown) or retry
+            log.warning("vectors not loaded into memory: %s", exc)
+            with _SHARING:
+                self._loader = None
+
+    def refresh(self, reader: object, conn: Any) -> None:  # noqa: ANN401
+        """Read what changed in the database since ``reader`` (a store, on ``conn``) last looked.
 
         Raises:
             LayoutUnknown: vec0's shadow tables are not what this module reads.
@@ -123,9 +164,12 @@ class HeldVectors:
         with self._lock:
             self._refresh(reader, conn)
 
-    def _refresh(self, reader: object, conn: Any) -> None:  # noqa: ANN401
+    def _refresh(self, reader: object | None, conn: Any) -> None:  # noqa: ANN401
+        """``reader`` None: a loading connection of its own, whose look is not kept."""
+        if self._failed is not None:
+            raise self._failed
         look = self._look(conn)
-        if look == self._seen.get(reader):
+        if reader is not None and look == self._seen.get(reader):
             return
         try:
             rows = conn.execute(
@@ -148,7 +192,7 @@ class HeldVectors:
         for chunk_id in set(self._chunks) - present:
             gone = self._chunks.pop(chunk_id)
             self._valid[gone.base:gone.base + len(gone.validity) * 8] = False
-        if len(changed) > 8:  # a load: read past SQLite's page cache (it would keep a second copy of every vector)
+        if len(changed) > 8 and reader is not None:  # a load on the reader's connection: read past its page cache
             size = conn.execute("PRAGMA cache_size").fetchone()[0]
             conn.execute("PRAGMA cache_size = -8192")
             try:
@@ -158,7 +202,8 @@ class HeldVectors:
         elif changed:
             self._read(conn, changed)
         self._masks.clear()
-        self._seen[reader] = self._look(conn)
+        if reader is not None:
+            self._seen[reader] = look  # as it was before reading: a write since then is read next time
         self._loaded = True
 
     def _read(self, conn: Any, changed: list[tuple[int, int, bytes, bytes, bytes]]) -> None:  # noqa: ANN401
@@ -231,12 +276,23 @@ class HeldVectors:
             self._masks = {key: found}  # one profile and scope at a time in practice
         return found
 
-    def search(self, reader: object, conn: Any, vector: np.ndarray, k: int,  # noqa: ANN401
-               folders: tuple[int, ...] | None = None, folder_id: int | None = None) -> list[tuple[int, float]] | None:
+    def search(self, reader: object, conn: Any, vector: np.ndarray, k: int, *,  # noqa: ANN401
+               folders: tuple[int, ...] | None = None, folder_id: int | None = None,
+               connect: Callable[[], Any] | None = None) -> list[tuple[int, float]] | None:
         """The ``k`` nearest passages of ``folders`` (None: any; and of ``folder_id`` when given): (chunk id, L2
-        distance) nearest first, as vec0's KNN answers. None while another thread loads them the first time (a
-        warm-up: at 1M that takes seconds, longer than searching the index's own way meanwhile)."""
-        if not self._lock.acquire(blocking=self._loaded):
+        distance) nearest first, as vec0's KNN answers. None until they are loaded: the first search starts the
+        load in the background (on a connection ``connect`` opens, if given), as a warm-up would have (at 1M it
+        takes ~20 s; the caller searches the index's own way meanwhile).
+
+        Raises:
+            LayoutUnknown: vec0's shadow tables are not what this module reads.
+        """
+        if self._failed is not None:
+            raise self._failed
+        if not self._loaded:
+            self._load_in_background(connect, conn)
+            return None
+        if not self._lock.acquire(blocking=True):
             return None
         try:
             self._refresh(reader, conn)

@@ -5,7 +5,7 @@ keeps to the folders the store's profile may read (``Store._visible``)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,8 @@ class SearchQueries:
             [f"%{w}%" for w in words]))
 
     _held: HeldVectors | None = None
+    _reader: Callable[[], Any] | None = None
+    """Opens another connection to this index (``Store.open`` sets it): held vectors load on one of their own."""
 
     def hold_vectors(self, hold: bool = True) -> None:
         """From now on, search vectors held in memory (``index.held_vectors``): for a process that answers many
@@ -171,9 +173,10 @@ class SearchQueries:
             self._held = HeldVectors.of(self.path)
 
     def load_held_vectors(self) -> None:
-        """Load (or bring up to date) the vectors held in memory now, rather than at the next search."""
+        """Load (or bring up to date) the vectors held in memory now, rather than at the next search (a warm-up)."""
         if self._held is not None:
             try:
+                self._held.load(self._reader, self._conn)
                 self._held.refresh(self, self._conn)
             except LayoutUnknown as exc:
                 log.warning("vectors not held in memory (%s): searching the index's own way", exc)
@@ -184,12 +187,13 @@ class SearchQueries:
         if self._held is not None:
             folders = None if self.profile is None else tuple(f.id for f in self.folders())
             try:
-                found = self._held.search(self, self._conn, vector, k, folders, folder_id)
+                found = self._held.search(self, self._conn, vector, k, folders=folders, folder_id=folder_id,
+                                          connect=self._reader)
             except LayoutUnknown as exc:
                 log.warning("vectors not held in memory (%s): searching the index's own way", exc)
                 self._held = None
             else:
-                if found is not None:  # None: still loading in another thread
+                if found is not None:  # None: still loading, in the background
                     return found
         sql = (f"SELECT rowid, distance FROM chunk_vec WHERE embedding MATCH ? AND k = ? "
                f"AND folder_id IN ({self._visible()})")

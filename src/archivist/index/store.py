@@ -8,6 +8,7 @@ the old or the new version of a file, never half of each.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -23,7 +24,7 @@ from archivist.index.search_queries import SearchQueries
 from archivist.ingest.metadata import DocMeta
 from archivist.storage.database import open_database
 from archivist.storage.migrate import Schema, schema_version
-from archivist.storage.sqlcipher import transaction
+from archivist.storage.sqlcipher import connect, transaction
 from archivist.storage.state import FeedbackRow
 
 VECTOR_BYTES = 384 * 4
@@ -63,6 +64,7 @@ class Store(SearchQueries, docmeta.MetadataQueries, factstore.FactQueries):
         conn.execute("PRAGMA synchronous = NORMAL")
         store = cls(conn, path, profile)
         store._size_cache(cache_mb)
+        store._reader = functools.partial(connect, path, passphrase)  # the key is in memory with conn already
         return store
 
     def unfiltered(self) -> Store:

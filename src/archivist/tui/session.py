@@ -98,8 +98,7 @@ class Session:
         with self._load_lock:
             answerer = self.workspace.answerer()
             answerer.retriever.embedder  # noqa: B018 - builds and caches it
-            with self._store_lock:
-                self.workspace.load_vectors()
+            self.workspace.load_vectors()  # on a connection of their own: the UI's reads do not wait
             return answerer.warm_up().id
 
     # -- adapters ----------------------------------------------------------------------------------------------
