@@ -9,8 +9,9 @@ distance to the question, from the same float32 vectors vec0 holds (so the dista
 on them are the ones an in-process search gives). Memory: 1,584 bytes a passage (1,536 of float32, 48 of code):
 ~160 MB at 100k, ~1.6 GB at 1M, what the exact scan's page cache holds of the vectors once warm (``Store`` sizes
 the cache above the index so that a scan does not decrypt them again); a load reads them on a connection of its
-own, leaving that cache alone. A one-shot command never holds them (loading costs more than one scan). Every store of a process open on the same
-file shares one copy (the watch daemon opens one per profile); each search keeps to its store's folders.
+own, leaving that cache alone. A one-shot command never holds them (loading costs more than one scan). Every
+store of a process open on the same file shares one copy (the watch daemon opens one per profile); each search
+keeps to its store's folders.
 
 Loading reads vec0's own storage rather than ``SELECT embedding FROM chunk_vec`` (one virtual-table row at a time,
 ~12 us each): its shadow tables keep 1,024 vectors per row (``chunk_vec_chunks``: validity bitmap and rowids;
