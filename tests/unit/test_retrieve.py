@@ -107,27 +107,3 @@ def test_the_first_places_cover_different_pages() -> None:
     hits = [hit(1, 58, 0), hit(1, 58, 1), hit(1, 58, 2), hit(1, 60, 3), hit(2, 58, 4), hit(3, None, 5),
             hit(3, None, 6)]
     assert [h.n for h in spread_pages(hits)] == [0, 3, 4, 5, 6, 1, 2]
-
-
-@pytest.mark.parametrize(("text", "hollow"), [
-    ("55", True),  # a page's number, alone in its passage
-    ("Item 1A. Risk Factors......................................", True),  # a table of contents' line
-    ("(a)(b)(d)(e)(f)(g)(h)\n(a)(b)(d)(e)(f)(g)(h)\n(b)(k)", True),  # a grid of footnote marks
-    ("2022 2021 2020", True),  # a table's column years
-    ("Total current liabilities.............. 2,213,556 2,494,435", False),  # the figure asked for
-    ("Effective tax rate......... 28% 26% 19%", False),
-    ("Trade payables 22,870", False),
-    ("The Zephyr backup service listens on port 7431.", False),
-])
-def test_a_passage_with_nothing_of_its_own_goes_after_the_others(text: str, hollow: bool) -> None:
-    from types import SimpleNamespace
-
-    from archivist.retrieve.hybrid import _hollow_last
-
-    def hit(n: int, body: str):  # noqa: ANN202
-        return SimpleNamespace(chunk=SimpleNamespace(text=body), n=n)
-
-    prose = "Revenues are reported by customer location: the U.S. government is the largest customer."
-    hits = [hit(0, text), hit(1, prose), hit(2, prose)]
-    assert [h.n for h in _hollow_last(hits)] == ([1, 2, 0] if hollow else [0, 1, 2])
-    assert [h.n for h in _hollow_last(hits[:1])] == [0]  # alone, it stays: nothing better to show

@@ -13,7 +13,6 @@ questions cover few of their many words; coverage still breaks ties cosine alone
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -274,7 +273,7 @@ class Retriever:
             timings["rerank_ms"] = (time.perf_counter() - t) * 1000
         if rerank and hits:
             t = time.perf_counter()
-            hits = _hollow_last(self._weigh_boilerplate(hits))
+            hits = self._weigh_boilerplate(hits)
             timings["boilerplate_ms"] = (time.perf_counter() - t) * 1000
         cross = self.cross_encoder if rerank and hits else None
         if cross is not None:
@@ -380,31 +379,3 @@ def _reorder(hits: list[Hit], scores: np.ndarray) -> list[Hit]:
     for hit, score in zip(hits, scores, strict=True):
         hit.rerank_score = float(score)
     return [hits[i] for i in np.argsort(-np.asarray(scores), kind="stable")]
-
-
-_LETTERS = re.compile(r"[^\W\d_]{2,}")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?\s?%?")
-_YEAR = re.compile(r"(?:19|20)\d\d")
-HOLLOW_WORDS = 4
-"""A passage whose own text has fewer words than this (of two letters or more) and no figure says nothing."""
-
-
-def _hollow(text: str) -> bool:
-    if len(_LETTERS.findall(text)) >= HOLLOW_WORDS:
-        return False
-    numbers = [n.strip() for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n.strip())]
-    # A table row's figures are data: two values, or one that is a percentage, a decimal or has 3+ digits.
-    return len(numbers) < 2 and not any(n.endswith("%") or "." in n or len(n.replace(",", "")) >= 3
-                                        for n in numbers)
-
-
-def _hollow_last(hits: list[Hit]) -> list[Hit]:
-    """Hits whose own text is hollow (a page number alone, "(a) (b) (c)", a table's column years: few words and no
-    figure) after the others, in their order. Such a passage matches on its context header (company, filing,
-    period, heading) alone, which every passage of its filing shares, and shows an analyst nothing (FinanceBench
-    dev: "55", a page's number, came second for "Who are the primary customers of Boeing as of FY2022?"). A
-    table row of a few words keeps its place: "Total current liabilities ... 2,213,556 2,494,435" is the answer."""
-    hollow = [_hollow(h.chunk.text) for h in hits]
-    if not any(hollow) or all(hollow):
-        return hits
-    return [h for h, e in zip(hits, hollow, strict=True) if not e] + [h for h, e in zip(hits, hollow, strict=True) if e]
