@@ -236,12 +236,20 @@ def exchange(sock: socket.socket, request: dict, *, on_event: Send, timeout: flo
         Unavailable: the daemon did not answer in time, closed the connection or sent something unreadable.
     """
     with sock:
+        reader = sock.makefile("rb")
         try:
             sock.settimeout(timeout)
             sock.sendall(encode(request))
         except OSError as exc:
+            # A daemon that turns the connection away (busy) answers and closes at once: the request may then
+            # meet a closed socket, but its answer is there to read.
+            try:
+                parting = _next_event(reader, timeout)
+            except Unavailable:
+                parting = {}
+            if parting.get("event") in FINAL:
+                return parting
             raise Unavailable(f"the watch daemon's connection failed ({type(exc).__name__})") from None
-        reader = sock.makefile("rb")
         while True:
             event = _next_event(reader, timeout)
             if event.get("event") in FINAL:
