@@ -217,3 +217,19 @@ def test_the_first_search_loads_them_in_the_background_and_searches_the_index_me
         assert [d for _, d in again] == pytest.approx([d for _, d in hits], abs=1e-6)
     finally:
         store.close()
+
+
+def test_a_store_that_cannot_open_another_connection_loads_on_its_own(db: Path, exact: None) -> None:
+    opened = Store.open(db, PASSPHRASE, profile="default")
+    store = opened.unfiltered()  # on the same connection, with no way to open another
+    assert store._reader is None
+    store.hold_vectors()
+    store.load_held_vectors()
+    try:
+        held = store._held
+        assert held is not None and held.loads == 3
+        for q in _questions(store, 5, 6):
+            found, own = _both(store, q, 20)
+            assert [d for _, d in found] == pytest.approx([d for _, d in own], abs=1e-6)
+    finally:
+        opened.close()

@@ -136,7 +136,7 @@ class HeldVectors:
                 raise self._failed
             own = connect() if connect is not None else None
             try:
-                self._refresh(None, own if own is not None else conn)
+                self._refresh(None, own if own is not None else conn, past_cache=own is None)
             except LayoutUnknown as exc:
                 self._failed = exc
                 raise
@@ -169,8 +169,9 @@ class HeldVectors:
         with self._lock:
             self._refresh(reader, conn)
 
-    def _refresh(self, reader: object | None, conn: Any) -> None:  # noqa: ANN401
-        """``reader`` None: a loading connection of its own, whose look is not kept."""
+    def _refresh(self, reader: object | None, conn: Any, *, past_cache: bool | None = None) -> None:  # noqa: ANN401
+        """``reader`` None: a load, whose look is not kept. ``past_cache``: read many chunks past ``conn``'s page
+        cache (default: when ``conn`` is a reader's, whose cache serves its other queries)."""
         if self._failed is not None:
             raise self._failed
         look = self._look(conn)
@@ -197,7 +198,9 @@ class HeldVectors:
         for chunk_id in set(self._chunks) - present:
             gone = self._chunks.pop(chunk_id)
             self._valid[gone.base:gone.base + len(gone.validity) * 8] = False
-        if len(changed) > 8 and reader is not None:  # a load on the reader's connection: read past its page cache
+        if past_cache is None:
+            past_cache = reader is not None
+        if len(changed) > 8 and past_cache:  # on a reader's connection: read past its page cache
             size = conn.execute("PRAGMA cache_size").fetchone()[0]
             conn.execute("PRAGMA cache_size = -8192")
             try:
