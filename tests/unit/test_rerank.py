@@ -57,6 +57,16 @@ def test_a_document_with_several_good_passages_lifts_its_best_one() -> None:
     assert int(np.argmax(scores)) == 1
 
 
+def test_the_first_fused_passage_does_not_win_by_its_place_alone() -> None:
+    # Fifty candidates; the second fused one is clearly closer to the question than the first (two standard
+    # deviations of similarity against none). Unlimited, the first place's rank signal (~6 standard deviations
+    # above the mean, the second's ~3) outweighed that; limited, the closer passage leads.
+    hits = [hit(f"passage {i}", similarity=0.2 + 0.2 * i / 49) for i in range(50)]
+    hits[0].similarity, hits[1].similarity = 0.30, 0.42
+    scores = SignalReranker(["fusion", "similarity"]).rerank("question", hits)
+    assert int(np.argmax(scores)) == 1
+
+
 def test_signals_can_be_left_out_and_unknown_ones_are_refused() -> None:
     hits = [hit("a b", similarity=0.9), hit("c d", similarity=0.1)]
     only_similarity = SignalReranker(["similarity"]).rerank("x", hits)

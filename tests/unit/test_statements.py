@@ -40,6 +40,18 @@ def test_the_statements_a_question_needs(question: str, needs: set[str]) -> None
     ("Consolidated Statements of Comprehensive Income | 2022", None),
     ("Liquidity and Capital Resources", None),
     ("", None),
+    # About a statement, not the statement: notes, MD&A tables, guarantor and parent-company statements, the
+    # sentence that leads into a table.
+    ("NOTE 10 - OTHER CONSOLIDATED BALANCE SHEET COMPONENTS (NON-CURRENT) (in thousands) | 2016", None),
+    ("Key Balance Sheet Data (in millions) | 2020 | 2019", None),
+    ("TABLE 9: USCS SELECTED INCOME STATEMENT DATA (in millions)", None),
+    ("CONDENSED CONSOLIDATING BALANCE SHEET INFORMATION (in thousands) | December 31, 2018", None),
+    ("PARENT COMPANY – CONDENSED STATEMENTS OF CASH FLOWS | 2022", None),
+    ("Balance Sheet for Obligor Group (in millions) | 2022", None),
+    ("The components of certain Consolidated Balance Sheet accounts are as follows (in millions)", None),
+    ("cash in the consolidated statements of cash flows (in millions)", None),
+    ("Consolidated Balance Sheets Acme Incorporated and Subsidiary Companies (in millions)", "balance"),
+    ("Condensed Consolidated Statement of Cash Flows (continued) (in millions) | 2023", "cash"),
     # The columns after the title do not count.
     ("Segment revenue | Consolidated Statements of Income", None),
 ])

@@ -52,10 +52,20 @@ _TITLE_SPAN = 160
 """A title is looked for at the top of the passage's heading (its table title), not in the columns after."""
 
 
+_NOT_PRIMARY = re.compile(
+    r"\b(?:notes?\s+(?:to|\d+)|table\s+\d+|comprehensive|consolidating|parent\s+company|obligor|guarantor|"
+    r"selected|summari[sz]ed|summary|supplemental|key|certain|components?|data|information|location|activity|"
+    r"analysis|accounts|as\s+follows|reported\s+in|in\s+(?:our|the)|when)\b", re.IGNORECASE)
+"""Words of a title that is about a statement, not the statement: a note ("Note 10 - Other consolidated balance
+sheet components"), an MD&A table ("Key balance sheet data", "Selected income statement data"), a guarantor's
+or the parent company's own statements, or a sentence leading into a table ("... as reported in the
+consolidated statements of cash flows")."""
+
+
 def statement_of(heading: str) -> str | None:
     """``income``, ``balance`` or ``cash`` when ``heading`` (a passage's table title) is that primary statement."""
     top = heading.split(" | ", 1)[0][:_TITLE_SPAN]
-    if not top or re.search(r"\bnotes?\s+to\b|comprehensive", top, re.IGNORECASE):
+    if not top or _NOT_PRIMARY.search(top):
         return None
     return next((kind for kind in STATEMENTS if _TITLE[kind].search(top)), None)
 
