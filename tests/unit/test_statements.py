@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from archivist.retrieve.statements import IMPLIED_WEIGHT, NAMED_WEIGHT, statement_of, wanted, weight
+from archivist.index.store import ChunkRow
+from archivist.ingest.metadata import DocMeta
+from archivist.retrieve.hybrid import Hit, Retriever
+from archivist.retrieve.rerank import SIGNALS, signals
+from archivist.retrieve.statements import (
+    IMPLIED_WEIGHT,
+    NAMED_WEIGHT,
+    issuer,
+    same_issuer,
+    statement_of,
+    wanted,
+    weight,
+)
 
 
 @pytest.mark.parametrize(("question", "needs"), [
@@ -97,3 +109,77 @@ def test_search_brings_in_the_statement_the_question_needs(services_factory, tmp
     # The same search without knowing which statement the quick ratio needs does not find it.
     monkeypatch.setattr("archivist.retrieve.hybrid.wanted", lambda q: frozenset())
     assert not any(statement_of(h) == "balance" for h in headings(question))
+
+
+# -- whose statement it is ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("opening", "name"), [
+    ("ACME HOLDINGS INC. AND SUBSIDIARIES\nCONSOLIDATED BALANCE SHEETS\n(In thousands)",
+     "ACME HOLDINGS INC. AND SUBSIDIARIES"),
+    ("Exhibit 99.3\nRIVERSIDE VENTURES,\nLLC\nCONSOLIDATED BALANCE SHEETS\n(In thousands)", "RIVERSIDE VENTURES, LLC"),
+    ("Table of Contents\nConsolidated Balance Sheets Acme Incorporated and Subsidiary Companies\n(in millions)",
+     "Acme Incorporated and Subsidiary Companies"),
+    ("Table of Contents\nPART II\nItem 8\nThe Acme Company and Subsidiaries\nConsolidated Statements of Operations",
+     "The Acme Company and Subsidiaries"),
+    ("62\nCONSOLIDATED STATEMENTS OF INCOME\n(In thousands)", None),  # no name printed: not judged
+])
+def test_the_name_a_statement_page_prints_with_its_title(opening: str, name: str | None) -> None:
+    assert issuer(opening) == name
+
+
+def test_the_issuer_is_the_documents_entity_however_it_is_written() -> None:
+    assert same_issuer("ACME HOLDINGS INC. AND SUBSIDIARIES", ["Acme Holdings Inc."])
+    assert same_issuer("A CME H OLDINGS I NC. AND SUBSIDIARIES", ["Acme Holdings Inc."])  # letter-spaced capitals
+    assert same_issuer("Acme Incorporated and Subsidiary Companies", ["ACME INC"])
+    assert not same_issuer("RIVERSIDE VENTURES, LLC", ["Acme Holdings Inc.", "ACME"])
+
+
+class _Filing:
+    """A store holding one filing whose pages 57 (the registrant's balance sheet) and 174 (an affiliate's,
+    filed as an exhibit) print the same title."""
+
+    openings = {(1, 57): "ACME HOLDINGS INC. AND SUBSIDIARIES\nCONSOLIDATED BALANCE SHEETS\n(In thousands)",
+                (1, 174): "Exhibit 99.3\nRIVERSIDE VENTURES,\nLLC\nCONSOLIDATED BALANCE SHEETS\n(In thousands)"}
+
+    def __init__(self, entity: str = "Acme Holdings Inc.", aliases: tuple[str, ...] = ("ACME",)) -> None:
+        self.entity, self.aliases = entity, aliases
+
+    def documents_version(self) -> tuple:
+        return (self.entity,)
+
+    def documents(self) -> dict:
+        return {1: (Path("/docs/acme-10k.pdf"), DocMeta("Acme 10-K", self.entity, "FY2018", "10-K", self.aliases))}
+
+    def page_openings(self, pages):  # noqa: ANN001, ANN201
+        return {key: self.openings[key] for key in pages if key in self.openings}
+
+
+def _statement_hits(pages: list[int]) -> list[Hit]:
+    heading = "CONSOLIDATED BALANCE SHEETS (in thousands) | 2018 | 2017"
+    return [Hit(ChunkRow(id=page, file_id=1, path=Path("/docs/acme-10k.pdf"), folder_id=1,
+                         text="Accounts payable 303,000 255,000", prefix="", page=page, line_start=None,
+                         line_end=None, heading=heading, kind="pdf"), 0.03, 0.5, 0.5) for page in pages]
+
+
+def test_an_affiliates_statement_filed_as_an_exhibit_is_not_the_statement_asked_for() -> None:
+    question = "Based on the balance sheet, what were Acme's FY2018 accounts payable?"
+    hits = _statement_hits([174, 57])
+    Retriever(_Filing(), lambda: None)._mark_other_issuers(question, hits)
+    assert [h.other_issuer for h in hits] == [True, False]
+    statement = SIGNALS.index("statement")
+    assert signals(question, hits)[:, statement].tolist() == [0.0, 1.0]
+
+
+def test_an_other_issuer_is_never_judged_without_the_documents_own_or_when_the_question_names_it() -> None:
+    alone = _statement_hits([174])  # the registrant's own statement is not among the candidates
+    Retriever(_Filing(), lambda: None)._mark_other_issuers("What is Acme's balance sheet total?", alone)
+    assert not alone[0].other_issuer
+    named = _statement_hits([174, 57])
+    Retriever(_Filing(), lambda: None)._mark_other_issuers("What does Riverside Ventures' balance sheet show?", named)
+    assert not any(h.other_issuer for h in named)
+    # An entity mis-read at ingest, and a question naming no company: neither page is known to be the
+    # document's own, so neither is demoted.
+    misread = _statement_hits([174, 57])
+    Retriever(_Filing("Annual Report", ()), lambda: None)._mark_other_issuers("What is the balance sheet total?",
+                                                                              misread)
+    assert not any(h.other_issuer for h in misread)

@@ -147,6 +147,20 @@ class SearchQueries:
             f"SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks}) "
             f"AND f.folder_id IN ({self._visible()})")]
 
+    def page_openings(self, pages: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The text of the first passage of each (file id, page): where a page prints whose statement it is."""
+        wanted: dict[int, set[int]] = {}
+        for fid, page in pages:
+            wanted.setdefault(int(fid), set()).add(int(page))
+        out: dict[tuple[int, int], str] = {}
+        for fid, numbers in wanted.items():
+            marks = ",".join(str(n) for n in sorted(numbers))
+            for page, text in self._conn.execute(
+                    f"SELECT c.page, c.text FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id = ? "
+                    f"AND c.page IN ({marks}) AND f.folder_id IN ({self._visible()}) ORDER BY c.seq", (fid,)):
+                out.setdefault((fid, page), text)
+        return out
+
     def chunks_headed(self, file_ids: Sequence[int], words: Sequence[str]) -> list[tuple[int, str]]:
         """(chunk id, heading) of the passages of ``file_ids`` whose heading contains one of ``words`` (any
         case), in reading order: the pages a table title names ("balance sheets")."""

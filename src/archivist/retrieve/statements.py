@@ -19,6 +19,7 @@ Nothing here names a company or a data set: these are the titles and captions of
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from archivist.answer.metrics import LINE_ITEMS, METRICS, Metric
@@ -68,6 +69,47 @@ def statement_of(heading: str) -> str | None:
     if not top or _NOT_PRIMARY.search(top):
         return None
     return next((kind for kind in STATEMENTS if _TITLE[kind].search(top)), None)
+
+
+_CORPORATE = re.compile(r"\b(?:inc|incorporated|corp|corporation|company|companies|co|plc|ltd|limited|llc|"
+                        r"l\.?p|holdings|group|partners|trust|subsidiaries|s\.?a|n\.?v|ag|se)\b\.?", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"\b(?:exhibit|part|item|page|note)\s+[\dIVX]+(?:\.\d+)*[A-Z]?\b|\btable\s+of\s+contents\b|"
+                         r"\bindex\b|^\s*\d+\s*$", re.IGNORECASE | re.MULTILINE)
+_ISSUER_LINES = 3
+"""Lines above a statement's title that may name whose statement it is."""
+
+
+def issuer(opening: str) -> str | None:
+    """The name a statement page prints with its title ("MGM RESORTS INTERNATIONAL AND SUBSIDIARIES",
+    "CITYCENTER HOLDINGS, LLC"), from the page's first passage; None when none is printed (no corporate word
+    such as Inc., LLC, Company or Subsidiaries near the title)."""
+    lines = opening.split("\n")[:12]
+    for i, line in enumerate(lines):
+        found = next((m for kind in STATEMENTS if (m := _TITLE[kind].search(line))), None)
+        if found is None:
+            continue
+        near = [*lines[max(0, i - _ISSUER_LINES):i], line[:found.start()], line[found.end():]]
+        text = _NOT_A_NAME.sub(" ", " ".join(near))
+        text = re.sub(r"\((?:in|dollars|amounts)\b[^)]*\)|\bconsolidated\b|\bcondensed\b", " ", text,
+                      flags=re.IGNORECASE)
+        return " ".join(text.split()) if _CORPORATE.search(text) else None
+    return None
+
+
+def same_issuer(name: str, entity_names: Sequence[str]) -> bool:
+    """Whether ``name`` (``issuer``) is the document's own entity, as any of ``entity_names`` writes it: one
+    contains the other once spaces and case are gone ("MGM Resorts International and Subsidiaries" and "MGM
+    Resorts International"), or their names less the corporate words do."""
+    def squash(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    mine = squash(name)
+    core = squash(_CORPORATE.sub(" ", re.sub(r"\band\b", " ", name, flags=re.IGNORECASE)))
+    for entity in entity_names:
+        theirs, their_core = squash(entity), squash(_CORPORATE.sub(" ", entity))
+        if any(len(k) >= 3 and (k in mine or (len(core) >= 3 and core in k)) for k in (theirs, their_core)):
+            return True
+    return False
 
 
 NAMED_WEIGHT = 3.0
