@@ -37,6 +37,22 @@ def test_small_capitals_split_over_lines_are_joined() -> None:
     assert describe(Path("k.pdf"), [cover]).entity == "Kestrel Marine Holdings"
 
 
+def test_cover_names_as_pdfs_print_them() -> None:
+    # Captions set in non-breaking spaces.
+    nbsp = COVER_10K.replace("Exact name of registrant", "Exact\u00a0name\u00a0of\u00a0registrant")
+    assert describe(Path("a.pdf"), [nbsp]).entity == "Gannet Logistics Holdings Inc."
+    # Small capitals on one line: each word's large first capital apart from the rest.
+    one_line = ("FORM 10-K\nCommission File No. 001-1234\nKESTREL M ARINE H OLDINGS\n"
+                "(Exact name of Registrant as specified)")
+    assert describe(Path("k.pdf"), [one_line]).entity == "Kestrel Marine Holdings"
+    # A name broken before its corporate word.
+    broken = "FORM 10-K\nCommission File Number 001-37622\nOSPREY,\nINC.\n(Exact name of registrant as specified)"
+    assert describe(Path("o.pdf"), [broken]).entity == "Osprey, Inc."
+    # Initials are not small capitals.
+    initials = "FORM 10-K\nJ C PENNEY CORPORATION\n(Exact name of registrant as specified in its charter)"
+    assert describe(Path("j.pdf"), [initials]).entity == "J C Penney Corporation"
+
+
 def test_the_file_name_says_what_the_cover_does_not() -> None:
     meta = describe(Path("OSPREY_2023Q2_10Q.pdf"), ["Some text without a cover"])
     assert (meta.entity, meta.period, meta.doc_type) == ("OSPREY", "FY2023 Q2", "10-Q")

@@ -100,7 +100,8 @@ class DocMeta:
 
 def describe(path: Path, pages: list[str], title: str = "") -> DocMeta:
     """The metadata of the document at ``path`` whose first pages read ``pages`` (each page's text)."""
-    cover = "\n".join(pages[:FIRST_PAGES])
+    # PDF covers often set their captions in non-breaking spaces ("Exact\u00a0name\u00a0of\u00a0registrant").
+    cover = "\n".join(pages[:FIRST_PAGES]).replace("\u00a0", " ").replace("\u2009", " ")
     named = _from_name(path)
     entity = _entity(cover) or named["entity"]
     doc_type = named["doc_type"] or _doc_type(cover[:3000])  # the name was chosen by a person
@@ -157,16 +158,32 @@ def _entity(cover: str) -> str:
             before = _REGISTRANT.split(line)[0].strip(" (")
             candidates = [before] if before else []
             candidates += [_small_caps(lines, i)] + [lines[j] for j in range(i - 1, max(-1, i - 4), -1)]
-            for raw in candidates:
+            for k, raw in enumerate(candidates):
                 c = _FILE_NUMBER.sub("", _FILE_NUMBER.sub("", raw)).strip(" _")
+                if _CORPORATE_ONLY.match(c) and k + 1 < len(candidates) and _plausible_name(candidates[k + 1]):
+                    c = f"{candidates[k + 1].strip()} {c}"  # "SQUARE," above "INC.": one name over two lines
                 if _plausible_name(c):
-                    return _tidy(c)
+                    return _tidy(_one_line_small_caps(c))
     for line in lines[:15]:
         if m := _ANNOUNCES.match(line):
             name = m.group("name").strip(" ,")
             if _plausible_name(name):
                 return _tidy(name)
     return ""
+
+
+_CORPORATE_ONLY = re.compile(r"^(?:inc|incorporated|corp|corporation|co|company|plc|ltd|limited|llc|l\.p|lp|n\.v|"
+                             r"s\.a|ag|se)\.?,?$", re.IGNORECASE)
+_LONE_CAPITAL = re.compile(r"(?<![\w&.])([A-Z]) (?=[A-Z]{2,})")
+
+
+def _one_line_small_caps(name: str) -> str:
+    """A name in small capitals on one line ("MGM R ESORTS I NTERNATIONAL": each word's large first capital
+    apart from the rest) joined: "MGM RESORTS INTERNATIONAL". Only when at least two words are split so, and
+    the line is all capitals: initials ("J C PENNEY") are left alone."""
+    if not name.isupper() or len(_LONE_CAPITAL.findall(name)) < 2:
+        return name
+    return _LONE_CAPITAL.sub(r"\1", name)
 
 
 _FILE_NUMBER = re.compile(r"^.*_{3,}|^.*?commission file (?:no\.|number)\s*:?\s*[\d-]+\.?", re.IGNORECASE)

@@ -20,11 +20,13 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-5"
+    version = "pdfium-6"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
-    space, closely set lines pdfium joined are parted (``page_text``)."""
+    space, closely set lines pdfium joined are parted (``page_text``). 6: the cover's entity is read through
+    non-breaking spaces, small capitals on one line and a name broken before its "Inc." (``ingest.metadata``;
+    the entity heads every passage, so the files are read again)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
