@@ -338,6 +338,10 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str | None)
     ("cause", "The direct cause was the failure of pump CWP-2.", True),
     ("cause", "Sales fell due to lower volumes.", True),
     ("cause", "This report describes the root cause (page 2).", False),
+    ("cause", "Given our strong start to the year, we now expect revenue to rise 8 percent.", True),
+    ("cause", "The increase was driven by higher prices.", True),
+    ("cause", "Net income attributable to Acme rose to 1,200.", False),  # whose income, not why
+    ("cause", "Total Operating Profit (50) % 4 2 (1) 73 (11) 17 % due to 2 19 %", False),  # a table's row
     ("duration", "The outage lasted 6 hours and 47 minutes.", True),
     ("duration", "The outage affected site RTM-3.", False),
     ("date", "The report was approved on 28 April 2026.", True),
@@ -368,6 +372,25 @@ def test_a_quote_stating_the_cause_leads_even_from_a_later_passage(services_fact
     assert len({s.passage for s in answer.sentences}) == 2  # quotes from both passages
     assert "pump CWP-2" in answer.sentences[0].text and answer.sentences[0].passage == 1
     assert answer.citations[0].text.count("CWP-2")  # [1] is the passage stating the cause
+
+
+def test_a_why_question_is_answered_by_a_sentence_not_a_table_row(services_factory, tmp_path: Path) -> None:
+    # The statement table's rows share the question's words ("Acme", "full year", "guidance") and one says
+    # "attributable to"; the reason is a sentence of the release that shares fewer.
+    d = tmp_path / "release"
+    d.mkdir()
+    (d / "acme-q1.md").write_text(
+        "# Acme first quarter results\n\n"
+        "| Measure | Q1 2023 | Full year guidance |\n|---|---|---|\n"
+        "| Net income attributable to Acme | (55) % | 4 |\n"
+        "| Acme full year guidance raised, core EPS | 7.27 | 7.20 |\n\n"
+        "## Outlook\n\n"
+        "Given our strong start to the year, we now expect organic revenue to increase 8 percent.\n")
+    answer, _ = _ask(services_factory, d, "unused", "As of FY2023Q1, why did Acme raise full year guidance?",
+                     extractive=True)
+    assert not answer.abstained
+    assert "strong start" in answer.sentences[0].text
+    assert not any("attributable" in s.text or "7.27" in s.text for s in answer.sentences), answer.answer
 
 
 @pytest.mark.parametrize(("question", "kind"), [

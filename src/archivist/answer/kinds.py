@@ -36,9 +36,12 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _CARRIES: dict[str, re.Pattern[str]] = {
     # A cause stated, not named: "the direct cause was ...", not "this report describes the root cause".
     "cause": re.compile(r"\b(?:because|due\s+to|caused\s+by|causes?\s+(?:was|were|is|are)|as\s+a\s+result\s+of"
-                        r"|resulted\s+from|results\s+from"
-                        r"|owing\s+to|attributable\s+to|stemm(?:ed|ing)\s+from|triggered\s+by|led\s+to"
-                        r"|the\s+reason)\b", re.IGNORECASE),
+                        r"|resulted\s+from|results\s+from|driven\s+by|thanks\s+to"
+                        # "Net income attributable to PepsiCo" is a statement line (whose income), not a cause.
+                        r"|owing\s+to|(?<!income\s)(?<!loss\s)(?<!earnings\s)(?<!losses\s)attributable\s+to"
+                        r"|stemm(?:ed|ing)\s+from|triggered\s+by|led\s+to"
+                        r"|the\s+reason)\b"
+                        r"|^\W*given\s+(?:our|the|its|their|this|these|that)\b", re.IGNORECASE),
     "duration": re.compile(r"\b\d+(?:[.,]\d+)?\s*" + _UNIT + r"\b", re.IGNORECASE),
     "date": re.compile(r"\b\d{1,2}\s+" + _MONTH + r"(?:\s+\d{4})?\b|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?"
                        r"(?:,?\s+\d{4})?\b|\b\d{4}-\d{2}-\d{2}\b|\b" + _MONTH + r"\s+\d{4}\b"
@@ -60,6 +63,26 @@ counts) are in most sentences of a report, so stating one says little: those quo
 (FinanceBench dev, first citation on an evidence page: .436 kept, .423 with every kind leading)."""
 
 
+_PROSE_KINDS = frozenset({"cause", "person"})
+_FIGURE_TOKEN = re.compile(r"^[(\[]?[-+$€£]?\d[\d,.]*[)\]]?%?$|^[%—–-]$")
+
+
+def _figure_row(sentence: str) -> bool:
+    """Whether ``sentence`` is a table's row read as text: a Markdown row (``| label | 7.27 |``), or at least
+    half its words are figures or dashes."""
+    if sentence.lstrip().startswith("|") and sentence.count("|") >= 3:
+        return True
+    tokens = sentence.split()
+    return bool(tokens) and 2 * sum(bool(_FIGURE_TOKEN.match(t)) for t in tokens) >= len(tokens)
+
+
+def quotable(kind: str | None, sentence: str, table_row: bool = False) -> bool:
+    """Whether ``sentence`` may be quoted as an answer of ``kind``: a table's row (``table_row``, or text that
+    is mostly figures) is no answer to "why?" or "who?" (its label shares the question's words: "Net income
+    attributable to Acme", "Boeing Capital $2 $23 $32")."""
+    return not (kind in _PROSE_KINDS and (table_row or _figure_row(sentence)))
+
+
 def expected(question: str) -> str | None:
     """The kind of answer ``question`` asks for (``cause``, ``duration``, ``date``, ``percentage``, ``count``,
     ``amount``, ``person``), or None. The first that matches wins: "how many hours" is a duration. Only the
@@ -75,6 +98,8 @@ def carries(kind: str | None, sentence: str) -> bool:
     """Whether ``sentence`` states an answer of ``kind`` (a cause, a duration, a date, ...)."""
     if kind is None:
         return False
+    if kind in _PROSE_KINDS and _figure_row(sentence):
+        return False  # "Total Operating Profit (50) % 4 2 (1) 73": a table's row states no cause, no name
     if kind == "count":  # a count is a number that is not a year
         return any(not re.fullmatch(r"(?:19|20)\d\d", m.group()) for m in _CARRIES["count"].finditer(sentence))
     return _CARRIES[kind].search(sentence) is not None

@@ -300,7 +300,9 @@ class Answerer:
         ``query_vector``: the question's, as the search embedded it (else embedded here)."""
         t = time.perf_counter()
         figure = find_figure(question, hits, glossary=self.settings.retrieval.glossary)
-        candidates = quote_candidates(hits)
+        kind = kinds.expected(question)
+        candidates = [(i, sentence) for i, sentence in quote_candidates(hits)
+                      if kinds.quotable(kind, sentence, bool(split_heading(hits[i].chunk.heading)[2]))]
         chosen: list[tuple[float, int, str, bool]] = []  # score, passage, sentence, states the kind asked for
         if figure is not None:
             max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
@@ -308,7 +310,6 @@ class Answerer:
             scores = quote_scores(question, candidates, self.retriever.embedder,
                                   [h.chunk.prefix for h in hits[:QUOTE_PASSAGES]], query_vector)
             order = np.argsort(-scores)
-            kind = kinds.expected(question)
             states = [kind in kinds.LEADING and kinds.carries(kind, sentence) for _, sentence in candidates]
             if not any(states[j] for j in order[: max_sentences * 3]):
                 states = [False] * len(candidates)  # none of the best states it: the usual order
@@ -344,7 +345,8 @@ class Answerer:
             closest = [_citation(i, h, 0.0, self.generation) for i, h in enumerate(hits[:3], start=1)]
             return Answer(question, NOT_FOUND, "abstained", True, [], closest, evidence, timings_ms=timings,
                           note="The passages found hold no sentence that answers it (only text repeated across "
-                               "many files, such as an auditor's opinion, or headings).")
+                               "many files, such as an auditor's opinion, headings, or table rows where the "
+                               "question asks why or who).")
         return Answer(question, render(sentences), "extractive", False, sentences, citations, evidence,
                       timings_ms=timings)
 
