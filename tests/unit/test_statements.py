@@ -14,6 +14,7 @@ from archivist.retrieve.statements import (
     IMPLIED_WEIGHT,
     NAMED_WEIGHT,
     issuer,
+    page_statement,
     same_issuer,
     statement_of,
     wanted,
@@ -154,17 +155,18 @@ class _Filing:
         return {key: self.openings[key] for key in pages if key in self.openings}
 
 
-def _statement_hits(pages: list[int]) -> list[Hit]:
-    heading = "CONSOLIDATED BALANCE SHEETS (in thousands) | 2018 | 2017"
-    return [Hit(ChunkRow(id=page, file_id=1, path=Path("/docs/acme-10k.pdf"), folder_id=1,
+def _statement_hits(pages: list[int], headings: list[str] | None = None) -> list[Hit]:
+    headings = headings or ["CONSOLIDATED BALANCE SHEETS (in thousands) | 2018 | 2017"] * len(pages)
+    return [Hit(ChunkRow(id=n, file_id=1, path=Path("/docs/acme-10k.pdf"), folder_id=1,
                          text="Accounts payable 303,000 255,000", prefix="", page=page, line_start=None,
-                         line_end=None, heading=heading, kind="pdf"), 0.03, 0.5, 0.5) for page in pages]
+                         line_end=None, heading=heading, kind="pdf"), 0.03, 0.5, 0.5)
+            for n, (page, heading) in enumerate(zip(pages, headings, strict=True))]
 
 
 def test_an_affiliates_statement_filed_as_an_exhibit_is_not_the_statement_asked_for() -> None:
     question = "Based on the balance sheet, what were Acme's FY2018 accounts payable?"
     hits = _statement_hits([174, 57])
-    Retriever(_Filing(), lambda: None)._mark_other_issuers(question, hits)
+    Retriever(_Filing(), lambda: None)._read_statements(question, hits)
     assert [h.other_issuer for h in hits] == [True, False]
     statement = SIGNALS.index("statement")
     assert signals(question, hits)[:, statement].tolist() == [0.0, 1.0]
@@ -172,14 +174,46 @@ def test_an_affiliates_statement_filed_as_an_exhibit_is_not_the_statement_asked_
 
 def test_an_other_issuer_is_never_judged_without_the_documents_own_or_when_the_question_names_it() -> None:
     alone = _statement_hits([174])  # the registrant's own statement is not among the candidates
-    Retriever(_Filing(), lambda: None)._mark_other_issuers("What is Acme's balance sheet total?", alone)
+    Retriever(_Filing(), lambda: None)._read_statements("What is Acme's balance sheet total?", alone)
     assert not alone[0].other_issuer
     named = _statement_hits([174, 57])
-    Retriever(_Filing(), lambda: None)._mark_other_issuers("What does Riverside Ventures' balance sheet show?", named)
+    Retriever(_Filing(), lambda: None)._read_statements("What does Riverside Ventures' balance sheet show?", named)
     assert not any(h.other_issuer for h in named)
     # An entity mis-read at ingest, and a question naming no company: neither page is known to be the
     # document's own, so neither is demoted.
     misread = _statement_hits([174, 57])
-    Retriever(_Filing("Annual Report", ()), lambda: None)._mark_other_issuers("What is the balance sheet total?",
+    Retriever(_Filing("Annual Report", ()), lambda: None)._read_statements("What is the balance sheet total?",
                                                                               misread)
     assert not any(h.other_issuer for h in misread)
+
+
+# -- a statement page whose table has no title ---------------------------------------------------------------------
+
+_ROWS = "\n".join(f"Line item {i} 1,{i}00 9{i}0" for i in range(8))
+
+
+@pytest.mark.parametrize(("opening", "kind"), [
+    (f"CONSOLIDATED BALANCE SHEETS\nDecember 31 (Millions) 2022 2021\n{_ROWS}", "balance"),
+    (f"Acme Inc. and Subsidiary Companies\nConsolidated Statements of Cash Flows\n{_ROWS}", "cash"),
+    # A note about balance sheet items, a title over prose, a sentence naming the statement: none of them.
+    (f"Table of Contents\nNote 14 — Supplemental Financial Information\nBalance Sheet\n{_ROWS}", None),
+    ("BALANCE SHEET\nCash and Cash Equivalents\nCash and cash equivalents include cash and amounts due from banks.\n"
+     "Investments are carried at fair value.", None),
+    (f"The hedged liabilities are recorded within Long-term debt on the Consolidated Balance Sheets.\n{_ROWS}",
+     None),
+])
+def test_a_page_is_a_statement_by_its_title_over_rows_of_figures(opening: str, kind: str | None) -> None:
+    assert page_statement(opening) == kind
+
+
+def test_a_passage_whose_table_has_no_title_takes_its_pages() -> None:
+    filing = _Filing()
+    filing.openings = {(1, 98): f"CONSOLIDATED BALANCE SHEETS\nDecember 31 (Millions) 2022 2021\n{_ROWS}",
+                       (1, 99): f"Note 9 — Other liabilities\nBalance Sheet\n{_ROWS}"}
+    # The page's rows the table reader could not align (no title), a row taken for a title, a note's page.
+    hits = _statement_hits([98, 98, 99], ["", "less reserves for credit losses: 2022, $3,747 104,217 | 2022", ""])
+    question = "What was the largest liability in Acme's balance sheet in 2022?"
+    Retriever(filing, lambda: None)._read_statements(question, hits)
+    assert [h.statement for h in hits] == ["balance", "balance", None]
+    statement = SIGNALS.index("statement")
+    assert signals(question, hits)[:, statement].tolist() == [1.0, 1.0, 0.0]

@@ -40,7 +40,15 @@ from archivist.retrieve.rerank import (
     has_cross_encoder,
 )
 from archivist.retrieve.scope import file_matches, parse_scope, resolve_folder
-from archivist.retrieve.statements import STATEMENT_WORDS, issuer, same_issuer, statement_of, wanted
+from archivist.retrieve.statements import (
+    STATEMENT_WORDS,
+    issuer,
+    page_statement,
+    same_issuer,
+    statement_of,
+    untitled,
+    wanted,
+)
 from archivist.retrieve.text import coverage, fts_query, stem, terms
 
 if TYPE_CHECKING:
@@ -78,9 +86,13 @@ class Hit:
     """Share of the passage's text that recurs in many files (``index.boilerplate``; 0 when not measured)."""
     focus: float = 0.0
     """How well the passage's document matches what the question names (``retrieve.focus``; 0..1)."""
+    statement: str | None = None
+    """The primary statement the passage is part of (``income``, ``balance``, ``cash``), by its table title or,
+    when its table has none, its page's title; set by the search when the question needs a statement
+    (``Retriever._read_statements``; None otherwise or not one)."""
     other_issuer: bool = False
     """A primary statement of another entity than its document's (an affiliate's statements filed as an
-    exhibit): not the statement the question needs (``Retriever._mark_other_issuers``)."""
+    exhibit): not the statement the question needs (``Retriever._read_statements``)."""
 
     @property
     def evidence(self) -> float:
@@ -267,7 +279,7 @@ class Retriever:
             for cid in extra:
                 fused.setdefault(cid, 0.0)
             hits += self._hits(query, extra, fused, knn, qvec, bm25_rank, vec_rank)
-            self._mark_other_issuers(query, hits)
+            self._read_statements(query, hits)
         for h in hits:
             h.focus = focus.weights.get(h.chunk.file_id, 0.0)
         timings["fuse_ms"] = (time.perf_counter() - t) * 1000
@@ -306,26 +318,39 @@ class Retriever:
                  if cid not in have and statement_of(heading) in want]
         return found[:STATEMENT_PASSAGES]
 
-    def _mark_other_issuers(self, query: str, hits: list[Hit]) -> None:
-        """Mark the statement passages that are another entity's (``Hit.other_issuer``): a 10-K may file an
-        affiliate's balance sheet as an exhibit under the same title as the registrant's own ("CITYCENTER
-        HOLDINGS, LLC / CONSOLIDATED BALANCE SHEETS" in a casino group's filing), with the same rows. A page is
-        judged by the name printed with its title (its first passage), against the document's entity; only
-        when another statement page of the same file is the document's own (so a mis-read entity never
-        demotes them all), and never when the question names that other entity."""
+    def _read_statements(self, query: str, hits: list[Hit]) -> None:
+        """When the question needs a primary statement, say which each passage is part of (``Hit.statement``)
+        and mark those that are another entity's (``Hit.other_issuer``).
+
+        A passage's table title names its statement; a passage whose table has no title (a statement whose
+        rows the table reader could not align: long labels with figures inside them) takes its page's title,
+        the statement title among the page's first lines over rows of figures (``statements.page_statement``).
+
+        A 10-K may file an affiliate's balance sheet as an exhibit under the same title as the registrant's own
+        ("CITYCENTER HOLDINGS, LLC / CONSOLIDATED BALANCE SHEETS" in a casino group's filing), with the same
+        rows. A page is judged by the name printed with its title (its first passage) against the document's
+        entity; only when another statement page of the same file is the document's own (so a mis-read entity
+        never demotes them all), and never when the question names that other entity."""
         want = wanted(query)
-        statements = [h for h in hits if h.chunk.page is not None and statement_of(h.chunk.heading) in want]
+        if not want:
+            return
+        paged = [h for h in hits if h.chunk.page is not None]
+        openings = self.store.page_openings([(h.chunk.file_id, h.chunk.page) for h in paged])
+        for h in hits:
+            h.statement = statement_of(h.chunk.heading)
+            if h.statement is None and h.chunk.page is not None and untitled(h.chunk.heading):
+                h.statement = page_statement(openings.get((h.chunk.file_id, h.chunk.page), ""))
+        statements = [h for h in paged if h.statement in want]
         if not statements:
             return
         documents = self.documents()
         own: dict[int, dict[int, bool]] = {}  # file -> page -> the document's own statement
-        for (fid, page), text in self.store.page_openings([(h.chunk.file_id, h.chunk.page)
-                                                           for h in statements]).items():
-            name = issuer(text)
-            meta = documents.get(fid, (None, None))[1]
+        for key in {(h.chunk.file_id, h.chunk.page) for h in statements}:
+            name = issuer(openings.get(key, ""))
+            meta = documents.get(key[0], (None, None))[1]
             if name is None or meta is None or not meta.entity:
                 continue
-            own.setdefault(fid, {})[page] = same_issuer(name, [meta.entity, *meta.aliases]) \
+            own.setdefault(key[0], {})[key[1]] = same_issuer(name, [meta.entity, *meta.aliases]) \
                 or same_issuer(name, [query])
         for h in statements:
             pages = own.get(h.chunk.file_id, {})

@@ -103,7 +103,8 @@ def signals(query: str, hits: Sequence[Hit]) -> np.ndarray:
             out[i, 6] = found.match if found is not None else 0.0
         out[i, 7] = h.focus
         if statements:
-            out[i, 8] = 1.0 if statement_of(h.chunk.heading) in statements and not h.other_issuer else 0.0
+            kind = h.statement or statement_of(h.chunk.heading)
+            out[i, 8] = 1.0 if kind in statements and not h.other_issuer else 0.0
     return out
 
 

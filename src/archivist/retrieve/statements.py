@@ -56,7 +56,7 @@ _TITLE_SPAN = 160
 _NOT_PRIMARY = re.compile(
     r"\b(?:notes?\s+(?:to|\d+)|table\s+\d+|comprehensive|consolidating|parent\s+company|obligor|guarantor|"
     r"selected|summari[sz]ed|summary|supplemental|key|certain|components?|data|information|location|activity|"
-    r"analysis|accounts|as\s+follows|reported\s+in|in\s+(?:our|the)|when)\b", re.IGNORECASE)
+    r"analysis|accounts|as\s+follows|reported\s+in|(?:in|on|within)\s+(?:our|the)|when)\b", re.IGNORECASE)
 """Words of a title that is about a statement, not the statement: a note ("Note 10 - Other consolidated balance
 sheet components"), an MD&A table ("Key balance sheet data", "Selected income statement data"), a guarantor's
 or the parent company's own statements, or a sentence leading into a table ("... as reported in the
@@ -69,6 +69,47 @@ def statement_of(heading: str) -> str | None:
     if not top or _NOT_PRIMARY.search(top):
         return None
     return next((kind for kind in STATEMENTS if _TITLE[kind].search(top)), None)
+
+
+_PAGE_TITLE_LINES = 4
+"""A page's title is among its first lines (a company name may stand above it)."""
+
+
+def page_statement(opening: str) -> str | None:
+    """The primary statement a page is, by its title among the first lines of ``opening`` (its first
+    passage's text): "CONSOLIDATED BALANCE SHEETS" -> ``balance``. None when no such line opens the page."""
+    lines = [line.strip() for line in opening.split("\n") if line.strip()]
+    rows = sum(bool(_ENDS_IN_FIGURE.search(line)) for line in lines[:_ROWS_LOOKED_AT])
+    if rows < _MIN_ROWS:
+        return None  # a title over prose ("BALANCE SHEET / Cash and cash equivalents include ...") is a note's
+    for line in lines[:_PAGE_TITLE_LINES]:
+        if _A_NOTE.search(line):
+            return None  # "Note 14 — Supplemental Financial Information / Balance Sheet"
+        if _title_line(line) and (kind := statement_of(line)):
+            return kind
+    return None
+
+
+_ENDS_IN_FIGURE = re.compile(r"(?:\d|\d\)|—|–)\s*$")
+_ROWS_LOOKED_AT = 16
+_MIN_ROWS = 4
+"""A statement's page is rows of figures: at least 4 of its first 16 lines end in one."""
+_A_NOTE = re.compile(r"^\s*notes?\s+(?:\d+|to\b)", re.IGNORECASE)
+
+
+def _title_line(line: str) -> bool:
+    """A line that is a title, not a sentence mentioning one ("... recorded on the Consolidated Balance
+    Sheets."): a few words, most of them capitalised, no full stop at the end."""
+    words = line.split()
+    capitalised = sum(w[0].isupper() or not w[0].isalpha() for w in words)
+    return 0 < len(words) <= 12 and not line.endswith(".") and capitalised >= 0.75 * len(words)
+
+
+def untitled(heading: str) -> bool:
+    """Whether ``heading`` names no table of its own: none, the bare word "Table", or a row taken for a title
+    (figures in it: "less reserves for credit losses: 2022, $3,747 ...")."""
+    top = heading.split(" | ", 1)[0].strip()
+    return not top or top.lower() == "table" or bool(re.search(r"\d", top))
 
 
 _CORPORATE = re.compile(r"\b(?:inc|incorporated|corp|corporation|company|companies|co|plc|ltd|limited|llc|"
