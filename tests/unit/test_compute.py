@@ -127,6 +127,36 @@ def test_a_lookup_that_is_not_found_is_left_to_the_answerer() -> None:
     assert compute("What were Acme's FY2025 total assets?", FACTS, {}) is None
 
 
+def test_any_line_item_of_a_year_is_read_as_printed() -> None:
+    calc = compute("What is Acme's FY2025 total current liabilities (in USD millions) per the balance sheet?",
+                   FACTS, {})
+    assert isinstance(calc, Calculation) and calc.expression == "2,213" and calc.operands[0].fact.id == 7
+    # "total current assets" holds the words of "total assets" (total is no word of a label): not that metric.
+    current = plan("What were Acme's total current assets at the end of FY2025?")
+    assert current is not None and current.name == "current assets"
+    # Not an amount asked, or a caption only a stem of which is written ("borrow"): no lookup.
+    assert plan("Which debt securities are registered on a national exchange under Acme's name as of 2022?") is None
+    assert plan("As of May 26, 2023, what is the total amount Acme may borrow under its credit agreements?") is None
+
+
+def test_an_expense_is_read_from_the_statement_that_prints_it_and_enters_as_its_magnitude() -> None:
+    # A segment's "Research and development" in management's discussion reads exactly as the item; the income
+    # statement's "Research and development expense, net" (printed as an outflow) is the company's.
+    facts = [_fact(1, "Total revenues", "FY2022", "66,608", "Consolidated Statements of Operations"),
+             _fact(2, "Research and development expense, net", "FY2022", "(2,852)",
+                   "Consolidated Statements of Operations"),
+             _fact(3, "Research and development", "FY2022", "1,510", "Results of Operations", page=31)]
+    for q in ("What is Acme's FY2022 R&D expense as a % of revenue?",
+              "What is Acme's FY2022 R&D as a percentage of revenue?"):
+        calc = compute(q, facts, {})
+        assert isinstance(calc, Calculation) and calc.shown == "4.3%" and calc.expression == "2,852 / 66,608", q
+
+
+def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
+    calc = compute("What is the FY2025 COGS % margin for Acme? Calculate it using the income statement.", FACTS, {})
+    assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"
+
+
 # -- through the CLI -------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_na
 from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, Metric
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
-from archivist.retrieve.statements import statement_of
+from archivist.retrieve.statements import line_items, statement_of
 
 if TYPE_CHECKING:
     from archivist.index.factstore import FactRow
@@ -115,7 +115,7 @@ def plan(question: str) -> _Plan | None:
         kind = "percent" if _PERCENT.search(asked) else _kind(own[1])
         return _span(question, _Plan(own[0], (own[1],), kind))
     if metric is None:
-        return _growth(question, asked)
+        return _growth(question, asked) or _lookup(asked)
     nodes = tuple(parse(f, names) for f in metric.formulas)
     return _span(question, _Plan(_named(metric, asked), nodes, metric.kind, metric.formulas[0] in LOOKUPS))
 
@@ -127,15 +127,55 @@ def _kind(node: Node) -> str:
     return "amount"
 
 
+_PER_CENT = re.compile(r"%|\bpercentage\b|\bper\s*cent\b", re.IGNORECASE)
+_SPENT_ON = re.compile(r"\b(?:expenses?|expenditures? on|spending|spend)\b(?=\s+(?:as|to|over|relative|divided))",
+                       re.IGNORECASE)
+
+
+def _said(text: str) -> str:
+    """A metric name's words however a question puts it: "R&D expense as a percentage of revenue" is "r&d as a
+    % of revenue" (% and percentage alike; the cost's "expense" before "as a % of" says nothing more)."""
+    return f" {' '.join(words(_SPENT_ON.sub(' ', _PER_CENT.sub(' percent ', text))))} "
+
+
 def _named(metric: Metric, asked: str) -> str:
-    have = f" {' '.join(words(asked))} "
-    return max((n for n in metric.names if f" {' '.join(words(n))} " in have), key=len, default=metric.names[0])
+    have = _said(asked)
+    return max((n for n in metric.names if _said(n) in have), key=len, default=metric.names[0])
 
 
 def _metric(asked: str) -> Metric | None:
-    have = f" {' '.join(words(asked))} "
-    found = [(len(words(n)), len(n), m) for m in METRICS for n in m.names if f" {' '.join(words(n))} " in have]
+    have = _said(asked)
+    found = [(len(words(n)), len(n), m) for m in METRICS for n in m.names if _said(n) in have]
+    # A line item read as printed is the one the question names, not one inside it: "total current assets"
+    # holds the words of "total assets" ("total" is no word of a label).
+    named = line_items(asked)
+    found = [f for f in found if f[2].formulas[0] not in LINE_ITEMS or f[2].formulas[0] in named]
     return max(found, key=lambda x: (x[0], x[1]))[2] if found else None
+
+
+_ASKS_AMOUNT = re.compile(r"\b(?:what\s+(?:is|was|were|are)|how\s+much)\b", re.IGNORECASE)
+_ASKS_OTHER = re.compile(r"^\W*(?:which|who|why|when|where|does|did|do|is|are|was|were|has|have|had|can)\b",
+                         re.IGNORECASE)
+
+
+def _lookup(asked: str) -> _Plan | None:
+    """One line item of a year, read as printed ("What is Walmart's FY2020 total current liabilities?"): the
+    longest caption of ``LINE_ITEMS`` the question writes out, when it asks what an amount is, names a year and
+    names no metric. Not found, the question is answered as any other."""
+    if not query_years(asked) or _PERCENT.search(asked) or not _ASKS_AMOUNT.search(asked) \
+            or _ASKS_OTHER.search(asked):
+        return None
+    text = f" {_plain(asked)} "
+    found = [(len(p), key) for key, item in LINE_ITEMS.items() for p in (key, *item.phrases)
+             if f" {_plain(p)} " in text]  # as written: a stem ("borrow") is no caption ("total borrowings")
+    if not found:
+        return None
+    item = max(found)[1]
+    return _Plan(item, (Ref(item),), "amount", lookup=True)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9&]+", text.lower()))
 
 
 def _item_in(text: str) -> str | None:
@@ -261,6 +301,11 @@ def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping
         return left ** right
 
 
+_READS_WELL = 0.85
+"""A label scoring this much reads as the item (a longer caption of it: "Research and development expense, net"
+0.89 for "research and development")."""
+
+
 def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float]) -> Operand:
     """The fact ``ref`` names for its period: the best-matching label; then the statement that prints the item,
     the filing the question is about, a primary statement, the earlier page.
@@ -287,7 +332,11 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         statement = bool(item and item.statement and statement_of(f.title) == item.statement)
         # Between rows that read equally well as the item on the same page, the total is the item ("Total
         # revenues" over "Net sales", which it includes).
-        ranked.append(((round(score, 2), statement, round(weights.get(f.file_id, 0.0), 2),
+        # A row that reads well as the item in the statement that prints it wins over an exact label elsewhere:
+        # "Research and development expense, net" of the income statement, not a segment's "Research and
+        # development" in management's discussion.
+        ranked.append(((score >= _READS_WELL and statement, round(score, 2), statement,
+                        round(weights.get(f.file_id, 0.0), 2),
                         bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label))), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
     found = [(k, f) for k, f in ranked if f.period == period]

@@ -25,6 +25,8 @@ class LineItem:
     statement: str = ""
     """``income``, ``balance`` or ``cash`` (the statement that prints it), "" when any."""
     outflow: bool = False
+    """Printed as an outflow or an expense (``(1,577)`` in some filings, ``1,577`` in others): it enters a
+    formula as its magnitude."""
 
 
 LINE_ITEMS: dict[str, LineItem] = {
@@ -33,7 +35,7 @@ LINE_ITEMS: dict[str, LineItem] = {
                          "operating revenues", "total net revenues"), "income"),
     "cost of revenue": LineItem(("cost of revenue", "cost of revenues", "cost of sales", "cost of goods sold",
                                  "cogs", "cost of products sold", "total cost of revenue", "total cost of sales",
-                                 "cost of goods sold excluding depreciation"), "income"),
+                                 "cost of goods sold excluding depreciation"), "income", outflow=True),
     "gross profit": LineItem(("gross profit", "gross margin"), "income"),
     "operating income": LineItem(("operating income", "income from operations", "operating profit",
                                   "operating income (loss)", "operating earnings", "total operating income"),
@@ -45,10 +47,12 @@ LINE_ITEMS: dict[str, LineItem] = {
                                      "income before provision for income taxes", "pretax income"), "income"),
     "income tax": LineItem(("provision for income taxes", "income tax expense", "income taxes",
                             "income tax provision"), "income"),
-    "interest expense": LineItem(("interest expense", "interest expense, net", "interest costs"), "income"),
+    "interest expense": LineItem(("interest expense", "interest expense, net", "interest costs"), "income",
+                                 outflow=True),
     "sg&a": LineItem(("selling, general and administrative", "selling, general and administrative expenses",
-                      "sg&a"), "income"),
-    "r&d": LineItem(("research and development", "research and development expense", "r&d"), "income"),
+                      "sg&a"), "income", outflow=True),
+    "r&d": LineItem(("research and development", "research and development expense", "r&d"), "income",
+                    outflow=True),
     "depreciation and amortization": LineItem(("depreciation and amortization", "d&a",
                                                "depreciation, depletion and amortization",
                                                "depreciation, amortization and other", "depreciation"), "cash"),
@@ -151,6 +155,9 @@ METRICS: tuple[Metric, ...] = (
     Metric(("effective tax rate",), ("income tax / income before taxes",), "percent"),
     Metric(("r&d as a % of revenue", "r&d intensity"), ("r&d / revenue",), "percent"),
     Metric(("sg&a as a % of revenue",), ("sg&a / revenue",), "percent"),
+    Metric(("cogs % margin", "cogs margin", "cost of goods sold % margin", "cost of goods sold margin",
+            "cogs as a % of revenue", "cost of goods sold as a % of revenue", "cost of revenue as a % of revenue",
+            "cost of sales as a % of revenue"), ("cost of revenue / revenue",), "percent"),
     Metric(("revenue growth", "revenue growth rate", "total revenue growth", "sales growth"),
            ("(revenue - revenue@-1) / revenue@-1",), "percent"),
     Metric(("operating income growth", "change in operating income", "change in unadjusted operating income"),

@@ -182,6 +182,12 @@ def wanted(question: str) -> frozenset[str]:
     return frozenset(LINE_ITEMS[key].statement for key in items if LINE_ITEMS[key].statement)
 
 
+def line_items(text: str) -> set[str]:
+    """The line items of ``answer.metrics`` that ``text`` names, a phrase inside a longer one aside ("total
+    assets" is not named by "total current assets")."""
+    return _items(_padded(text))
+
+
 def _padded(text: str) -> str:
     return f" {' '.join(words(text))} "
 
