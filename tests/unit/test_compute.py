@@ -152,6 +152,21 @@ def test_an_expense_is_read_from_the_statement_that_prints_it_and_enters_as_its_
         assert isinstance(calc, Calculation) and calc.shown == "4.3%" and calc.expression == "2,852 / 66,608", q
 
 
+def test_a_caption_qualified_by_net_of_is_its_item() -> None:
+    # A bank's revenue line is qualified ("net of interest expense"); a later line qualifies it further.
+    facts = [_fact(1, "Total revenues net of interest expense", "FY2022", "52,862"),
+             _fact(2, "Total revenues net of interest expense after provisions for credit losses", "FY2022",
+                   "50,680"),
+             _fact(3, "Trade accounts receivable, net of doubtful accounts", "FY2022", "1,721",
+                   "Consolidated Balance Sheets", page=4),
+             _fact(4, "Trade accounts receivable", "FY2022", "113", "Consolidated Statements of Cash Flows", page=5)]
+    revenue = compute("What is Acme's FY2022 total revenues net of interest expense in USD millions?", facts, {})
+    assert isinstance(revenue, Calculation) and revenue.expression == "52,862"
+    # The balance sheet's receivables, not the cash flow statement's change in them.
+    receivables = compute("What is the year end FY2022 net AR for Acme? Answer in USD millions.", facts, {})
+    assert isinstance(receivables, Calculation) and receivables.expression == "1,721"
+
+
 def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
     calc = compute("What is the FY2025 COGS % margin for Acme? Calculate it using the income statement.", FACTS, {})
     assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"

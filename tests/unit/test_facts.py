@@ -93,6 +93,30 @@ def test_two_rows_printed_on_one_line_are_two_rows() -> None:
     assert chunk_facts(text.split("\n")[1], "Loss carryforwards | May 29, 2022") == []
 
 
+def test_the_figures_of_a_caption_are_no_cells() -> None:
+    # A balance sheet caption prints its allowances: the columns' figures are the row's last ones.
+    text = ("Trade accounts receivable, net of doubtful accounts - $40 and $42 1,721 2,004\n"
+            "Property, plant and equipment, net of accumulated depreciation - $14,147 and $13,969 15,371 15,804\n"
+            "Accounts receivable, net of allowances of $7,293 12,000 11,000")
+    got = [(f.label, f.period, f.value) for f in chunk_facts(text, "Consolidated Balance Sheets | 2022 | 2021")]
+    assert got == [("Trade accounts receivable, net of doubtful accounts", "FY2022", Decimal("1721")),
+                   ("Trade accounts receivable, net of doubtful accounts", "FY2021", Decimal("2004")),
+                   ("Property, plant and equipment, net of accumulated depreciation", "FY2022", Decimal("15371")),
+                   ("Property, plant and equipment, net of accumulated depreciation", "FY2021", Decimal("15804")),
+                   ("Accounts receivable, net of allowances of", "FY2022", Decimal("12000")),
+                   ("Accounts receivable, net of allowances of", "FY2021", Decimal("11000"))]
+
+
+def test_a_header_line_of_dated_periods_with_its_unit_names_the_columns() -> None:
+    lines = ["CONSOLIDATED STATEMENTS OF INCOME",
+             "Year Ended December 31 (Millions, except per share amounts) 2022 2021 2020",
+             "Revenues", "Discount revenue $ 30,739 $ 24,563 $ 19,435", "Net card fees 6,070 5,195 4,664",
+             "Total revenues net of interest expense 52,862 42,380 36,087"]
+    (table,) = find_tables(lines)
+    assert (table.title, table.scale, table.columns) == ("CONSOLIDATED STATEMENTS OF INCOME", "millions",
+                                                         ("2022", "2021", "2020"))
+
+
 def test_a_table_of_contents_and_a_row_of_dates_give_no_facts() -> None:
     contents = "Item 1. Business 3\nItem 1A. Risk Factors 11\nItem 2. Properties 25\nItem 4. Mine Safety Disclosures 26"
     assert chunk_facts(contents, "Form 10-K | Ended December 31, 2021") == []

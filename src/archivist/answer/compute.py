@@ -166,11 +166,13 @@ def _lookup(asked: str) -> _Plan | None:
             or _ASKS_OTHER.search(asked):
         return None
     text = f" {_plain(asked)} "
-    found = [(len(p), key) for key, item in LINE_ITEMS.items() for p in (key, *item.phrases)
-             if f" {_plain(p)} " in text]  # as written: a stem ("borrow") is no caption ("total borrowings")
+    # As written: a stem ("borrow") is no caption ("total borrowings"). The first caption named is the item
+    # ("total revenues net of interest expense" is revenue), the longest of those starting there.
+    found = [(text.find(f" {_plain(p)} "), -len(p), key) for key, item in LINE_ITEMS.items()
+             for p in (key, *item.phrases) if f" {_plain(p)} " in text]
     if not found:
         return None
-    item = max(found)[1]
+    item = min(found)[2]
     return _Plan(item, (Ref(item),), "amount", lookup=True)
 
 

@@ -179,7 +179,12 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
     # A percentage column prints "%" on its first row only (21.0 % / 1.0 / (1.6)): its later figures of the same
     # form are percentages too, until one is not (3 of 200 sampled dev rows were read without their %).
     percent = [False] * len(columns)
-    for offset, row in rows:
+    for offset, read in rows:
+        row = read
+        if len(row.cells) > len(columns) and _QUALIFIED.search(row.label):
+            # "Trade accounts receivable, net of doubtful accounts - $40 and $42 1,721 2,004": the caption's own
+            # figures come first, the columns' are the last.
+            row = Row(_QUALIFIER_FIGURES.sub("", row.label), row.cells[-len(columns):])
         if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
@@ -192,6 +197,12 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             if (fact := _fact(title, row.label, column, cell, scale, line_no, offset, unit)) is not None:
                 out.append(fact)
     return out
+
+
+_QUALIFIED = re.compile(r"\b(?:net\s+of|less)\b[^$\d]*(?:[-–—:]\s*)?\$?\s*[\d,.]*\s*(?:and|or|,)?\s*$",
+                        re.IGNORECASE)
+"""A label that ends in a qualifier whose figures the row reader took for cells ("..., net of allowances of")."""
+_QUALIFIER_FIGURES = re.compile(r"(?:[\s:–—-]*\$?\s*\d[\d,.]*\s*(?:and|or|,)?)+\s*$", re.IGNORECASE)
 
 
 def _per_share_section(lines: list[str], offset: int, label: str) -> bool:

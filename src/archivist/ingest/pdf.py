@@ -26,7 +26,9 @@ class PdfExtractor:
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
     space, closely set lines pdfium joined are parted (``page_text``). 6: the cover's entity is read through
     non-breaking spaces, small capitals on one line and a name broken before its "Inc." (``ingest.metadata``;
-    the entity heads every passage, so the files are read again)."""
+    the entity heads every passage, so the files are read again); a header line of dated periods with its unit
+    ("Year Ended December 31 (Millions, ...) 2022 2021 2020") names the columns; a caption's own figures ("...,
+    net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -154,8 +154,9 @@ def _continued(before: list[Table], table: Table, lines: list[str] | tuple[str, 
 
 
 def _only_periods(line: str) -> bool:
-    """A header line of periods (``2015 2014``, ``FY2025 FY2024``), which parses like a row of figures."""
-    rest = _PERIOD.sub("", line)
+    """A header line of periods (``2015 2014``, ``FY2025 FY2024``, ``Year Ended December 31 (Millions, except
+    per share amounts) 2022 2021 2020``), which parses like a row of figures."""
+    rest = _MONTH.sub("", re.sub(r"\([^)]*\)", " ", _PERIOD.sub("", line)))
     return bool(_PERIOD.search(line)) and not re.search(r"\d", rest)
 
 
@@ -285,7 +286,12 @@ def split_glued(row: Row, width: int) -> list[Row]:
         words.append(token)
     if not parts or run or not _WORDS.search(" ".join(words)):
         return [row]
+    if _CONNECTIVE.match(" ".join(words)):
+        return [row]  # "..., net of doubtful accounts - $40 and $42 1,721 2,004": figures of the caption
     return [*parts, Row(" ".join(words), row.cells)]
+
+
+_CONNECTIVE = re.compile(r"^(?:and|or|&|to|through|thru)$", re.IGNORECASE)
 
 
 def read_rows(text: str) -> list[tuple[int, Row]]:

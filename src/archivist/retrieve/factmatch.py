@@ -4,8 +4,9 @@ for it (``answer.metrics.LINE_ITEMS``, ``retrieve.glossary``).
 "Total current liabilities" is printed as such; "revenue" as "Total revenues" or "Net sales"; "capex" as
 "Purchases of property, plant and equipment". A label scores 1 when its words are a phrase's words
 (``total`` aside: "Total revenues" is revenue), 0.9 when it starts with them ("Accounts receivable, net of
-allowances of $7,293"), else the share of words they have in common (Dice). ``search`` serves ``archivist
-facts``; ``answer.compute`` picks operands with ``label_score``.
+allowances of $7,293"; less for each further word, a tenth as much for the words of a "net of" qualifier), else
+the share of words they have in common (Dice). ``search`` serves ``archivist facts``; ``answer.compute`` picks
+operands with ``label_score``.
 """
 
 from __future__ import annotations
@@ -38,11 +39,19 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in re.findall(r"[a-z0-9]+", folded) if t not in _LIGHT and t not in _GLUE)
 
 
+_QUALIFIER = re.compile(r"(?:,\s*|\s+)(?:net\s+of|less)\s.*$", re.IGNORECASE)
+"""A caption's qualifier: "Trade accounts receivable, net of doubtful accounts and allowances - $52 and $57"."""
+
+
 def label_score(label: str, phrases: Iterable[str]) -> float:
-    """How well ``label`` reads as one of ``phrases`` (0..1; see the module's docstring)."""
+    """How well ``label`` reads as one of ``phrases`` (0..1; see the module's docstring). Words of a qualifier
+    ("..., net of allowances of $7,293") cost a tenth of other extra words: the caption names the item first."""
     have = words(label)
     if not have:
         return 0.0
+    qualifier = _QUALIFIER.search(label)
+    named = words(label[:qualifier.start()]) if qualifier else have
+    head = len(named)
     best = 0.0
     for phrase in phrases:
         want = words(phrase)
@@ -50,8 +59,13 @@ def label_score(label: str, phrases: Iterable[str]) -> float:
             continue
         if have == want:
             return 1.0
+        if qualifier and named == want:  # "Total revenues net of interest expense" is revenue, so qualified
+            best = max(best, 0.9 - 0.001 * (len(have) - head))
+            continue
         if len(want) >= 2 and have[:len(want)] == want:
-            best = max(best, 0.9 - 0.01 * (len(have) - len(want)))
+            extra = 0.01 * (head - len(want)) + 0.001 * (len(have) - head) if head >= len(want) \
+                else 0.01 * (len(have) - len(want))
+            best = max(best, 0.9 - extra)
             continue
         a, b = set(have), set(want)
         if len(b) >= 2 or a == b:
