@@ -393,6 +393,20 @@ def test_a_why_question_is_answered_by_a_sentence_not_a_table_row(services_facto
     assert not any("attributable" in s.text or "7.27" in s.text for s in answer.sentences), answer.answer
 
 
+def test_a_tables_header_line_of_periods_is_never_a_quote() -> None:
+    from archivist.answer.service import quote_candidates
+    from archivist.index.store import ChunkRow
+    from archivist.retrieve.hybrid import Hit
+
+    text = ("Year Ended December 31 (Millions, except per share amounts) 2022 2021 2020\n"
+            "Discount revenue $ 30,739 $ 24,563 $ 19,435\nNet card fees 6,070 5,195 4,664")
+    row = ChunkRow(id=1, file_id=1, path=Path("/docs/acme.pdf"), folder_id=1, text=text, prefix="", page=96,
+                   line_start=1, line_end=3, heading="Statements of Income (in millions) | 2022 | 2021 | 2020",
+                   kind="pdf")
+    assert [s for _i, s in quote_candidates([Hit(row, 0.03, 0.5, 0.5)])] == [
+        "Discount revenue $ 30,739 $ 24,563 $ 19,435", "Net card fees 6,070 5,195 4,664"]
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("Does Acme have an improving gross margin? If gross margin is not a useful metric, explain why.", None),
     ("As of FY2023Q1, why did Acme raise full year guidance?", "cause"),

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import FakeEmbedder, FakeGenerator
 
-from archivist.answer.compute import Calculation, Refusal, compute, plan
+from archivist.answer.compute import Calculation, Refusal, compute, compute_trend, plan
 from archivist.answer.formula import Bin, Num, Ref, definitions, parse
 from archivist.cli import cli
 from archivist.index.factstore import FactRow
@@ -167,6 +167,22 @@ def test_a_caption_qualified_by_net_of_is_its_item() -> None:
     assert isinstance(receivables, Calculation) and receivables.expression == "1,721"
 
 
+@pytest.mark.parametrize(("question", "years"), [
+    ("Does Acme have an improving gross margin profile as of FY2025?", [2024, 2025]),
+    ("Has Acme's gross margin improved or declined between FY2025 and FY2024? If not useful, explain why.",
+     [2024, 2025]),
+    ("Is Acme's gross margin positive based on FY2025 data?", [2025]),
+    ("Does Acme have a gross margin above its peers in FY2025?", None),  # neither a direction nor a sign
+    ("Does Acme have an improving brand profile as of FY2025?", None),  # no metric
+])
+def test_a_yes_no_question_about_a_metric_is_worked_for_the_years_it_needs(question: str,
+                                                                           years: list[int] | None) -> None:
+    worked = compute_trend(question, FACTS)
+    assert ([int(c.period[2:]) for c in worked] if worked else None) == years
+    if worked:
+        assert worked[-1].shown == "42.5%"
+
+
 def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
     calc = compute("What is the FY2025 COGS % margin for Acme? Calculate it using the income statement.", FACTS, {})
     assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"
@@ -212,3 +228,9 @@ def test_facts_and_a_computed_answer_from_a_spreadsheet(run, tmp_path: Path) -> 
     refused = json.loads(run("ask", "--json", "What was Gannet's gross margin in FY2023?").stdout)
     assert refused["abstained"] is True and refused["calculation"] == {}
     assert refused["answer"].startswith("Cannot compute gross margin: no FY2023 revenue found.")
+    # A yes/no question about the metric's direction: the figures of both years, not a verdict.
+    improving = json.loads(run("ask", "--json", "Does Gannet have an improving gross margin profile as of FY2025? "
+                                                "If gross margin is not useful here, explain why.").stdout)
+    assert improving["answer"].startswith("Gross margin, FY2024: 41.3% = (11,250 - 6,600) / 11,250; FY2025: 42.5% "
+                                          "= (12,400 - 7,130) / 12,400 (higher in FY2025 than in FY2024) [1].")
+    assert improving["calculation"]["period"] == "FY2025"

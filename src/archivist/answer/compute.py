@@ -245,6 +245,58 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
     asked = max(years) if years else _latest(facts)
     if asked is None:
         return None if p.lookup else Refusal(f"Cannot compute {p.name}: no table figures of the entity asked about.")
+    return _worked(question, p, asked, facts, weights)
+
+
+def trend(question: str) -> tuple[_Plan, tuple[int, ...]] | None:
+    """A yes/no question about a metric's direction or sign, and the years that answer it: "Does Acme have an
+    improving gross margin profile as of FY2017?" (FY2016 and FY2017), "Has Acme's quick ratio improved between
+    FY2022 and FY2023?", "Does Acme have positive working capital based on FY2022 data?" (FY2022). None for
+    any other question. Only the question's own first sentence is read (not its "if the metric is not useful,
+    explain why")."""
+    first = re.split(r"(?<=[?.!])\s+", question.strip(), maxsplit=1)[0]
+    years = sorted(query_years(first))
+    if not (_YES_NO.search(first) and years):
+        return None
+    metric = _metric(first)
+    if metric is None:
+        return None
+    if _DIRECTION.search(first):
+        span = (years[0], years[-1]) if len(years) >= 2 else (years[-1] - 1, years[-1])
+    elif _SIGN.search(first):
+        span = (years[-1],)
+    else:
+        return None
+    nodes = tuple(parse(f, {}) for f in metric.formulas)
+    return _Plan(_named(metric, first), nodes, metric.kind, metric.formulas[0] in LOOKUPS), span
+
+
+def compute_trend(question: str, facts: Sequence[FactRow], weights: Mapping[int, float] | None = None,
+                  ) -> list[Calculation] | None:
+    """The metric of a ``trend`` question worked out for each of its years (oldest first); None when it is
+    no such question or a year cannot be computed (the question is then answered as any other)."""
+    found = trend(question)
+    if found is None:
+        return None
+    p, years = found
+    out = []
+    for year in years:
+        calc = _worked(question, p, year, facts, weights)
+        if not isinstance(calc, Calculation):
+            return None
+        out.append(calc)
+    return out
+
+
+_YES_NO = re.compile(r"^\W*(?:does|do|did|is|are|was|were|has|have|had)\b", re.IGNORECASE)
+_DIRECTION = re.compile(r"\b(?:improv\w*|declin\w*|deteriorat\w*|increas\w*|decreas\w*|grow\w*|grew|trend\w*|"
+                        r"worse\w*|better|expand\w*|contract\w*|shrink\w*|rising|falling)\b", re.IGNORECASE)
+_SIGN = re.compile(r"\b(?:positive|negative)\b", re.IGNORECASE)
+
+
+def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
+            weights: Mapping[int, float] | None) -> Calculation | Refusal | None:
+    """``p`` worked out for the year ``asked``: the first of its formulas whose operands are all found."""
     refusal: Refusal | None = None
     for node in p.nodes:
         operands: list[Operand] = []

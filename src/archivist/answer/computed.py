@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from archivist.answer.compute import Calculation, Refusal, compute, plan
+from archivist.answer.compute import Calculation, Refusal, compute, compute_trend, plan, trend
 from archivist.answer.grounding import Sentence, render
 from archivist.answer.service import Answer, Citation
 from archivist.ingest.chunk import content_hash
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 def computed_answer(answerer: Answerer, question: str, result: SearchResult, started: float) -> Answer | None:
     """The answer to ``question`` when it asks for a calculation, else None (see the module's docstring)."""
-    if plan(question) is None:
+    asks = plan(question) is not None
+    if not asks and trend(question) is None:
         return None
     t = time.perf_counter()
     retriever = answerer.retriever
@@ -41,10 +42,15 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
     else:
         return None
     facts = retriever.store.facts_of_files(files)
-    outcome = compute(question, facts, documents, focus.weights)
+    if asks:
+        outcome = compute(question, facts, documents, focus.weights)
+        worked = [outcome] if isinstance(outcome, Calculation) else []
+    else:  # a yes/no question about a metric's direction or sign: the metric of each year it needs
+        worked = compute_trend(question, facts, focus.weights) or []
+        outcome = worked[-1] if worked else None
     if outcome is None:
         return None
-    rows = [o.fact for o in outcome.operands] if isinstance(outcome, Calculation) else outcome.candidates
+    rows = [o.fact for c in worked for o in c.operands] if worked else outcome.candidates
     chunk_ids = list(dict.fromkeys(f.chunk_id for f in rows))
     chunks = retriever.store.chunks(chunk_ids)
     number = {cid: n for n, cid in enumerate((c for c in chunk_ids if c in chunks), start=1)}
@@ -65,7 +71,7 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
         return Answer(question, render(sentences), "abstained", True, sentences, citations, result.evidence,
                       note="A calculation was asked for and an operand is missing; nothing was guessed.",
                       timings_ms=timings)
-    line = outcome.line()
+    line = outcome.line() if asks else _trend_line(worked)
     whose = outcome.operands[0].fact.entity
     if not focus.entities and whose:
         # The question named no company Archivist knows ("3M" with no 3M filing indexed): say whose figures
@@ -73,7 +79,7 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
         line = f"{whose} (the question names no company of your documents; figures of the best passage's): {line}"
     lead = Sentence(line + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
     sentences = [lead] + [Sentence(_row(o.fact, o.name) + ".", number.get(o.fact.chunk_id), 1.0, True, lead="\n- ")
-                          for o in _distinct(outcome)]
+                          for o in _distinct(worked)]
     answer = Answer(question, render(sentences), "extractive", False, sentences, citations, result.evidence,
                     note="Computed from the cited table figures (exact decimal arithmetic; no model call).",
                     timings_ms=timings)
@@ -81,10 +87,25 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
     return answer
 
 
-def _distinct(calc: Calculation) -> list:
+def _trend_line(worked: list[Calculation]) -> str:
+    """``Gross margin, FY2016: 86.2% = ...; FY2017: 85.7% = ... (lower in FY2017)``, or for one year, its
+    sign: ``Working capital, FY2021: 2,853 million = 7,453 - 4,600 (positive)``. The figures, not a verdict:
+    whether lower is better is the analyst's reading."""
+    first = worked[0]
+    text = f"{first.name[:1].upper()}{first.name[1:]}, " + "; ".join(
+        f"{c.period}: {c.shown} = {c.expression}" for c in worked)
+    if len(worked) == 1:
+        sign = "positive" if first.result > 0 else "negative" if first.result < 0 else "zero"
+        return f"{text} ({sign})"
+    last, before = worked[-1], worked[-2]
+    way = "higher" if last.result > before.result else "lower" if last.result < before.result else "unchanged"
+    return f"{text} ({way} in {last.period} than in {before.period})"
+
+
+def _distinct(worked: list[Calculation]) -> list:
     seen: set[int] = set()
     out = []
-    for o in calc.operands:
+    for o in (o for calc in worked for o in calc.operands):
         if o.fact.id not in seen:
             seen.add(o.fact.id)
             out.append(o)

@@ -26,7 +26,7 @@ from archivist.answer.prompt import SYSTEM, build_prompt
 from archivist.embed.base import Embedder
 from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
-from archivist.ingest.tables import parse_row, split_heading
+from archivist.ingest.tables import read_rows, split_heading
 from archivist.retrieve.figures import Figure, find_figure
 from archivist.retrieve.focus import Focus
 from archivist.retrieve.hybrid import Hit, Retriever, SearchResult
@@ -382,7 +382,8 @@ def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
         if hit.boilerplate >= boilerplate.THRESHOLD and hit.coverage < 0.8:
             continue  # text repeated across many files (an auditor's opinion) is never the answer's quote
         if split_heading(hit.chunk.heading)[2]:  # a table: each row is quoted as a line of its own
-            out += [(i, line.strip()) for line in hit.chunk.text.split("\n") if parse_row(line) is not None]
+            lines = hit.chunk.text.split("\n")  # rows, not the header line of periods above them
+            out += [(i, lines[offset].strip()) for offset, _row in read_rows(hit.chunk.text)]
             continue
         labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
         text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
