@@ -183,6 +183,15 @@ def test_a_yes_no_question_about_a_metric_is_worked_for_the_years_it_needs(quest
         assert worked[-1].shown == "42.5%"
 
 
+def test_a_lookup_reads_the_row_the_question_names_not_only_its_item() -> None:
+    # Both rows read as net income; the question names the one attributable to the company.
+    facts = [_fact(1, "Net income", "FY2021", "7,679"), _fact(2, "Net income attributable to Acme", "FY2021", "7,618")]
+    attributable = compute("What is the FY2021 net income attributable to Acme (in USD millions)?", facts, {})
+    assert isinstance(attributable, Calculation) and attributable.expression == "7,618"
+    plain = compute("What is Acme's FY2021 net income in USD millions?", facts, {})
+    assert isinstance(plain, Calculation) and plain.expression == "7,679"
+
+
 def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
     calc = compute("What is the FY2025 COGS % margin for Acme? Calculate it using the income statement.", FACTS, {})
     assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"

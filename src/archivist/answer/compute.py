@@ -168,12 +168,13 @@ def _lookup(asked: str) -> _Plan | None:
     text = f" {_plain(asked)} "
     # As written: a stem ("borrow") is no caption ("total borrowings"). The first caption named is the item
     # ("total revenues net of interest expense" is revenue), the longest of those starting there.
-    found = [(text.find(f" {_plain(p)} "), -len(p), key) for key, item in LINE_ITEMS.items()
+    found = [(text.find(f" {_plain(p)} "), -len(p), key, p) for key, item in LINE_ITEMS.items()
              for p in (key, *item.phrases) if f" {_plain(p)} " in text]
     if not found:
         return None
-    item = min(found)[2]
-    return _Plan(item, (Ref(item),), "amount", lookup=True)
+    _at, _length, item, phrase = min(found)
+    # The caption as the question writes it ("net income attributable to"): the row that reads so comes first.
+    return _Plan(item, (Ref(phrase),), "amount", lookup=True)
 
 
 def _plain(text: str) -> str:
@@ -389,7 +390,10 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         # A row that reads well as the item in the statement that prints it wins over an exact label elsewhere:
         # "Research and development expense, net" of the income statement, not a segment's "Research and
         # development" in management's discussion.
-        ranked.append(((score >= _READS_WELL and statement, round(score, 2), statement,
+        # Then the row that reads as the operand's own words ("net income attributable to" asked: "Net income
+        # attributable to Acme" before "Net income", which reads as the item as well).
+        own = round(label_score(f.label, [ref.words]), 2) if ref.words.lower() not in LINE_ITEMS else 0.0
+        ranked.append(((score >= _READS_WELL and statement, own, round(score, 2), statement,
                         round(weights.get(f.file_id, 0.0), 2),
                         bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label))), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
