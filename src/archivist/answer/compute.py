@@ -160,8 +160,8 @@ _ASKS_OTHER = re.compile(r"^\W*(?:which|who|why|when|where|does|did|do|is|are|wa
 
 def _lookup(asked: str) -> _Plan | None:
     """One line item of a year, read as printed ("What is Walmart's FY2020 total current liabilities?"): the
-    longest caption of ``LINE_ITEMS`` the question writes out, when it asks what an amount is, names a year and
-    names no metric. Not found, the question is answered as any other."""
+    first caption of ``LINE_ITEMS`` the question writes out (the longest starting there), when it asks what an
+    amount is, names a year and names no metric. Not found, the question is answered as any other."""
     if not query_years(asked) or _PERCENT.search(asked) or not _ASKS_AMOUNT.search(asked) \
             or _ASKS_OTHER.search(asked):
         return None

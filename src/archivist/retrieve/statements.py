@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from archivist.answer.metrics import LINE_ITEMS, METRICS, Metric
 from archivist.retrieve.factmatch import words
+from archivist.retrieve.focus import squash
 
 STATEMENTS = ("income", "balance", "cash")
 
@@ -141,9 +142,6 @@ def same_issuer(name: str, entity_names: Sequence[str]) -> bool:
     """Whether ``name`` (``issuer``) is the document's own entity, as any of ``entity_names`` writes it: one
     contains the other once spaces and case are gone ("MGM Resorts International and Subsidiaries" and "MGM
     Resorts International"), or their names less the corporate words do."""
-    def squash(text: str) -> str:
-        return "".join(ch for ch in text.lower() if ch.isalnum())
-
     mine = squash(name)
     core = squash(_CORPORATE.sub(" ", re.sub(r"\band\b", " ", name, flags=re.IGNORECASE)))
     for entity in entity_names:
