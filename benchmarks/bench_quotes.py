@@ -82,6 +82,7 @@ def main() -> None:
         raise SystemExit("No FinanceBench index yet: run benchmarks/bench_ingest.py"
                          + (" --quick" if args.quick else ""))
     index = c.open_index("financebench", args.quick)  # for the paths, settings and models only
+    from archivist.answer import kinds
     from archivist.answer.service import QUOTE_PASSAGES, quote_candidates, quote_scores
     from archivist.app.models import default_embedder
     from archivist.retrieve.hybrid import Retriever
@@ -113,7 +114,7 @@ def main() -> None:
     # Quotes, on the shipped (blanked) copy.
     rows = []
     for q, result in results["blanked"]:
-        candidates = quote_candidates(result.hits)
+        candidates = quote_candidates(result.hits, kinds.expected(q["question"]))
         if not candidates:
             continue
         gold = gold_pages(q)

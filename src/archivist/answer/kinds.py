@@ -98,8 +98,6 @@ def carries(kind: str | None, sentence: str) -> bool:
     """Whether ``sentence`` states an answer of ``kind`` (a cause, a duration, a date, ...)."""
     if kind is None:
         return False
-    if kind in _PROSE_KINDS and _figure_row(sentence):
-        return False  # "Total Operating Profit (50) % 4 2 (1) 73": a table's row states no cause, no name
     if kind == "count":  # a count is a number that is not a year
         return any(not re.fullmatch(r"(?:19|20)\d\d", m.group()) for m in _CARRIES["count"].finditer(sentence))
     return _CARRIES[kind].search(sentence) is not None

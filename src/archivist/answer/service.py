@@ -301,8 +301,7 @@ class Answerer:
         t = time.perf_counter()
         figure = find_figure(question, hits, glossary=self.settings.retrieval.glossary)
         kind = kinds.expected(question)
-        candidates = [(i, sentence) for i, sentence in quote_candidates(hits)
-                      if kinds.quotable(kind, sentence, bool(split_heading(hits[i].chunk.heading)[2]))]
+        candidates = quote_candidates(hits, kind)
         chosen: list[tuple[float, int, str, bool]] = []  # score, passage, sentence, states the kind asked for
         if figure is not None:
             max_sentences -= 1  # the figure leads; its row is quoted below when it scores among the best
@@ -374,22 +373,25 @@ QUOTE_PASSAGES = 4
 """Extractive answers quote from the first passages only (the best ones after the re-rank)."""
 
 
-def quote_candidates(hits: Sequence[Hit]) -> list[tuple[int, str]]:
+def quote_candidates(hits: Sequence[Hit], kind: str | None = None) -> list[tuple[int, str]]:
     """(passage index, sentence) of every quotable sentence of the first ``QUOTE_PASSAGES`` passages, boilerplate
-    passages aside (unless the question is about them: it finds 80% of its words there)."""
+    passages aside (unless the question is about them: it finds 80% of its words there). ``kind``: the kind of
+    answer asked for (``answer.kinds.expected``); a table's rows are no answer to "why?" or "who?"
+    (``kinds.quotable``)."""
     out: list[tuple[int, str]] = []
     for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
         if hit.boilerplate >= boilerplate.THRESHOLD and hit.coverage < 0.8:
             continue  # text repeated across many files (an auditor's opinion) is never the answer's quote
         if split_heading(hit.chunk.heading)[2]:  # a table: each row is quoted as a line of its own
             lines = hit.chunk.text.split("\n")  # rows, not the header line of periods above them
-            out += [(i, lines[offset].strip()) for offset, _row in read_rows(hit.chunk.text)]
+            out += [(i, lines[offset].strip()) for offset, _row in read_rows(hit.chunk.text)
+                    if kinds.quotable(kind, lines[offset], table_row=True)]
             continue
         labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
         text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
         for raw in split_sentences(unwrap(text)):
             sentence = _without_label(raw, labels)
-            if len(terms(sentence)) >= 2:
+            if len(terms(sentence)) >= 2 and kinds.quotable(kind, sentence):
                 out.append((i, sentence))
     return out
 
