@@ -197,6 +197,37 @@ def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
     assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"
 
 
+def test_total_debt_is_worked_from_its_parts_when_no_row_prints_it() -> None:
+    sheet = "Consolidated Balance Sheets"
+    parts = [_fact(1, "Notes payable", "FY2022", "811.4", sheet), _fact(2, "Current portion of long-term debt",
+                                                                       "FY2022", "1,674.2", sheet),
+             _fact(3, "Long-term debt", "FY2022", "9,134.8", sheet)]
+    calc = compute("What is Acme's FY2022 total debt in USD millions?", parts, {})
+    assert isinstance(calc, Calculation) and calc.shown == "11,620.40 million"
+    assert calc.expression == "9,134.8 + 1,674.2 + 811.4"
+    # A row that prints the total is read as printed.
+    printed = compute("What is Acme's FY2022 total debt in USD millions?",
+                      [*parts, _fact(4, "Total debt", "FY2022", "11,620.4", "Debt", page=9)], {})
+    assert isinstance(printed, Calculation) and printed.expression == "11,620.4"
+    # Long-term debt asked is long-term debt only.
+    long_term = compute("What was Acme's FY2022 long-term debt?", parts, {})
+    assert isinstance(long_term, Calculation) and long_term.expression == "9,134.8"
+
+
+def test_one_row_is_never_two_operands() -> None:
+    # Both captions of the formula read as the one row printed: added to itself it would count it twice.
+    sheet = "Consolidated Balance Sheets"
+    facts = [_fact(1, "Long-term debt", "FY2022", "9,000", sheet), _fact(2, "Notes payable", "FY2022", "500", sheet)]
+    calc = compute("What is Acme's FY2022 funding? Funding is defined as: long-term debt + long-term borrowings.",
+                   facts, {})
+    assert isinstance(calc, Refusal) and "one row (Long-term debt)" in calc.message
+    # A caption that holds two items is read as the one it starts with (not added to its other part again).
+    both = [_fact(1, "Short-term borrowings and current portion of long-term debt", "FY2022", "2,000", sheet),
+            _fact(2, "Long-term debt", "FY2022", "9,000", sheet)]
+    total = compute("What is Acme's FY2022 total debt in USD millions?", both, {})
+    assert isinstance(total, Calculation) and total.shown == "11,000.00 million"
+
+
 # -- through the CLI -------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -117,6 +117,39 @@ def test_a_header_line_of_dated_periods_with_its_unit_names_the_columns() -> Non
                                                          ("2022", "2021", "2020"))
 
 
+def test_a_quarter_and_a_year_printed_side_by_side_are_two_periods() -> None:
+    # An earnings release: spans over the years, "2022 2023" printed twice. Without the spans the quarter's net
+    # sales were read as the year's.
+    lines = ["Condensed Consolidated Statements of Income (Unaudited)",
+             "Three Months Ended June 30, Twelve Months Ended June 30,",
+             "($ million, except per share amounts) 2022 2023 2022 2023",
+             "Net sales 3,909 3,673 14,544 14,694", "Cost of sales (3,115) (2,951) (11,724) (11,969)",
+             "Gross profit 794 722 2,820 2,725"]
+    (table,) = find_tables(lines)
+    assert table.title == "Condensed Consolidated Statements of Income (Unaudited)"
+    assert table.columns == ("Three Months Ended June 30, 2022", "Three Months Ended June 30, 2023",
+                             "Twelve Months Ended June 30, 2022", "Twelve Months Ended June 30, 2023")
+    text = "\n".join(lines[3:])
+    got = {(f.label, f.period): f.value for f in chunk_facts(text, table.heading)}
+    assert got[("Net sales", "FY2023")] == Decimal(14694) and got[("Net sales", "3M Jun 2023")] == Decimal(3673)
+    assert [p for (label, p) in got if label == "Net sales"].count("FY2023") == 1
+    # A 10-Q's quarter columns under one span; a 10-K's years under "Year Ended" are left as they were.
+    quarter = ["Condensed Statements of Operations", "Three Months Ended", "June 30, 2023 June 30, 2022",
+               "Revenues 100 90", "Costs 50 40", "Net income 10 9"]
+    assert [column_period(c) for c in find_tables(quarter)[0].columns] == ["3M 2023", "3M 2022"]
+    annual = ["Statements of Operations", "Year Ended December 31,", "2023 2022", "Revenues 100 90", "Costs 50 40",
+              "Net income 10 9"]
+    assert find_tables(annual)[0].columns == ("2023", "2022")
+
+
+def test_spans_shorter_than_a_year_are_no_fiscal_year() -> None:
+    assert column_period("Three Months Ended June 30, 2023") == "3M Jun 2023"
+    assert column_period("Nine months ended Sept. 30, 2023") == "9M Sep 2023"
+    assert column_period("13 Weeks Ended April 29, 2023") == "3M Apr 2023"
+    assert column_period("Twelve Months Ended June 30, 2023") == "FY2023"
+    assert column_period("Fourth quarter 2023") == "FY2023 Q4"
+
+
 def test_a_table_of_contents_and_a_row_of_dates_give_no_facts() -> None:
     contents = "Item 1. Business 3\nItem 1A. Risk Factors 11\nItem 2. Properties 25\nItem 4. Mine Safety Disclosures 26"
     assert chunk_facts(contents, "Form 10-K | Ended December 31, 2021") == []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
-from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, Metric
+from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
 from archivist.retrieve.statements import line_items, statement_of
@@ -174,7 +174,7 @@ def _lookup(asked: str) -> _Plan | None:
         return None
     _at, _length, item, phrase = min(found)
     # The caption as the question writes it ("net income attributable to"): the row that reads so comes first.
-    return _Plan(item, (Ref(phrase),), "amount", lookup=True)
+    return _Plan(item, (Ref(phrase), *(parse(f) for f in PARTS.get(item, ()))), "amount", lookup=True)
 
 
 def _plain(text: str) -> str:
@@ -309,6 +309,13 @@ def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
         except (DivisionByZero, InvalidOperation, ZeroDivisionError):
             refusal = Refusal(f"Cannot compute {p.name}: a divisor is zero.")
             continue
+        twice = _one_row_twice(operands)
+        if twice is not None:
+            # "Short-term borrowings and current portion of long-term debt" reads as both: added twice it would
+            # count the same debt twice. The next formula (without one of them) may read it once.
+            refusal = refusal or Refusal(f"Cannot compute {p.name}: one row ({twice[0].fact.label}) reads as both "
+                                         f"{twice[0].name} and {twice[1].name}.", [twice[0].fact])
+            continue
         scales = {o.fact.scale for o in operands if o.fact.unit not in ("%", "per share")}
         if "" in scales and len(scales) > 1:
             # A table whose unit was not found beside one in millions: (411) / 1,797 million is no tax rate.
@@ -319,6 +326,16 @@ def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
             continue
         return _finish(question, p, node, asked, value, operands)
     return None if p.lookup else refusal
+
+
+def _one_row_twice(operands: Sequence[Operand]) -> tuple[Operand, Operand] | None:
+    """Two operands of other line items read from one row (one fact), or None."""
+    seen: dict[int, Operand] = {}
+    for o in operands:
+        first = seen.setdefault(o.fact.id, o)
+        if first.name.lower() != o.name.lower():
+            return first, o
+    return None
 
 
 class _Missing(Exception):
@@ -393,9 +410,12 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         # Then the row that reads as the operand's own words ("net income attributable to" asked: "Net income
         # attributable to Acme" before "Net income", which reads as the item as well).
         own = round(label_score(f.label, [ref.words]), 2) if ref.words.lower() not in LINE_ITEMS else 0.0
+        # Last, the row named by the item's more usual caption: "Total shareholders' equity" (the company's) before
+        # "Total equity" (with noncontrolling interests), both printed on the balance sheet.
+        usual = -next((i for i, p in enumerate(phrases) if label_score(f.label, [p]) >= score), len(phrases))
         ranked.append(((score >= _READS_WELL and statement, own, round(score, 2), statement,
                         round(weights.get(f.file_id, 0.0), 2),
-                        bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label))), f))
+                        bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label)), usual), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
     found = [(k, f) for k, f in ranked if f.period == period]
     if not found:
@@ -425,7 +445,10 @@ def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, ope
         shown = f"{_round(result, shown_places)}%"
     elif kind == "amount":
         scales = [o.fact.scale for o in operands if o.fact.scale]
-        scale = unit.group(1).lower() if unit else (max(set(scales), key=scales.count) if scales else "")
+        # Figures printed without a unit are shown as printed: "in USD millions" asked of 14,694 whose table's
+        # unit was not read is not 0.01 million.
+        scale = (unit.group(1).lower() if unit and scales else max(set(scales), key=scales.count) if scales
+                 else "")
         result = value / SCALE_OF.get(scale, Decimal(1))
         shown_places = places if places is not None else (2 if unit or result != result.to_integral() else 0)
         word = {"thousands": " thousand", "millions": " million", "billions": " billion"}.get(scale, "")

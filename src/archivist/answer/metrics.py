@@ -67,7 +67,8 @@ LINE_ITEMS: dict[str, LineItem] = {
                                      "purchases of property and equipment", "capital spending",
                                      "additions to property, plant and equipment",
                                      "additions to property and equipment", "payments for property and equipment",
-                                     "payments for property, plant and equipment"), "cash", outflow=True),
+                                     "payments for property, plant and equipment",
+                                     "purchases of land, buildings and equipment"), "cash", outflow=True),
     "dividends": LineItem(("dividends paid", "cash dividends paid", "dividends", "cash dividends",
                            "payments of dividends", "dividends paid to shareholders", "cash dividends declared"),
                           "cash", outflow=True),
@@ -93,7 +94,15 @@ LINE_ITEMS: dict[str, LineItem] = {
                       "property and equipment, net", "property, plant and equipment",
                       "net property and equipment", "property, plant, and equipment", "ppe", "ppne",
                       "net ppe", "net ppne", "land, buildings and equipment"), "balance"),
-    "total debt": LineItem(("total debt", "long-term debt", "total borrowings"), "balance"),
+    "total debt": LineItem(("total debt", "total borrowings"), "balance"),
+    "long-term debt": LineItem(("long-term debt", "long-term debt, net", "long-term debt, excluding current portion",
+                                "long-term debt, less current portion", "long-term debt, net of current portion",
+                                "long-term debt, less current maturities", "long-term borrowings"), "balance"),
+    "current portion of long-term debt": LineItem(("current portion of long-term debt",
+                                                   "current maturities of long-term debt",
+                                                   "long-term debt due within one year", "current portion of debt",
+                                                   "long-term debt, current portion"), "balance"),
+    "short-term borrowings": LineItem(("short-term borrowings", "short-term debt", "notes payable"), "balance"),
     "shareholders equity": LineItem(("total shareholders' equity", "total stockholders' equity",
                                      "shareholders equity", "stockholders equity", "total equity",
                                      "shareholders' equity", "stockholders' equity"), "balance"),
@@ -114,6 +123,11 @@ class Metric:
     or ``days``."""
 
 
+_TOTAL_DEBT = ("total debt", "long-term debt + current portion of long-term debt + short-term borrowings",
+               "long-term debt + current portion of long-term debt", "long-term debt + short-term borrowings")
+"""Debt as printed in one row, else as the balance sheet prints its parts (a filer without short-term borrowings,
+or without a current portion, prints no such row)."""
+
 METRICS: tuple[Metric, ...] = (
     Metric(("gross margin", "gross profit margin"), ("(revenue - cost of revenue) / revenue",
                                                      "gross profit / revenue"), "percent"),
@@ -132,7 +146,8 @@ METRICS: tuple[Metric, ...] = (
             "(cash + accounts receivable) / current liabilities")),
     Metric(("cash ratio",), ("cash / current liabilities",)),
     Metric(("net working capital", "working capital"), ("current assets - current liabilities",), "amount"),
-    Metric(("debt to equity", "debt-to-equity", "debt/equity"), ("total debt / shareholders equity",)),
+    Metric(("debt to equity", "debt-to-equity", "debt/equity"),
+           tuple(f"({debt}) / shareholders equity" for debt in _TOTAL_DEBT)),
     Metric(("debt to assets", "debt ratio"), ("total liabilities / total assets",)),
     Metric(("equity multiplier",), ("total assets / shareholders equity",)),
     Metric(("fixed asset turnover",), ("revenue / average pp&e",)),
@@ -180,6 +195,10 @@ METRICS: tuple[Metric, ...] = (
 """The metrics computed by name (this table is their documentation; a question may always state its own
 formula). The longest name a question contains wins, so "ebitda margin" is not taken for "ebitda" and "fixed
 asset turnover" not for "asset turnover"."""
+
+PARTS = {"total debt": _TOTAL_DEBT[1:]}
+"""Line items a filing may print only as their parts: when no row reads as the item, a lookup of it is worked
+from these (the first whose operands are all found)."""
 
 LOOKUPS = frozenset(m.formulas[0] for m in METRICS if m.formulas[0] in LINE_ITEMS)
 """Metrics that are one line item read as printed: when it is not found, the question is answered as any

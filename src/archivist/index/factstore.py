@@ -129,11 +129,13 @@ class FactQueries:
         return self._fact_rows(f"f.file_id IN ({ids})")
 
     def facts_in_periods(self, periods: Sequence[str]) -> list[FactRow]:
-        """Every fact of these periods (``FY2025``; a quarter's ``FY2025 Q1`` too), or of all when empty."""
+        """Every fact of these periods (``FY2025``; a quarter's ``FY2025 Q1`` and the spans shorter than a year
+        that end in its year, ``3M Jun 2025``, too), or of all when empty."""
         if not periods:
             return self._fact_rows("1")
-        where = " OR ".join("f.period = ? OR f.period LIKE ?" for _ in periods)
-        return self._fact_rows(f"({where})", [a for p in periods for a in (p, p + " %")])
+        where = " OR ".join("f.period = ? OR f.period LIKE ? OR f.period LIKE ?" for _ in periods)
+        return self._fact_rows(f"({where})", [a for p in periods
+                                              for a in (p, p + " %", "%M %" + p.removeprefix("FY"))])
 
     def fact_count(self) -> int:
         """Facts visible to this profile."""

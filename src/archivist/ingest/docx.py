@@ -13,8 +13,10 @@ from archivist.ingest.tables import TABLE_MARK, parse_row
 class DocxExtractor:
     kind = "docx"
     suffixes = (".docx",)
-    version = "2"
-    """2: a table's first row gives its columns (``ingest.tables``), in the heading of its passages."""
+    version = "3"
+    """2: a table's first row gives its columns (``ingest.tables``), in the heading of its passages. 3: a column
+    of a span shorter than a year ("Three Months Ended June 30, 2023") is that span's, not the fiscal year's
+    (``ingest.facts.column_period``; facts are written when a file's passages are)."""
     zipped = True
     """Read under ``ZipLimits`` (``extract`` passes the configured ones)."""
 

@@ -22,7 +22,8 @@ from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, spl
 TRAIL_SEP = " > "
 SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
 _SCALE_WORD = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
-                         r"\(\s*\$?\s*(?:in\s+)?(thousands|millions|billions|000s|m|bn)\s*\)", re.IGNORECASE)
+                         r"\(\s*\$?\s*(?:in\s+)?(thousands|millions|billions|000s|m|bn)\s*\)|"
+                         r"\(\s*(?:US|A|C)?[$€£]\s*(thousand|million|billion)s?\b", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"(?<=\S)\s*\((?:[a-z]|\d)\)$|\*+$")  # a mark after a figure; "(2)" alone is minus two
 _DASH = re.compile(r"^[—–-]{1,2}$")
 _NOT_MEANINGFUL = re.compile(r"^n/?m$|^n/?a$", re.IGNORECASE)
@@ -30,6 +31,12 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _SHORT_FY = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
 _QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth) quarter\b", re.IGNORECASE)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+# A span shorter than a year ended at the column's date: "Three Months Ended June 30, 2023", "26 Weeks Ended".
+_INTERIM = re.compile(r"\b(three|six|nine|3|6|9)[- ]months?\b|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39)"
+                      r"[- ]weeks?\b|\b(quarter)s?\s+ended\b", re.IGNORECASE)
+_INTERIM_MONTHS = {"three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
+                   "26": 6, "thirty nine": 9, "39": 9, "quarter": 3}
+_MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
 _COMPARED = re.compile(r"(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}", re.IGNORECASE)
@@ -128,8 +135,9 @@ def parse_value(cell: str) -> tuple[Decimal | None, str] | None:
 
 def column_period(column: str) -> str:
     """The fiscal period a column header names: ``FY2025``, ``2015``, ``November 27, 2015`` -> ``FY2015``;
-    ``Q1 2025`` -> ``FY2025 Q1``; "" when it names no year. (A fiscal year is named by the year it ends in,
-    as filings name it.)"""
+    ``Q1 2025`` -> ``FY2025 Q1``; a span shorter than a year by its months and end: ``Three Months Ended June 30,
+    2023`` -> ``3M Jun 2023`` (which fiscal quarter that is depends on the filer's year end, not printed there);
+    "" when it names no year. (A fiscal year is named by the year it ends in, as filings name it.)"""
     if _COMPARED.search(column):
         return ""  # a change between two years, or a span of them ("2022 vs. 2021", "2020-2021"): no one period
     years = _YEAR.findall(column)
@@ -141,6 +149,10 @@ def column_period(column: str) -> str:
         return ""
     if q := _QUARTER.search(column):
         return f"FY{year} Q{q.group(1) or _ORDINAL[q.group(2).lower()]}"
+    if span := _INTERIM.search(column):
+        months = _INTERIM_MONTHS[" ".join(re.split(r"[- ]", (span.group(1) or span.group(2) or span.group(3)).lower()))]
+        month = _MONTH_NAME.search(column)
+        return f"{months}M {month.group(1).title()} {year}" if month else f"{months}M {year}"
     return f"FY{year}"
 
 
@@ -149,8 +161,9 @@ def table_scale(text: str) -> str:
     m = _SCALE_WORD.search(text)
     if not m:
         return ""
-    word = (m.group(1) or m.group(2)).lower()
-    return {"000s": "thousands", "m": "millions", "bn": "billions"}.get(word, word)
+    word = next(g for g in m.groups() if g).lower()
+    return {"000s": "thousands", "m": "millions", "bn": "billions", "thousand": "thousands", "million": "millions",
+            "billion": "billions"}.get(word, word)
 
 
 def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end: int | None = None) -> list[Fact]:

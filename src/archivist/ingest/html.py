@@ -243,9 +243,10 @@ def _words(pieces: list[str], keep_lines: bool = False) -> str:
 class HtmlExtractor:
     kind = "html"
     suffixes = (".html", ".htm", ".xhtml")
-    version = "2"
+    version = "3"
     """2: a linear streaming reader (the tree walk was quadratic in nesting depth); a table's first row of
-    names heads its other rows (``ingest.tables``)."""
+    names heads its other rows (``ingest.tables``). 3: a column of a span shorter than a year is that span's,
+    not the fiscal year's (``ingest.facts.column_period``)."""
 
     def extract(self, path: Path) -> Document:
         reader = _Reader()

@@ -20,7 +20,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-6"
+    version = "pdfium-7"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -28,7 +28,9 @@ class PdfExtractor:
     non-breaking spaces, small capitals on one line and a name broken before its "Inc." (``ingest.metadata``;
     the entity heads every passage, so the files are read again); a header line of dated periods with its unit
     ("Year Ended December 31 (Millions, ...) 2022 2021 2020") names the columns; a caption's own figures ("...,
-    net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``)."""
+    net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``). 7: a
+    column under a span shorter than a year ("Three Months Ended June 30, | Twelve Months Ended June 30," over
+    "2022 2023 2022 2023") is named with its span, so a quarter's figure is not read as the year's."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

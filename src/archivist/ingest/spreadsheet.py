@@ -25,7 +25,9 @@ MAX_BLANK_ROWS = 20
 class SpreadsheetExtractor:
     kind = "spreadsheet"
     suffixes = WORKBOOK_SUFFIXES + DELIMITED_SUFFIXES
-    version = "1"
+    version = "2"
+    """2: a column of a span shorter than a year ("Three Months Ended June 30, 2023") is that span's, not the
+    fiscal year's (``ingest.facts.column_period``; facts are written when a file's passages are)."""
     zipped = True
     """Workbooks are read under ``ZipLimits`` (``extract`` passes the configured ones)."""
 

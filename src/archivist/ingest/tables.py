@@ -25,8 +25,10 @@ _NOTE_REF = re.compile(r"\s*\((?:see\s+)?notes?\s+\d+[A-Z]?(?:\s*(?:,|and|&)\s*\
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 _PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
                      re.IGNORECASE)
+# "(in millions)", "(Millions, except ...)", "($ million, except per share amounts)".
 _SCALE = re.compile(r"\b(?:in|dollars in|amounts in|expressed in)\s+(thousands|millions|billions)\b|"
-                    r"\(\s*(thousands|millions|billions)\b", re.IGNORECASE)
+                    r"\(\s*(thousands|millions|billions)\b|"
+                    r"\(\s*(?:US|A|C)?[$€£]\s*(thousand|million|billion)s?\b", re.IGNORECASE)
 # The unit as the sentence that introduces a table states it: "... were as follows (in millions):".
 _STATED_SCALE = re.compile(r"\(\s*(?:\$\s*|dollars\s+|amounts\s+|presented\s+|expressed\s+)?in\s+"
                            r"(thousands|millions|billions)\b|"
@@ -36,6 +38,14 @@ _COMPARE = re.compile(r"(?<![\d,.$])(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?
                       r"(?![\d,%])", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b", re.IGNORECASE)
+# The span a group of columns covers, as printed above them: "Three Months Ended June 30,", "Twelve Months Ended",
+# "13 Weeks Ended", "Quarter Ended", "Year Ended December 31".
+_SPAN = re.compile(r"\b(?:(?:three|six|nine|twelve|\d{1,2})[- ]months?|(?:thirteen|twenty[- ]six|thirty[- ]nine|"
+                   r"fifty[- ]two|fifty[- ]three|\d{2})[- ]weeks?|quarters?|(?:fiscal\s+)?years?)\s+ended\b"
+                   r"(?:\s+((?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2})\b)?",
+                   re.IGNORECASE)
+_ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
+                          r"years?", re.IGNORECASE)
 
 MIN_ROWS = 3
 """Rows a run needs to count as a table (a sentence that happens to end in a figure is not one)."""
@@ -187,11 +197,11 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     # ("... as follows (in thousands):"; 26 of 200 sampled dev rows had no scale without it).
     header_text = " ".join(lines[k] for k in above)
     scale_match = _SCALE.search(header_text) or _STATED_SCALE.search(f"{intro} {header_text}")
-    columns = _period_line(header_lines) or _columns(header)
+    columns = _spanned(_period_line(header_lines) or _columns(header), [lines[k] for k in above])
     title = ""
     for k in reversed([k for k in above if k < head_from]):  # the closest line first
         line = " ".join(lines[k].split()).strip(" :")
-        if _SCALE.search(line) or not _WORDS.search(line) or len(line.split()) > 12:
+        if _SCALE.search(line) or not _WORDS.search(line) or len(line.split()) > 12 or _SPAN.fullmatch(line):
             continue
         if re.search(r"statement|balance sheet|consolidated|summary|schedule|results", line, re.IGNORECASE):
             title = line  # a statement's name wins over a closer caption
@@ -199,8 +209,35 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
         if not title and not line.endswith("."):  # the end of a sentence is not a caption
             title = line
     start = above[0] if above else first_row
-    scale = (scale_match.group(1) or scale_match.group(2)).lower() if scale_match else ""
+    scale = _plural(next(g for g in scale_match.groups() if g)) if scale_match else ""
     return Table(start, end, title, scale, columns)
+
+
+def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ...]:
+    """``columns`` with the span each covers when one is shorter than a year: ``2023`` under "Three Months Ended
+    June 30," is ``Three Months Ended June 30, 2023``. An earnings release prints "Three Months Ended June 30,
+    Twelve Months Ended June 30," over ``2022 2023 2022 2023``: read without its spans, the quarter's net sales
+    and the year's were both 2023's. Spans are given to the columns in order, in equal groups; columns that
+    cannot be shared out so are left as they are, and so are columns under yearly spans only."""
+    spans = [(" ".join(m.group(0)[:m.start(1) - m.start(0) if m.group(1) else None].split()), m.group(1) or "")
+             for line in header_lines for m in _SPAN.finditer(" ".join(line.split()))]
+    if not columns or not spans or all(_ANNUAL_SPAN.match(words) for words, _date in spans) \
+            or len(columns) % len(spans):
+        return columns
+    group = len(columns) // len(spans)
+    out = []
+    for i, column in enumerate(columns):
+        words, date = spans[i // group]
+        rest = re.sub(r"^.*\bended\b[\s,]*", "", column, flags=re.IGNORECASE) or column
+        if date and not _MONTH.search(rest):
+            rest = f"{' '.join(date.split())}, {rest}"
+        out.append(f"{words} {rest}")
+    return tuple(out)
+
+
+def _plural(word: str) -> str:
+    word = word.lower()
+    return word if word.endswith("s") else word + "s"
 
 
 def _paragraph_above(lines: list[str] | tuple[str, ...], k: int, most: int = 4) -> str:
