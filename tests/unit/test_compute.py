@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from conftest import FakeEmbedder, FakeGenerator
 
 from archivist.answer.compute import Calculation, Refusal, compute, compute_trend, plan
+from archivist.answer.computed import _trend_line
 from archivist.answer.formula import Bin, Num, Ref, definitions, parse
 from archivist.cli import cli
 from archivist.index.factstore import FactRow
@@ -174,6 +175,10 @@ def test_a_caption_qualified_by_net_of_is_its_item() -> None:
     ("Is Acme's gross margin positive based on FY2025 data?", [2025]),
     ("Does Acme have a gross margin above its peers in FY2025?", None),  # neither a direction nor a sign
     ("Does Acme have an improving brand profile as of FY2025?", None),  # no metric
+    ("How much has Acme's gross margin changed between FY2024 and FY2025?", [2024, 2025]),
+    ("How does Acme's gross margin in FY2025 compare to FY2024?", [2024, 2025]),
+    ("How much did Acme's operating income change between FY2024 and FY2025?", None),  # a growth metric's own
+    ("How much has Acme's adjusted gross margin changed between FY2024 and FY2025?", None),  # the company's own
 ])
 def test_a_yes_no_question_about_a_metric_is_worked_for_the_years_it_needs(question: str,
                                                                            years: list[int] | None) -> None:
@@ -181,6 +186,8 @@ def test_a_yes_no_question_about_a_metric_is_worked_for_the_years_it_needs(quest
     assert ([int(c.period[2:]) for c in worked] if worked else None) == years
     if worked:
         assert worked[-1].shown == "42.5%"
+    if worked and len(worked) == 2:
+        assert _trend_line(worked).endswith("(1.2 percentage points higher in FY2025 than in FY2024)")
 
 
 def test_a_lookup_reads_the_row_the_question_names_not_only_its_item() -> None:
@@ -195,6 +202,18 @@ def test_a_lookup_reads_the_row_the_question_names_not_only_its_item() -> None:
 def test_cogs_margin_is_cost_of_revenue_over_revenue() -> None:
     calc = compute("What is the FY2025 COGS % margin for Acme? Calculate it using the income statement.", FACTS, {})
     assert isinstance(calc, Calculation) and calc.expression == "7,130 / 12,400" and calc.shown == "57.5%"
+
+
+def test_a_tax_expense_printed_as_a_deduction_is_an_expense_and_a_signed_caption_says_which_sign_is_which() -> None:
+    deducted = [_fact(1, "Income before income taxes", "FY2022", "1,797"),
+                _fact(2, "Provision for income taxes", "FY2022", "(411)")]
+    calc = compute("What is Acme's FY2022 effective tax rate?", deducted, {})
+    assert isinstance(calc, Calculation) and calc.shown == "22.9%"
+    # A benefit on a loss: "(expense)/benefit" printed positive is a benefit, so the rate on the loss is positive.
+    signed = [_fact(1, "Loss before income taxes", "FY2021", "(5,033)"),
+              _fact(2, "Income tax (expense)/benefit", "FY2021", "743")]
+    benefit = compute("What is Acme's FY2021 effective tax rate?", signed, {})
+    assert isinstance(benefit, Calculation) and benefit.shown == "14.8%" and benefit.expression == "-743 / -5,033"
 
 
 def test_total_debt_is_worked_from_its_parts_when_no_row_prints_it() -> None:
@@ -272,5 +291,6 @@ def test_facts_and_a_computed_answer_from_a_spreadsheet(run, tmp_path: Path) -> 
     improving = json.loads(run("ask", "--json", "Does Gannet have an improving gross margin profile as of FY2025? "
                                                 "If gross margin is not useful here, explain why.").stdout)
     assert improving["answer"].startswith("Gross margin, FY2024: 41.3% = (11,250 - 6,600) / 11,250; FY2025: 42.5% "
-                                          "= (12,400 - 7,130) / 12,400 (higher in FY2025 than in FY2024) [1].")
+                                          "= (12,400 - 7,130) / 12,400 (1.2 percentage points higher in FY2025 than "
+                                          "in FY2024) [1].")
     assert improving["calculation"]["period"] == "FY2025"

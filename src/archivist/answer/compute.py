@@ -51,9 +51,10 @@ class Operand:
 
     @property
     def shown(self) -> str:
-        """The figure as the table prints it (an outflow without its parentheses): ``12,400``."""
+        """The figure as the table prints it, with the sign it enters with (an outflow without its parentheses,
+        a benefit printed under "(expense)/benefit" with a minus): ``12,400``, ``-743``."""
         value = self.fact.value if self.fact.value is not None else Decimal(0)
-        return _commas(abs(value) if self.amount >= 0 > value else value)
+        return _commas(-abs(value) if self.amount < 0 else abs(value))
 
 
 @dataclass
@@ -114,6 +115,10 @@ def plan(question: str) -> _Plan | None:
     if own is not None and (metric is None or not set(words(own[0])) < set(words(_named(metric, asked)))):
         kind = "percent" if _PERCENT.search(asked) else _kind(own[1])
         return _span(question, _Plan(own[0], (own[1],), kind))
+    if _ADJUSTED.search(asked):
+        # "Adjusted EBITDA", growth "excluding FX and one-off items": the company's own measure, printed where it
+        # defines it, not a formula over the statements (the GAAP figure would be a confident wrong answer).
+        return None
     if metric is None:
         return _growth(question, asked) or _lookup(asked)
     nodes = tuple(parse(f, names) for f in metric.formulas)
@@ -153,6 +158,9 @@ def _metric(asked: str) -> Metric | None:
     return max(found, key=lambda x: (x[0], x[1]))[2] if found else None
 
 
+_ADJUSTED = re.compile(r"(?<!un)\badjusted\b|\badj\.|\bnon[- ]?gaap\b|\borganic\b|\bcomparable\b|"
+                       r"\bconstant[- ]currency\b|\bexclud(?:e|es|ing)\b|\bpro[- ]forma\b|\bunderlying\b|"
+                       r"\breal (?:change|growth)\b", re.IGNORECASE)
 _ASKS_AMOUNT = re.compile(r"\b(?:what\s+(?:is|was|were|are)|how\s+much)\b", re.IGNORECASE)
 _ASKS_OTHER = re.compile(r"^\W*(?:which|who|why|when|where|does|did|do|is|are|was|were|has|have|had|can)\b",
                          re.IGNORECASE)
@@ -250,19 +258,28 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
 
 
 def trend(question: str) -> tuple[_Plan, tuple[int, ...]] | None:
-    """A yes/no question about a metric's direction or sign, and the years that answer it: "Does Acme have an
-    improving gross margin profile as of FY2017?" (FY2016 and FY2017), "Has Acme's quick ratio improved between
-    FY2022 and FY2023?", "Does Acme have positive working capital based on FY2022 data?" (FY2022). None for
-    any other question. Only the question's own first sentence is read (not its "if the metric is not useful,
-    explain why")."""
+    """A yes/no question about a metric's direction or sign, or a question how a ratio changed between two
+    years, and the years that answer it: "Does Acme have an improving gross margin profile as of FY2017?"
+    (FY2016 and FY2017), "Has Acme's quick ratio improved between FY2022 and FY2023?", "Does Acme have positive
+    working capital based on FY2022 data?" (FY2022), "How much has Acme's effective tax rate changed between
+    FY2021 and FY2022?". None for any other question. Only the question's own first sentence is read (not its
+    "if the metric is not useful, explain why")."""
     first = re.split(r"(?<=[?.!])\s+", question.strip(), maxsplit=1)[0]
     years = sorted(query_years(first))
-    if not (_YES_NO.search(first) and years):
+    if not years or _ADJUSTED.search(first):
         return None
     metric = _metric(first)
     if metric is None:
         return None
-    if _DIRECTION.search(first):
+    if not _YES_NO.search(first):
+        # "How much has Acme's effective tax rate changed between FY2021 and FY2022?", "How does its FY2022
+        # effective tax rate compare to FY2021?": a ratio of each year (a growth rate or an amount is a metric of
+        # its own: "change in operating income").
+        if len(years) < 2 or not _COMPARED.search(first) or metric.kind == "amount" \
+                or any("@-1" in f for f in metric.formulas):
+            return None
+        span = (years[0], years[-1])
+    elif _DIRECTION.search(first):
         span = (years[0], years[-1]) if len(years) >= 2 else (years[-1] - 1, years[-1])
     elif _SIGN.search(first):
         span = (years[-1],)
@@ -293,6 +310,7 @@ _YES_NO = re.compile(r"^\W*(?:does|do|did|is|are|was|were|has|have|had)\b", re.I
 _DIRECTION = re.compile(r"\b(?:improv\w*|declin\w*|deteriorat\w*|increas\w*|decreas\w*|grow\w*|grew|trend\w*|"
                         r"worse\w*|better|expand\w*|contract\w*|shrink\w*|rising|falling)\b", re.IGNORECASE)
 _SIGN = re.compile(r"\b(?:positive|negative)\b", re.IGNORECASE)
+_COMPARED = re.compile(r"\bchang\w*\b|\bcompar\w*\b|\bdiffer\w*\b|\bmov(?:e|ed)\b", re.IGNORECASE)
 
 
 def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
@@ -373,6 +391,10 @@ def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping
         return left ** right
 
 
+_SIGNED = re.compile(r"\((?:expense|provision|cost)s?\)\s*/?\s*(?:benefit|income|credit)|"
+                     r"(?:benefit|income|credit)\s*/?\s*\((?:expense|provision|cost)s?\)", re.IGNORECASE)
+"""A caption that says which sign is which: its parenthesised word is the negative one."""
+
 _READS_WELL = 0.85
 """A label scoring this much reads as the item (a longer caption of it: "Research and development expense, net"
 0.89 for "research and development")."""
@@ -427,7 +449,9 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
                        [best, rival])
     amount = best.amount if best.amount is not None else Decimal(0)
     if item is not None and item.outflow:
-        amount = abs(amount)
+        # "Income tax (expense)/benefit 743": printed positive, it is a benefit (a negative expense); otherwise an
+        # expense printed "(411)" beside the rows it is deducted from is 411.
+        amount = -amount if _SIGNED.search(best.label) else abs(amount)
     return Operand(ref.words, period, best, amount)
 
 

@@ -8,9 +8,12 @@ None, and the question is answered as any other.
 
 from __future__ import annotations
 
+import re
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from archivist.answer import printed
 from archivist.answer.compute import Calculation, Refusal, compute, compute_trend, plan, trend
 from archivist.answer.grounding import Sentence, render
 from archivist.answer.service import Answer, Citation
@@ -25,8 +28,9 @@ if TYPE_CHECKING:
 
 def computed_answer(answerer: Answerer, question: str, result: SearchResult, started: float) -> Answer | None:
     """The answer to ``question`` when it asks for a calculation, else None (see the module's docstring)."""
-    asks = plan(question) is not None
-    if not asks and trend(question) is None:
+    across = trend(question) is not None
+    asks = not across and plan(question) is not None
+    if not asks and not across:
         return None
     t = time.perf_counter()
     retriever = answerer.retriever
@@ -51,7 +55,13 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
     if outcome is None:
         return None
     rows = [o.fact for c in worked for o in c.operands] if worked else outcome.candidates
-    chunk_ids = list(dict.fromkeys(f.chunk_id for f in rows))
+    # The filing's own printing of the result, when it prints one (a second source: answer.printed).
+    found = None
+    if isinstance(outcome, Calculation) and printed.subject(outcome.name) is not None:
+        own = {o.fact.file_id for o in outcome.operands}
+        store = retriever.store
+        found = printed.find(outcome, facts, store.chunks(store.chunk_ids_of_files(sorted(own))).values())
+    chunk_ids = list(dict.fromkeys([*(f.chunk_id for f in rows), *([found.chunk_id] if found else [])]))
     chunks = retriever.store.chunks(chunk_ids)
     number = {cid: n for n, cid in enumerate((c for c in chunk_ids if c in chunks), start=1)}
     evidence = {h.chunk.id: h.evidence for h in result.hits}
@@ -80,10 +90,15 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
     lead = Sentence(line + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
     sentences = [lead] + [Sentence(_row(o.fact, o.name) + ".", number.get(o.fact.chunk_id), 1.0, True, lead="\n- ")
                           for o in _distinct(worked)]
+    if found is not None:
+        sentences.append(Sentence(f"Printed in the filing: “{found.text}”.", number.get(found.chunk_id), 1.0, True,
+                                  lead="\n"))
     answer = Answer(question, render(sentences), "extractive", False, sentences, citations, result.evidence,
                     note="Computed from the cited table figures (exact decimal arithmetic; no model call).",
                     timings_ms=timings)
     answer.calculation = calculation_json(outcome, number)
+    if found is not None:
+        answer.calculation["printed"] = {"text": found.text, "citation": number.get(found.chunk_id)}
     return answer
 
 
@@ -99,7 +114,15 @@ def _trend_line(worked: list[Calculation]) -> str:
         return f"{text} ({sign})"
     last, before = worked[-1], worked[-2]
     way = "higher" if last.result > before.result else "lower" if last.result < before.result else "unchanged"
-    return f"{text} ({way} in {last.period} than in {before.period})"
+    by = ""
+    if way != "unchanged" and not re.search(r"(?:thousand|million|billion)$", last.shown):
+        # By how much, at the precision shown: percentage points for a percentage.
+        def figure(c: Calculation) -> Decimal:
+            return Decimal(c.shown.rstrip("%").replace(",", ""))
+        places = len(last.shown.rstrip("%").partition(".")[2])
+        step = abs(figure(last) - figure(before))
+        by = f"{step:.{places}f}{' percentage points' if last.shown.endswith('%') else ''} "
+    return f"{text} ({by}{way} in {last.period} than in {before.period})"
 
 
 def _distinct(worked: list[Calculation]) -> list:
