@@ -233,6 +233,19 @@ def test_total_debt_is_worked_from_its_parts_when_no_row_prints_it() -> None:
     assert isinstance(long_term, Calculation) and long_term.expression == "9,134.8"
 
 
+def test_a_balance_is_never_read_from_a_statement_of_flows() -> None:
+    # The income statement's interest expense on "Debt" is no total debt: the balance sheet's parts are.
+    facts = [_fact(1, "Debt", "FY2020", "2,262", "Consolidated Statements of Income"),
+             _fact(2, "Long-term debt", "FY2020", "43,714", "Consolidated Balance Sheets"),
+             _fact(3, "Short-term borrowings", "FY2020", "575", "Consolidated Balance Sheets")]
+    calc = compute("What is Acme's FY2020 total debt?", facts, {})
+    assert isinstance(calc, Calculation) and calc.expression == "43,714 + 575"
+    # The cash a statement of cash flows ends the year with is the balance sheet's cash.
+    flows = [_fact(4, "Cash and cash equivalents at end of year", "FY2020", "1,944", "Statements of Cash Flows")]
+    cash = compute("What was Acme's cash at FY2020 year end in USD millions?", flows, {})
+    assert isinstance(cash, Calculation) and cash.expression == "1,944"
+
+
 def test_one_row_is_never_two_operands() -> None:
     # Both captions of the formula read as the one row printed: added to itself it would count it twice.
     sheet = "Consolidated Balance Sheets"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
-from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
+from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, LineItem, Metric
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
 from archivist.retrieve.statements import line_items, statement_of
@@ -395,6 +395,8 @@ _SIGNED = re.compile(r"\((?:expense|provision|cost)s?\)\s*/?\s*(?:benefit|income
                      r"(?:benefit|income|credit)\s*/?\s*\((?:expense|provision|cost)s?\)", re.IGNORECASE)
 """A caption that says which sign is which: its parenthesised word is the negative one."""
 
+_PERIOD_END = re.compile(r"\b(?:at|as of)?\s*end of (?:the )?(?:fiscal )?(?:year|period|quarter)\b", re.IGNORECASE)
+
 _READS_WELL = 0.85
 """A label scoring this much reads as the item (a longer caption of it: "Research and development expense, net"
 0.89 for "research and development")."""
@@ -418,7 +420,7 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         if f.value is None or (f.unit == "per share") != per_share or f.unit == "%":
             continue
         score = label_score(f.label, phrases)
-        if score < MIN_SCORE:
+        if score < MIN_SCORE or _other_kind(item, f):
             continue
         if f.period != period:
             ranked.append(((-1.0, score), f))
@@ -453,6 +455,18 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         # expense printed "(411)" beside the rows it is deducted from is 411.
         amount = -amount if _SIGNED.search(best.label) else abs(amount)
     return Operand(ref.words, period, best, amount)
+
+
+def _other_kind(item: LineItem | None, fact: FactRow) -> bool:
+    """Whether ``fact``'s row cannot be ``item`` by the statement that prints it: a balance (debt, assets) is
+    never a row of a statement of flows (the income statement's interest on "Debt"), save the balance a cash
+    flow statement ends with ("Cash and cash equivalents at end of year"); nor a flow a balance sheet's row."""
+    if item is None or not item.statement:
+        return False
+    printed_in = statement_of(fact.title)
+    if printed_in is None or (item.statement == "balance") == (printed_in == "balance"):
+        return False
+    return not (item.statement == "balance" and _PERIOD_END.search(fact.label))
 
 
 def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, operands: list[Operand]) -> Calculation:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from archivist.answer.metrics import METRICS
+from archivist.answer.metrics import LINE_ITEMS, METRICS
 from archivist.ingest.facts import SCALES
 from archivist.ingest.tables import parse_row
 from archivist.retrieve.factmatch import words
@@ -71,8 +71,8 @@ def subject(name: str) -> tuple[list[list[str]], bool] | None:
 
 def find(calc: Calculation, facts: Sequence[FactRow], chunks: Iterable[ChunkRow]) -> Printed | None:
     """The row or sentence of the operands' filing that prints ``calc``'s result, or None."""
-    if len(calc.operands) < 2 or not re.fullmatch(r"FY\d{4}", calc.period):
-        return None
+    if len(calc.operands) < 2 or not re.fullmatch(r"FY\d{4}", calc.period) or calc.name in LINE_ITEMS:
+        return None  # one row, or a line item worked from its parts (total debt): a sentence on a part would match
     said = subject(calc.name)
     if said is None:
         return None
