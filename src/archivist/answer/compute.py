@@ -182,7 +182,7 @@ def _lookup(asked: str) -> _Plan | None:
         return None
     _at, _length, item, phrase = min(found)
     # The caption as the question writes it ("net income attributable to"): the row that reads so comes first.
-    return _Plan(item, (Ref(phrase), *(parse(f) for f in PARTS.get(item, ()))), "amount", lookup=True)
+    return _Plan(item, (*(parse(f) for f in PARTS.get(item, ())), Ref(phrase)), "amount", lookup=True)
 
 
 def _plain(text: str) -> str:

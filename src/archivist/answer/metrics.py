@@ -128,10 +128,12 @@ class Metric:
     or ``days``."""
 
 
-_TOTAL_DEBT = ("total debt", "long-term debt + current portion of long-term debt + short-term borrowings",
-               "long-term debt + current portion of long-term debt", "long-term debt + short-term borrowings")
-"""Debt as printed in one row, else as the balance sheet prints its parts (a filer without short-term borrowings,
-or without a current portion, prints no such row)."""
+_TOTAL_DEBT = ("long-term debt + current portion of long-term debt + short-term borrowings",
+               "long-term debt + current portion of long-term debt", "long-term debt + short-term borrowings",
+               "total debt")
+"""Debt as the balance sheet prints its parts (a filer without short-term borrowings, or without a current
+portion, prints no such row), else a row that prints it: a debt note's "Total debt" may be its long-term debt
+alone (Walmart's 49,076 leaves out 575 of short-term borrowings)."""
 
 METRICS: tuple[Metric, ...] = (
     Metric(("gross margin", "gross profit margin"), ("(revenue - cost of revenue) / revenue",
@@ -201,9 +203,9 @@ METRICS: tuple[Metric, ...] = (
 formula). The longest name a question contains wins, so "ebitda margin" is not taken for "ebitda" and "fixed
 asset turnover" not for "asset turnover"."""
 
-PARTS = {"total debt": _TOTAL_DEBT[1:]}
-"""Line items a filing may print only as their parts: when no row reads as the item, a lookup of it is worked
-from these (the first whose operands are all found)."""
+PARTS = {"total debt": _TOTAL_DEBT[:-1]}
+"""Line items worked from their parts (the first formula whose operands are all found), before a row printed
+as the item is read."""
 
 LOOKUPS = frozenset(m.formulas[0] for m in METRICS if m.formulas[0] in LINE_ITEMS)
 """Metrics that are one line item read as printed: when it is not found, the question is answered as any
