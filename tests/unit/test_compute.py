@@ -250,6 +250,17 @@ def test_a_balance_is_never_read_from_a_statement_of_flows() -> None:
     assert isinstance(cash, Calculation) and cash.expression == "1,944"
 
 
+def test_the_filers_name_in_a_caption_is_no_other_item() -> None:
+    # "Total Acme shareholders' equity" is the company's equity, as another filer's "Total shareholders' equity";
+    # the balance sheet's "Total equity" adds noncontrolling interests.
+    sheet = "Consolidated Balance Sheets"
+    facts = [_fact(1, "Long-term debt", "FY2020", "43,714", sheet),
+             _fact(2, "Total Acme shareholders' equity", "FY2020", "74,669", sheet),
+             _fact(3, "Total equity", "FY2020", "81,552", sheet)]
+    calc = compute("What is Acme's FY2020 debt to equity ratio?", facts, {})
+    assert isinstance(calc, Calculation) and calc.expression == "43,714 / 74,669"
+
+
 def test_one_row_is_never_two_operands() -> None:
     # Both captions of the formula read as the one row printed: added to itself it would count it twice.
     sheet = "Consolidated Balance Sheets"

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_na
 from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, LineItem, Metric
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
+from archivist.retrieve.focus import core_name
 from archivist.retrieve.statements import line_items, statement_of
 
 if TYPE_CHECKING:
@@ -182,7 +184,8 @@ def _lookup(asked: str) -> _Plan | None:
         return None
     _at, _length, item, phrase = min(found)
     # The caption as the question writes it ("net income attributable to"): the row that reads so comes first.
-    return _Plan(item, (*(parse(f) for f in PARTS.get(item, ())), Ref(phrase)), "amount", lookup=True)
+    nodes = tuple(Ref(phrase) if f == item else parse(f) for f in PARTS.get(item, (item,)))
+    return _Plan(item, nodes, "amount", lookup=True)
 
 
 def _plain(text: str) -> str:
@@ -419,7 +422,8 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
     for f in facts:
         if f.value is None or (f.unit == "per share") != per_share or f.unit == "%":
             continue
-        score = label_score(f.label, phrases)
+        label = _own_label(f.label, f.entity)
+        score = label_score(label, phrases)
         if score < MIN_SCORE or _other_kind(item, f):
             continue
         if f.period != period:
@@ -433,10 +437,10 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         # development" in management's discussion.
         # Then the row that reads as the operand's own words ("net income attributable to" asked: "Net income
         # attributable to Acme" before "Net income", which reads as the item as well).
-        own = round(label_score(f.label, [ref.words]), 2) if ref.words.lower() not in LINE_ITEMS else 0.0
+        own = round(label_score(label, [ref.words]), 2) if ref.words.lower() not in LINE_ITEMS else 0.0
         # Last, the row named by the item's more usual caption: "Total shareholders' equity" (the company's) before
         # "Total equity" (with noncontrolling interests), both printed on the balance sheet.
-        usual = -next((i for i, p in enumerate(phrases) if label_score(f.label, [p]) >= score), len(phrases))
+        usual = -next((i for i, p in enumerate(phrases) if label_score(label, [p]) >= score), len(phrases))
         ranked.append(((score >= _READS_WELL and statement, own, round(score, 2), statement,
                         round(weights.get(f.file_id, 0.0), 2),
                         bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label)), usual), f))
@@ -455,6 +459,18 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         # expense printed "(411)" beside the rows it is deducted from is 411.
         amount = -amount if _SIGNED.search(best.label) else abs(amount)
     return Operand(ref.words, period, best, amount)
+
+
+@lru_cache(maxsize=4096)
+def _own_label(label: str, entity: str) -> str:
+    """``label`` without the filer's name in it: "Total Walmart shareholders' equity" reads as "Total
+    shareholders' equity" (the company's), as another filer's "Total shareholders' equity" does."""
+    core = core_name(entity or "")
+    if not core:
+        return label
+    name = r"\s+".join(re.escape(w.rstrip(".")) for w in core.split())
+    bare = " ".join(re.sub(rf"(?<!\w){name}(?:['’]s)?(?!\w)", " ", label, flags=re.IGNORECASE).split())
+    return bare or label
 
 
 def _other_kind(item: LineItem | None, fact: FactRow) -> bool:

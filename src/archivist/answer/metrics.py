@@ -130,10 +130,11 @@ class Metric:
 
 _TOTAL_DEBT = ("long-term debt + current portion of long-term debt + short-term borrowings",
                "long-term debt + current portion of long-term debt", "long-term debt + short-term borrowings",
-               "total debt")
+               "total debt", "long-term debt")
 """Debt as the balance sheet prints its parts (a filer without short-term borrowings, or without a current
 portion, prints no such row), else a row that prints it: a debt note's "Total debt" may be its long-term debt
-alone (Walmart's 49,076 leaves out 575 of short-term borrowings)."""
+alone (Walmart's 49,076 leaves out 575 of short-term borrowings); last, long-term debt when it is all the
+filer prints (the worked line names the row, so the analyst sees what it was worked from)."""
 
 METRICS: tuple[Metric, ...] = (
     Metric(("gross margin", "gross profit margin"), ("(revenue - cost of revenue) / revenue",
@@ -203,9 +204,9 @@ METRICS: tuple[Metric, ...] = (
 formula). The longest name a question contains wins, so "ebitda margin" is not taken for "ebitda" and "fixed
 asset turnover" not for "asset turnover"."""
 
-PARTS = {"total debt": _TOTAL_DEBT[:-1]}
-"""Line items worked from their parts (the first formula whose operands are all found), before a row printed
-as the item is read."""
+PARTS = {"total debt": _TOTAL_DEBT}
+"""Line items worked from their parts: the formulas in order (the first whose operands are all found), the item's
+own name where a row printed as the item is read."""
 
 LOOKUPS = frozenset(m.formulas[0] for m in METRICS if m.formulas[0] in LINE_ITEMS)
 """Metrics that are one line item read as printed: when it is not found, the question is answered as any

@@ -45,6 +45,12 @@ def squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def core_name(name: str) -> str:
+    """An entity's name without its corporate words: "The Boeing Company" -> "Boeing", "Walmart Inc." ->
+    "Walmart"; "" when nothing else is left."""
+    return " ".join(w for w in re.split(r"[\s,]+", name.strip()) if w and squash(w) not in _CORPORATE)
+
+
 @lru_cache(maxsize=4096)
 def name_keys(name: str) -> frozenset[str]:
     """The forms of an entity name a question may use: as written, and without corporate words ("The Boeing
