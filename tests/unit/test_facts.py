@@ -257,6 +257,20 @@ def test_facts_are_stored_once_and_go_with_their_file(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_quarters_facts_are_listed_with_its_year_and_never_as_it(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index.db", PASSPHRASE)
+    folder, _ = store.add_folder(tmp_path / "docs")
+    heading = ("Statements of Income (in millions) | Three Months Ended June 30, 2023 | "
+               "Twelve Months Ended June 30, 2023")
+    file_id = _write(store, folder.id, tmp_path / "docs" / "ACME_2023Q4_EARNINGS.pdf",
+                     [_chunk("Net sales 3,673 14,694\nCost of sales (2,951) (11,969)\nGross profit 722 2,725",
+                             heading, 1)])
+    got = {(f.label, f.period): f.value for f in store.facts_in_periods(["FY2023"])}
+    assert got[("Net sales", "FY2023")] == Decimal(14694) and got[("Net sales", "3M Jun 2023")] == Decimal(3673)
+    assert store.facts_in_periods(["FY2022"]) == [] and len(store.facts_of_files([file_id])) == 6
+    store.close()
+
+
 def test_another_profiles_facts_are_never_returned(tmp_path: Path) -> None:
     db = tmp_path / "index.db"
     store = Store.open(db, PASSPHRASE, profile="legal")
