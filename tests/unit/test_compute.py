@@ -322,3 +322,16 @@ def test_facts_and_a_computed_answer_from_a_spreadsheet(run, tmp_path: Path) -> 
                                           "= (12,400 - 7,130) / 12,400 (1.2 percentage points higher in FY2025 than "
                                           "in FY2024) [1].")
     assert improving["calculation"]["period"] == "FY2025"
+
+
+def test_a_result_the_filing_prints_is_cited_where_it_is_printed(run, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "GANNET_2025_10K.csv").write_text(
+        "Consolidated Statements of Income (in millions)\nLine item,FY2025,FY2024\nRevenue,\"12,400\",\"11,250\"\n"
+        "Cost of revenue,\"7,130\",\"6,600\"\nGross margin,42.5%,41.3%\n")
+    assert run("add", str(docs)).exit_code == 0 and run("index").exit_code == 0
+    ask = json.loads(run("ask", "--json", "What was Gannet's gross margin in FY2025?").stdout)
+    jsonschema.validate(ask, json.loads(resources.files("archivist").joinpath("schemas/ask.json").read_text()))
+    assert ask["calculation"]["printed"] == {"text": "Gross margin (FY2025): 42.5%", "citation": 1}
+    assert "Printed in the filing: “Gross margin (FY2025): 42.5%” [1]." in ask["answer"]
