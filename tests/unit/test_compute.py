@@ -261,6 +261,13 @@ def test_the_filers_name_in_a_caption_is_no_other_item() -> None:
     assert isinstance(calc, Calculation) and calc.expression == "43,714 / 74,669"
 
 
+def test_net_income_is_not_the_income_from_continuing_operations() -> None:
+    facts = [_fact(1, "NET INCOME FROM CONTINUING OPERATIONS", "FY2017", "1,182"),
+             _fact(2, "CONSOLIDATED NET INCOME", "FY2017", "1,283")]
+    calc = compute("What was Acme's FY2017 net income in USD millions?", facts, {})
+    assert isinstance(calc, Calculation) and calc.expression == "1,283"
+
+
 def test_one_row_is_never_two_operands() -> None:
     # Both captions of the formula read as the one row printed: added to itself it would count it twice.
     sheet = "Consolidated Balance Sheets"

@@ -42,7 +42,7 @@ LINE_ITEMS: dict[str, LineItem] = {
                                  "income"),
     "net income": LineItem(("net income", "net earnings", "net income attributable to", "net profit",
                             "net income (loss)", "net earnings attributable to",
-                            "net income attributable to shareholders"), "income"),
+                            "net income attributable to shareholders", "consolidated net income"), "income"),
     "income before taxes": LineItem(("income before income taxes", "earnings before income taxes",
                                      "income before provision for income taxes", "pretax income",
                                      "loss before income taxes", "income (loss) before income taxes",
