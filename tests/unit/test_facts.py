@@ -142,6 +142,14 @@ def test_a_quarter_and_a_year_printed_side_by_side_are_two_periods() -> None:
     assert find_tables(annual)[0].columns == ("2023", "2022")
 
 
+def test_a_label_wrapped_over_two_lines_is_read_whole() -> None:
+    text = ("CONSOLIDATED NET INCOME 1,283 6,550\nNET INCOME ATTRIBUTABLE TO SHAREOWNERS OF\n"
+            "THE ACME COMPANY $ 1,248 $ 6,527\nCurrent assets:\nCash and cash equivalents 6,006 8,555")
+    labels = {f.label for f in chunk_facts(text, "Consolidated Statements of Income (in millions) | 2017 | 2016")}
+    assert labels == {"CONSOLIDATED NET INCOME", "NET INCOME ATTRIBUTABLE TO SHAREOWNERS OF THE ACME COMPANY",
+                      "Cash and cash equivalents"}
+
+
 def test_spans_shorter_than_a_year_are_no_fiscal_year() -> None:
     assert column_period("Three Months Ended June 30, 2023") == "3M Jun 2023"
     assert column_period("Nine months ended Sept. 30, 2023") == "9M Sep 2023"

@@ -30,7 +30,8 @@ class PdfExtractor:
     ("Year Ended December 31 (Millions, ...) 2022 2021 2020") names the columns; a caption's own figures ("...,
     net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``). 7: a
     column under a span shorter than a year ("Three Months Ended June 30, | Twelve Months Ended June 30," over
-    "2022 2023 2022 2023") is named with its span, so a quarter's figure is not read as the year's."""
+    "2022 2023 2022 2023") is named with its span, so a quarter's figure is not read as the year's; a row label
+    wrapped over two lines is read whole (``tables.read_rows``: facts are written with the passages)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -332,6 +332,22 @@ _CONNECTIVE = re.compile(r"^(?:and|or|&|to|through|thru)$", re.IGNORECASE)
 
 
 def read_rows(text: str) -> list[tuple[int, Row]]:
-    """(line offset, row) of every row in a passage's text."""
-    return [(i, r) for i, ln in enumerate(text.split("\n")) if (r := parse_row(ln)) is not None and
-            not _only_periods(ln)]
+    """(line offset, row) of every row in a passage's text. A label the page wrapped over two lines, the first
+    ending in a word that cannot end one ("NET INCOME ATTRIBUTABLE TO SHAREOWNERS OF" over "THE COCA-COLA COMPANY
+    $ 1,248 $ 6,527"), is read whole."""
+    lines = text.split("\n")
+    out: list[tuple[int, Row]] = []
+    for i, line in enumerate(lines):
+        row = parse_row(line)
+        if row is None or _only_periods(line):
+            continue
+        above = " ".join(lines[i - 1].split()) if i else ""
+        if above and TABLE_MARK not in line and _WRAPPED.search(above) and not re.search(r"\d", above) \
+                and len(above.split()) <= MAX_LABEL_WORDS and parse_row(above) is None:
+            row = Row(f"{above} {row.label}", row.cells)
+        out.append((i, row))
+    return out
+
+
+_WRAPPED = re.compile(r"\b(?:of|to|and|for|in|from|the|by|on|at|with|attributable)$", re.IGNORECASE)
+"""The last word of a label line the page wrapped: the label goes on in the next line."""
