@@ -49,6 +49,9 @@ def test_another_years_sentence_or_one_without_the_metrics_words_is_no_printing(
     no_change = "Total net revenue was 101% of the plan for the year ended December 31, 2020."
     not_revenue = "Headcount for the year ended December 31, 2020 increased by 101%."
     assert printed.find(_growth(), REVENUE, [_chunk(8, t) for t in (other_year, no_change, not_revenue)]) is None
+    # A common-size table's "Total net revenue 101%" row is no growth rate either.
+    common_size = _fact(3, "Total net revenue", "FY2020", "101%", "Percent of revenue")
+    assert printed.find(_growth(), [*REVENUE, common_size], []) is None
 
 
 def test_a_non_gaap_table_row_of_the_year_is_found_and_a_rounder_figure_is_not() -> None:

@@ -81,13 +81,12 @@ def find(calc: Calculation, facts: Sequence[FactRow], chunks: Iterable[ChunkRow]
     kind, scale = _kind(calc.shown)
     files = {o.fact.file_id for o in calc.operands}
     used = {o.fact.id for o in calc.operands}
-    for f in facts:  # a table's row: its column is the year
+    for f in facts:  # a table's row: its column is the year ("Revenue 100.0%" of a common-size table is no growth)
         if f.file_id not in files or f.id in used or f.period != calc.period or f.value is None \
-                or not _speaks(f.label, own, change=False):
+                or not _speaks(f.label, own, change):
             continue
-        unit = "%" if f.unit == "%" else ""
-        if (kind == "percent") == (unit == "%") and _equal(calc.result, f.raw, f.value, kind, scale, f.scale,
-                                                           row=True):
+        if (kind == "percent") == (f.unit == "%") and _equal(calc.result, f.raw, f.value, kind, scale, f.scale,
+                                                             row=True):
             return Printed(f.chunk_id, f"{f.label} ({f.column}): {f.raw}")
     for chunk in chunks:  # a sentence that names the year
         if chunk.file_id not in files:
