@@ -16,16 +16,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
-from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, LineItem, Metric
-from archivist.retrieve.factmatch import MIN_SCORE, label_score, query_years, words
+from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
+from archivist.answer.operands import MissingOperand, Operand, commas, item_in, resolve
+from archivist.retrieve.factmatch import query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
-from archivist.retrieve.focus import core_name
-from archivist.retrieve.statements import line_items, statement_of
+from archivist.retrieve.statements import line_items
 
 if TYPE_CHECKING:
     from archivist.index.factstore import FactRow
@@ -36,27 +35,7 @@ _NUMBER_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
 _UNIT = re.compile(r"\bin (?:usd |us\$ |\$ ?)?(thousands|millions|billions)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\bpercent(?:s|age)?\b|%", re.IGNORECASE)
 _SPAN = re.compile(r"\b(\d|two|three|four|five)[- ]year\b", re.IGNORECASE)
-_PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
-_TOTAL = re.compile(r"total\b", re.IGNORECASE)
 SCALE_OF = {"thousands": Decimal(10) ** 3, "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
-
-
-@dataclass(frozen=True)
-class Operand:
-    """A line item of the formula and the fact it was read from."""
-
-    name: str
-    period: str
-    fact: FactRow
-    amount: Decimal
-    """The value as it enters the formula: scaled, and an outflow printed ``(1,577)`` as its magnitude."""
-
-    @property
-    def shown(self) -> str:
-        """The figure as the table prints it, with the sign it enters with (an outflow without its parentheses,
-        a benefit printed under "(expense)/benefit" with a minus): ``12,400``, ``-743``."""
-        value = self.fact.value if self.fact.value is not None else Decimal(0)
-        return _commas(-abs(value) if self.amount < 0 else abs(value))
 
 
 @dataclass
@@ -192,17 +171,9 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9&]+", text.lower()))
 
 
-def _item_in(text: str) -> str | None:
-    """The line item ``text`` names (the longest phrase of ``LINE_ITEMS`` in it), or None."""
-    have = f" {' '.join(words(text))} "
-    found = [(len(words(p)), key) for key, item in LINE_ITEMS.items() for p in (key, *item.phrases)
-             if words(p) and f" {' '.join(words(p))} " in have]
-    return max(found)[1] if found else None
-
-
 def _growth(question: str, asked: str) -> _Plan | None:
     """Year-over-year change or CAGR of a line item the question names (``from FY2015 to FY2016``)."""
-    item = _item_in(asked)
+    item = item_in(asked)
     if item is None:
         return None
     years = sorted(query_years(asked))
@@ -324,7 +295,7 @@ def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
         operands: list[Operand] = []
         try:
             value = _evaluate(node, asked, facts, weights or {}, operands)
-        except _Missing as missing:
+        except MissingOperand as missing:
             refusal = refusal or Refusal(f"Cannot compute {p.name}: {missing.message}", missing.candidates)
             continue
         except (DivisionByZero, InvalidOperation, ZeroDivisionError):
@@ -359,12 +330,6 @@ def _one_row_twice(operands: Sequence[Operand]) -> tuple[Operand, Operand] | Non
     return None
 
 
-class _Missing(Exception):
-    def __init__(self, message: str, candidates: list[FactRow]) -> None:
-        super().__init__(message)
-        self.message, self.candidates = message, candidates
-
-
 def _latest(facts: Sequence[FactRow]) -> int | None:
     years = [int(f.period[2:6]) for f in facts if re.fullmatch(r"FY\d{4}", f.period)]
     return max(years) if years else None
@@ -394,97 +359,6 @@ def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping
         return left ** right
 
 
-_SIGNED = re.compile(r"\((?:expense|provision|cost)s?\)\s*/?\s*(?:benefit|income|credit)|"
-                     r"(?:benefit|income|credit)\s*/?\s*\((?:expense|provision|cost)s?\)", re.IGNORECASE)
-"""A caption that says which sign is which: its parenthesised word is the negative one."""
-
-_PERIOD_END = re.compile(r"\b(?:at|as of)?\s*end of (?:the )?(?:fiscal )?(?:year|period|quarter)\b", re.IGNORECASE)
-
-_READS_WELL = 0.85
-"""A label scoring this much reads as the item (a longer caption of it: "Research and development expense, net"
-0.89 for "research and development")."""
-
-
-def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float]) -> Operand:
-    """The fact ``ref`` names for its period: the best-matching label; then the statement that prints the item,
-    the filing the question is about, a primary statement, the earlier page.
-
-    Raises:
-        _Missing: no row of that period reads as the item, or two equally good rows disagree.
-    """
-    key = ref.words.lower() if ref.words.lower() in LINE_ITEMS else _item_in(ref.words)
-    item = LINE_ITEMS.get(key or "")
-    phrases = [ref.words, *(item.phrases if item else ())]
-    year = ref.period(asked)
-    period = f"FY{year}"
-    per_share = "per share" in ref.words.lower()
-    ranked = []
-    for f in facts:
-        if f.value is None or (f.unit == "per share") != per_share or f.unit == "%":
-            continue
-        label = _own_label(f.label, f.entity)
-        score = label_score(label, phrases)
-        if score < MIN_SCORE or _other_kind(item, f):
-            continue
-        if f.period != period:
-            ranked.append(((-1.0, score), f))
-            continue
-        statement = bool(item and item.statement and statement_of(f.title) == item.statement)
-        # Between rows that read equally well as the item on the same page, the total is the item ("Total
-        # revenues" over "Net sales", which it includes).
-        # A row that reads well as the item in the statement that prints it wins over an exact label elsewhere:
-        # "Research and development expense, net" of the income statement, not a segment's "Research and
-        # development" in management's discussion.
-        # Then the row that reads as the operand's own words ("net income attributable to" asked: "Net income
-        # attributable to Acme" before "Net income", which reads as the item as well).
-        own = round(label_score(label, [ref.words]), 2) if ref.words.lower() not in LINE_ITEMS else 0.0
-        # Last, the row named by the item's more usual caption: "Total shareholders' equity" (the company's) before
-        # "Total equity" (with noncontrolling interests), both printed on the balance sheet.
-        usual = -next((i for i, p in enumerate(phrases) if label_score(label, [p]) >= score), len(phrases))
-        ranked.append(((score >= _READS_WELL and statement, own, round(score, 2), statement,
-                        round(weights.get(f.file_id, 0.0), 2),
-                        bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label)), usual), f))
-    ranked.sort(key=lambda kf: kf[0], reverse=True)
-    found = [(k, f) for k, f in ranked if f.period == period]
-    if not found:
-        raise _Missing(f"no {period} {ref.words} found.", [f for _k, f in ranked[:3]])
-    best_key, best = found[0]
-    rival = next((f for k, f in found[1:] if k == best_key and f.amount != best.amount), None)
-    if rival is not None:
-        raise _Missing(f"two {period} rows read as {ref.words} and disagree ({best.raw} and {rival.raw}).",
-                       [best, rival])
-    amount = best.amount if best.amount is not None else Decimal(0)
-    if item is not None and item.outflow:
-        # "Income tax (expense)/benefit 743": printed positive, it is a benefit (a negative expense); otherwise an
-        # expense printed "(411)" beside the rows it is deducted from is 411.
-        amount = -amount if _SIGNED.search(best.label) else abs(amount)
-    return Operand(ref.words, period, best, amount)
-
-
-@lru_cache(maxsize=4096)
-def _own_label(label: str, entity: str) -> str:
-    """``label`` without the filer's name in it: "Total Walmart shareholders' equity" reads as "Total
-    shareholders' equity" (the company's), as another filer's "Total shareholders' equity" does."""
-    core = core_name(entity or "")
-    if not core:
-        return label
-    name = r"\s+".join(re.escape(w.rstrip(".")) for w in core.split())
-    bare = " ".join(re.sub(rf"(?<!\w){name}(?:['’]s)?(?!\w)", " ", label, flags=re.IGNORECASE).split())
-    return bare or label
-
-
-def _other_kind(item: LineItem | None, fact: FactRow) -> bool:
-    """Whether ``fact``'s row cannot be ``item`` by the statement that prints it: a balance (debt, assets) is
-    never a row of a statement of flows (the income statement's interest on "Debt"), save the balance a cash
-    flow statement ends with ("Cash and cash equivalents at end of year"); nor a flow a balance sheet's row."""
-    if item is None or not item.statement:
-        return False
-    printed_in = statement_of(fact.title)
-    if printed_in is None or (item.statement == "balance") == (printed_in == "balance"):
-        return False
-    return not (item.statement == "balance" and _PERIOD_END.search(fact.label))
-
-
 def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, operands: list[Operand]) -> Calculation:
     kind = p.kind
     places_m = _PLACES.search(question)
@@ -506,10 +380,10 @@ def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, ope
         result = value / SCALE_OF.get(scale, Decimal(1))
         shown_places = places if places is not None else (2 if unit or result != result.to_integral() else 0)
         word = {"thousands": " thousand", "millions": " million", "billions": " billion"}.get(scale, "")
-        shown = f"{_commas(_round(result, shown_places))}{word}"
+        shown = f"{commas(_round(result, shown_places))}{word}"
     else:
         result = value
-        shown = _commas(_round(result, 2 if places is None else places))
+        shown = commas(_round(result, 2 if places is None else places))
     with_values = _render(node, iter(operands))
     period = f"FY{asked}"
     return Calculation(p.name, period, with_values, result, shown, operands)
@@ -519,16 +393,12 @@ def _round(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places)) if places >= 0 else value
 
 
-def _commas(value: Decimal) -> str:
-    return f"{value:,}"
-
-
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
 
 
 def _render(node: Node, operands, parent: int = 0, right: bool = False) -> str:  # noqa: ANN001 - an iterator
     if isinstance(node, Num):
-        return _commas(node.value)
+        return commas(node.value)
     if isinstance(node, Ref):
         return next(operands).shown
     level = _PRECEDENCE[node.op]

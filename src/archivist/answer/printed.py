@@ -89,7 +89,7 @@ def find(calc: Calculation, facts: Sequence[FactRow], chunks: Iterable[ChunkRow]
                                                              row=True):
             return Printed(f.chunk_id, f"{f.label} ({f.column}): {f.raw}")
     for chunk in chunks:  # a sentence that names the year
-        if chunk.file_id not in files:
+        if chunk.file_id not in files or year not in chunk.text:
             continue
         for sentence in _sentences(chunk.text):
             if year not in sentence or not _speaks(sentence, own, change):
