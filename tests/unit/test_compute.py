@@ -18,6 +18,7 @@ from archivist.answer.computed import _trend_line
 from archivist.answer.formula import Bin, Num, Ref, definitions, parse
 from archivist.cli import cli
 from archivist.index.factstore import FactRow
+from archivist.ingest.metadata import DocMeta
 
 # -- formulas --------------------------------------------------------------------------------------------------
 
@@ -51,6 +52,7 @@ def _refs(node) -> list[Ref]:  # noqa: ANN001
 def test_questions_that_ask_why_are_not_computed() -> None:
     assert plan("What drove the change in gross margin in FY2022?") is None
     assert plan("Who is the CFO?") is None
+    assert plan("For Acme, which region had the biggest drop in Q2 2023 year over year revenues?") is None
 
 
 # -- computing from facts --------------------------------------------------------------------------------------
@@ -280,6 +282,72 @@ def test_one_row_is_never_two_operands() -> None:
             _fact(2, "Long-term debt", "FY2022", "9,000", sheet)]
     total = compute("What is Acme's FY2022 total debt in USD millions?", both, {})
     assert isinstance(total, Calculation) and total.shown == "11,000.00 million"
+
+
+# -- quarters, spans and dates shorter than a year ------------------------------------------------------------
+
+def _dated(i: int, file_id: int, label: str, column: str, period: str, raw: str, title: str) -> FactRow:
+    value = Decimal(raw.replace(",", ""))
+    return FactRow(id=i, file_id=file_id, chunk_id=200 + i, path=Path(f"/docs/ACME_{file_id}.pdf"), entity="Acme",
+                   title=title, label=label, column=column, period=period, value=value, raw=raw, unit="",
+                   scale="millions", page=3, line=4 + i, cells="")
+
+
+_SHEET, _OPS = "Condensed Consolidated Balance Sheets", "Condensed Consolidated Statements of Operations"
+QUARTERLY = [  # a 10-Q for the quarter ended June 30, 2023, beside the last year end
+    _dated(1, 2, "Total current assets", "June 30, 2023", "FY2023", "1,000", _SHEET),
+    _dated(2, 2, "Total current assets", "December 31, 2022", "FY2022", "900", _SHEET),
+    _dated(3, 2, "Total current liabilities", "June 30, 2023", "FY2023", "400", _SHEET),
+    _dated(4, 2, "Total current liabilities", "December 31, 2022", "FY2022", "600", _SHEET),
+    _dated(5, 2, "Total revenues", "Three Months Ended June 30, 2023", "3M Jun 2023", "1,100", _OPS),
+    _dated(6, 2, "Total revenues", "Three Months Ended June 30, 2022", "3M Jun 2022", "1,000", _OPS),
+    _dated(7, 2, "Total revenues", "Six Months Ended June 30, 2023", "6M Jun 2023", "2,100", _OPS),
+    _dated(8, 2, "Total revenues", "Six Months Ended June 30, 2022", "6M Jun 2022", "1,900", _OPS),
+]
+TEN_Q = {2: (Path("/docs/ACME_2.pdf"), DocMeta("Acme 10-Q", "Acme", "FY2023 Q2", "10-Q"))}
+
+
+@pytest.mark.parametrize(("question", "shown", "period"), [
+    ("What is Acme's current ratio as of June 30, 2023?", "2.50", "June 30, 2023"),
+    ("What was Acme's total revenues in Q2 2023?", "1,100 million", "Q2 FY2023 (quarter ended Jun 2023)"),
+    ("What were Acme's total revenues for the six months ended June 30, 2023?", "2,100 million",
+     "six months ended June 30, 2023"),
+    ("What was Acme's year-over-year total revenue growth in Q2 FY2023?", "10.0%",
+     "Q2 FY2023 (quarter ended Jun 2023)"),
+    ("What is Acme's FY2022 current ratio?", "1.50", "FY2022"),
+])
+def test_a_quarter_a_span_or_a_date_is_worked_from_the_columns_that_print_it(question: str, shown: str,
+                                                                            period: str) -> None:
+    calc = compute(question, QUARTERLY, TEN_Q)
+    assert isinstance(calc, Calculation), calc
+    assert (calc.shown, calc.period) == (shown, period)
+
+
+def test_a_quarter_end_balance_is_no_fiscal_year_end() -> None:
+    # Read as FY2023 (the date's year), June 30, 2023 gave a "FY2023 current ratio" of a quarter.
+    refusal = compute("What is Acme's FY2023 current ratio?", QUARTERLY, TEN_Q)
+    assert isinstance(refusal, Refusal) and "no FY2023 current assets" in refusal.message
+    # Nor is a quarter's revenue the year's.
+    assert compute("What were Acme's FY2023 total revenues?", QUARTERLY, TEN_Q) is None
+
+
+def test_which_quarter_ends_when_follows_the_filers_year_end() -> None:
+    # A June year end: Q2 FY2023 is the quarter ended December 31, 2022. The 10-Q's own name says so; without
+    # it, the year-end month its columns print.
+    facts = [_dated(1, 2, "Net sales", "Three Months Ended December 31, 2022", "3M Dec 2022", "3,642", _OPS),
+             _dated(2, 2, "Net sales", "Six Months Ended December 31, 2022", "6M Dec 2022", "7,354", _OPS),
+             _dated(3, 2, "Total current assets", "December 31, 2022", "FY2022", "5,863", _SHEET),
+             _dated(4, 2, "Total current assets", "June 30, 2022", "FY2022", "5,853", _SHEET)]
+    named = {2: (Path("/docs/ACME_2.pdf"), DocMeta("Acme 10-Q", "Acme", "FY2023 Q2", "10-Q"))}
+    unnamed = {2: (Path("/docs/acme-q.pdf"), DocMeta("Acme 10-Q", "Acme", "quarter ended 2022-12-31", "10-Q"))}
+    for documents in (named, unnamed):
+        calc = compute("What were Acme's net sales in the first half of FY2023?", facts, documents)
+        assert isinstance(calc, Calculation) and calc.shown == "7,354 million", calc
+        calc = compute("What were Acme's net sales in the second quarter of fiscal 2023?", facts, documents)
+        assert isinstance(calc, Calculation) and calc.shown == "3,642 million", calc
+    # FY2022's balance is the year end's, not the quarter's.
+    calc = compute("What were Acme's FY2022 total current assets?", facts, named)
+    assert isinstance(calc, Calculation) and calc.shown == "5,853 million"
 
 
 # -- through the CLI -------------------------------------------------------------------------------------------

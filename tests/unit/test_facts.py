@@ -15,6 +15,7 @@ from archivist.index.rows import NewChunk
 from archivist.index.store import Store
 from archivist.ingest.facts import chunk_facts, column_period, parse_value, table_scale
 from archivist.ingest.tables import find_tables
+from archivist.retrieve.statements import statement_of
 
 INCOME = ("Consolidated Statements of Income\n(in millions, except per share data)\nFY2025 FY2024\n"
           "Revenue 12,400 11,250\nCost of revenue 7,130 6,600\nRestructuring 45(a) —\n"
@@ -136,10 +137,58 @@ def test_a_quarter_and_a_year_printed_side_by_side_are_two_periods() -> None:
     # A 10-Q's quarter columns under one span; a 10-K's years under "Year Ended" are left as they were.
     quarter = ["Condensed Statements of Operations", "Three Months Ended", "June 30, 2023 June 30, 2022",
                "Revenues 100 90", "Costs 50 40", "Net income 10 9"]
-    assert [column_period(c) for c in find_tables(quarter)[0].columns] == ["3M 2023", "3M 2022"]
+    assert [column_period(c) for c in find_tables(quarter)[0].columns] == ["3M Jun 2023", "3M Jun 2022"]
     annual = ["Statements of Operations", "Year Ended December 31,", "2023 2022", "Revenues 100 90", "Costs 50 40",
               "Net income 10 9"]
     assert find_tables(annual)[0].columns == ("2023", "2022")
+
+
+def test_a_ten_q_balance_sheet_keeps_the_month_of_each_column() -> None:
+    # The quarter end and the last year end, both in 2022: read as "2022 | 2022" they were two FY2022 columns.
+    sheet = ["Condensed Consolidated Balance Sheets", "(Unaudited)",
+             "($ in millions, except share and per share data) December 31, 2022 June 30, 2022", "Current assets:",
+             "Cash and cash equivalents $ 837 $ 775", "Trade receivables, net 1,972 1,935",
+             "Total current assets 5,863 5,853"]
+    (table,) = find_tables(sheet)
+    assert table.columns == ("December 31, 2022", "June 30, 2022") and table.scale == "millions"
+    split = ["Condensed Consolidated Balance Sheets", "(MILLIONS)", "July 2,", "2023 December 31, 2022", "(Unaudited)",
+             "Cash and cash equivalents $ 2,632 $ 416", "Short-term investments 42,153 22,316",
+             "Inventories 10,310 8,981"]
+    assert find_tables(split)[0].columns == ("July 2, 2023", "December 31, 2022")
+    # A span's date printed on the line below it belongs to the span.
+    income = ["Consolidated Statements of Operations", "(In thousands)", "Three Months Ended", "June 30,",
+              "Six Months Ended", "June 30,", "2023 2022 2023 2022", "Casino $ 1,951 $ 1,357 $ 3,833 $ 2,778",
+              "Rooms 815 774 1,663 1,331", "Food and beverage 743 677 1,465 1,170"]
+    assert [column_period(c) for c in find_tables(income)[0].columns] == ["3M Jun 2023", "3M Jun 2022",
+                                                                        "6M Jun 2023", "6M Jun 2022"]
+
+
+def test_a_guarantee_groups_statement_is_not_the_companys() -> None:
+    # A 10-K's statements of the companies in a deed of cross guarantee: "Receivables, net 342" is not the
+    # company's receivables (its balance sheet prints 1,935), and read as its balance sheet it was a quick ratio's.
+    lines = ["Deed of Cross Guarantee", "Consolidated Balance Sheets", "($ in millions)", "As of June 30, 2023 2022",
+             "Current assets:", "Cash and cash equivalents $ 54 $ 68", "Receivables, net 342 662", "Inventories 60 71"]
+    (table,) = find_tables(lines)
+    assert table.title == "Deed of Cross Guarantee - Consolidated Balance Sheets"
+    assert statement_of(table.heading) is None
+    assert statement_of(find_tables(["Acme Inc. and Subsidiaries", *lines[1:]])[0].heading) == "balance"
+
+
+def test_a_per_share_section_is_per_share_however_long_its_labels() -> None:
+    text = ("Net income attributable to Acme Inc. common shareholders $ 2,327 $ 9,906\n"
+            "Earnings per common share--basic:\nIncome from continuing operations attributable to Acme Inc. common\n"
+            "shareholders $ 0.41 $ 1.76\nDiscontinued operations--net of tax — 0.01\n"
+            "Net income attributable to Acme Inc. common shareholders $ 0.41 $ 1.77\n"
+            "Weighted-average shares--basic 5,646 5,593")
+    got = {(f.label, f.raw): (f.unit, f.scale) for f in chunk_facts(text, "Statements of Income (in millions) | "
+                                                                          "2023 | 2022")}
+    # Not 0.41 million of net income beside 2,327 million: two rows that would disagree as net income.
+    assert got[("Net income attributable to Acme Inc. common shareholders", "0.41")] == ("per share", "")
+    assert got[("Net income attributable to Acme Inc. common shareholders", "2,327")] == ("", "millions")
+    assert got[("Weighted-average shares--basic", "5,646")] == ("", "millions")
+    # The unit line "(... except per share amounts)" is no per-share caption: a table in billions prints cents.
+    billions = "(Dollars in billions, except per share amounts)\nRevenue $ 12.34 $ 11.56\nNet income 1.23 1.11"
+    assert {f.unit for f in chunk_facts(billions, "Highlights (in billions) | 2023 | 2022")} == {""}
 
 
 def test_a_label_wrapped_over_two_lines_is_read_whole() -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
 from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
 from archivist.answer.operands import MissingOperand, Operand, commas, item_in, resolve
+from archivist.answer.periods import Period, asked_period, period_of
 from archivist.retrieve.factmatch import query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
 from archivist.retrieve.statements import line_items
@@ -75,6 +76,8 @@ def plan(question: str) -> _Plan | None:
     if _NOT_A_FIGURE.search(question):
         return None
     defs = definitions(question)
+    if _ASKS_A_NAME.search(question) and not defs:
+        return None  # "For Pfizer, which region had the biggest drop in revenue?": a name, not the total's change
     asked = question[:defs[0][2]] if defs else question
     names: dict[str, Node] = {}
     parsed: list[tuple[str, Node]] = []
@@ -142,6 +145,7 @@ def _metric(asked: str) -> Metric | None:
 _ADJUSTED = re.compile(r"(?<!un)\badjusted\b|\badj\.|\bnon[- ]?gaap\b|\borganic\b|\bcomparable\b|"
                        r"\bconstant[- ]currency\b|\bexclud(?:e|es|ing)\b|\bpro[- ]forma\b|\bunderlying\b|"
                        r"\breal (?:change|growth)\b", re.IGNORECASE)
+_ASKS_A_NAME = re.compile(r"^\W*(?:(?:for|at|in|within)\s[^,?]{1,60},\s*)?(?:which|who|whom|where)\b", re.IGNORECASE)
 _ASKS_AMOUNT = re.compile(r"\b(?:what\s+(?:is|was|were|are)|how\s+much)\b", re.IGNORECASE)
 _ASKS_OTHER = re.compile(r"^\W*(?:which|who|why|when|where|does|did|do|is|are|was|were|has|have|had|can)\b",
                          re.IGNORECASE)
@@ -224,10 +228,11 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
     p = plan(question)
     if p is None:
         return None
-    years = query_years(question)
-    asked = max(years) if years else _latest(facts)
+    asked = period_of(asked_period(question), query_years(question), facts, documents, _latest(facts))
     if asked is None:
         return None if p.lookup else Refusal(f"Cannot compute {p.name}: no table figures of the entity asked about.")
+    if isinstance(asked, str):
+        return None if p.lookup else Refusal(f"Cannot compute {p.name}: {asked}.")
     return _worked(question, p, asked, facts, weights)
 
 
@@ -264,16 +269,20 @@ def trend(question: str) -> tuple[_Plan, tuple[int, ...]] | None:
 
 
 def compute_trend(question: str, facts: Sequence[FactRow], weights: Mapping[int, float] | None = None,
-                  ) -> list[Calculation] | None:
-    """The metric of a ``trend`` question worked out for each of its years (oldest first); None when it is
-    no such question or a year cannot be computed (the question is then answered as any other)."""
+                  documents: Mapping[int, tuple[Path, DocMeta]] | None = None) -> list[Calculation] | None:
+    """The metric of a ``trend`` question worked out for each of its years (oldest first; a quarter asked, that
+    quarter of each year); None when it is no such question or a year cannot be computed (the question is then
+    answered as any other)."""
     found = trend(question)
     if found is None:
         return None
     p, years = found
+    last = period_of(asked_period(question), [years[-1]], facts, documents or {}, None)
+    if not isinstance(last, Period):
+        return None
     out = []
     for year in years:
-        calc = _worked(question, p, year, facts, weights)
+        calc = _worked(question, p, last.shifted(year - years[-1]), facts, weights)
         if not isinstance(calc, Calculation):
             return None
         out.append(calc)
@@ -287,9 +296,9 @@ _SIGN = re.compile(r"\b(?:positive|negative)\b", re.IGNORECASE)
 _COMPARED = re.compile(r"\bchang\w*\b|\bcompar\w*\b|\bdiffer\w*\b|\bmov(?:e|ed)\b", re.IGNORECASE)
 
 
-def _worked(question: str, p: _Plan, asked: int, facts: Sequence[FactRow],
+def _worked(question: str, p: _Plan, asked: Period, facts: Sequence[FactRow],
             weights: Mapping[int, float] | None) -> Calculation | Refusal | None:
-    """``p`` worked out for the year ``asked``: the first of its formulas whose operands are all found."""
+    """``p`` worked out for the period ``asked``: the first of its formulas whose operands are all found."""
     refusal: Refusal | None = None
     for node in p.nodes:
         operands: list[Operand] = []
@@ -335,7 +344,7 @@ def _latest(facts: Sequence[FactRow]) -> int | None:
     return max(years) if years else None
 
 
-def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float],
+def _evaluate(node: Node, asked: Period, facts: Sequence[FactRow], weights: Mapping[int, float],
               operands: list[Operand]) -> Decimal:
     if isinstance(node, Num):
         return node.value
@@ -359,7 +368,7 @@ def _evaluate(node: Node, asked: int, facts: Sequence[FactRow], weights: Mapping
         return left ** right
 
 
-def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, operands: list[Operand]) -> Calculation:
+def _finish(question: str, p: _Plan, node: Node, asked: Period, value: Decimal, operands: list[Operand]) -> Calculation:
     kind = p.kind
     places_m = _PLACES.search(question)
     places = None
@@ -385,8 +394,7 @@ def _finish(question: str, p: _Plan, node: Node, asked: int, value: Decimal, ope
         result = value
         shown = commas(_round(result, 2 if places is None else places))
     with_values = _render(node, iter(operands))
-    period = f"FY{asked}"
-    return Calculation(p.name, period, with_values, result, shown, operands)
+    return Calculation(p.name, asked.shown(), with_values, result, shown, operands)
 
 
 def _round(value: Decimal, places: int) -> Decimal:

@@ -50,7 +50,7 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
         outcome = compute(question, facts, documents, focus.weights)
         worked = [outcome] if isinstance(outcome, Calculation) else []
     else:  # a yes/no question about a metric's direction or sign: the metric of each year it needs
-        worked = compute_trend(question, facts, focus.weights) or []
+        worked = compute_trend(question, facts, focus.weights, documents) or []
         outcome = worked[-1] if worked else None
     if outcome is None:
         return None
@@ -88,7 +88,8 @@ def computed_answer(answerer: Answerer, question: str, result: SearchResult, sta
         # these are, first, so a calculation for another company is never read as the one asked about.
         line = f"{whose} (the question names no company of your documents; figures of the best passage's): {line}"
     lead = Sentence(line + ".", number.get(outcome.operands[0].fact.chunk_id), 1.0, True)
-    sentences = [lead] + [Sentence(_row(o.fact, o.name) + ".", number.get(o.fact.chunk_id), 1.0, True, lead="\n- ")
+    sentences = [lead] + [Sentence(_row(o.fact, o.name, o.period) + ".", number.get(o.fact.chunk_id), 1.0, True,
+                                   lead="\n- ")
                           for o in _distinct(worked)]
     if found is not None:
         sentences.append(Sentence(f"Printed in the filing: “{found.text}”.", number.get(found.chunk_id), 1.0, True,
@@ -135,10 +136,10 @@ def _distinct(worked: list[Calculation]) -> list:
     return out
 
 
-def _row(fact: FactRow, name: str = "") -> str:
+def _row(fact: FactRow, name: str = "", period: str = "") -> str:
     """``Revenue (FY2025): 12,400 million, Consolidated Statements of Income`` (``as cost of revenue`` when
-    the row's label is not the formula's word for it)."""
-    text = f"{fact.label} ({fact.period or fact.column}): {fact.shown()}"
+    the row's label is not the formula's word for it; ``period``: the operand's, a quarter's by its column)."""
+    text = f"{fact.label} ({period or fact.period or fact.column}): {fact.shown()}"
     if name and name.lower() not in fact.label.lower():
         text += f", as {name}"
     return text + (f", {fact.title}" if fact.title else "")

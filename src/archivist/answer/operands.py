@@ -23,6 +23,7 @@ from archivist.retrieve.focus import core_name
 from archivist.retrieve.statements import statement_of
 
 if TYPE_CHECKING:
+    from archivist.answer.periods import Period
     from archivist.index.factstore import FactRow
 
 _PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
@@ -66,9 +67,10 @@ _READS_WELL = 0.85
 0.89 for "research and development")."""
 
 
-def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int, float]) -> Operand:
-    """The fact ``ref`` names for its period: the best-matching label; then the statement that prints the item,
-    the filing the question is about, a primary statement, the earlier page.
+def resolve(ref: Ref, asked: Period, facts: Sequence[FactRow], weights: Mapping[int, float]) -> Operand:
+    """The fact ``ref`` names for its period (``asked``, or the year the formula names, or one a number of years
+    before it): the best-matching label; then the statement that prints the item, the filing the question is
+    about, a primary statement, the earlier page.
 
     Raises:
         MissingOperand: no row of that period reads as the item, or two equally good rows disagree.
@@ -76,8 +78,8 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
     key = ref.words.lower() if ref.words.lower() in LINE_ITEMS else item_in(ref.words)
     item = LINE_ITEMS.get(key or "")
     phrases = [ref.words, *(item.phrases if item else ())]
-    year = ref.period(asked)
-    period = f"FY{year}"
+    period = asked.shifted(ref.period(asked.year) - asked.year)
+    kind = None if item is None or not item.statement else "balance" if item.statement == "balance" else "flow"
     per_share = "per share" in ref.words.lower()
     ranked = []
     for f in facts:
@@ -87,7 +89,7 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
         score = label_score(label, phrases)
         if score < MIN_SCORE or _other_kind(item, f):
             continue
-        if f.period != period:
+        if not period.prints(f, kind):
             ranked.append(((-1.0, score), f))
             continue
         statement = bool(item and item.statement and statement_of(f.title) == item.statement)
@@ -106,20 +108,21 @@ def resolve(ref: Ref, asked: int, facts: Sequence[FactRow], weights: Mapping[int
                         round(weights.get(f.file_id, 0.0), 2),
                         bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label)), usual), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
-    found = [(k, f) for k, f in ranked if f.period == period]
+    found = [(k, f) for k, f in ranked if k[0] != -1.0]
     if not found:
-        raise MissingOperand(f"no {period} {ref.words} found.", [f for _k, f in ranked[:3]])
+        raise MissingOperand(f"no {period.shown()} {ref.words} found.", [f for _k, f in ranked[:3]])
     best_key, best = found[0]
     rival = next((f for k, f in found[1:] if k == best_key and f.amount != best.amount), None)
     if rival is not None:
-        raise MissingOperand(f"two {period} rows read as {ref.words} and disagree ({best.raw} and {rival.raw}).",
-                       [best, rival])
+        raise MissingOperand(f"two {period.shown()} rows read as {ref.words} and disagree ({best.raw} and "
+                             f"{rival.raw}).", [best, rival])
     amount = best.amount if best.amount is not None else Decimal(0)
     if item is not None and item.outflow:
         # "Income tax (expense)/benefit 743": printed positive, it is a benefit (a negative expense); otherwise an
         # expense printed "(411)" beside the rows it is deducted from is 411.
         amount = -amount if _SIGNED.search(best.label) else abs(amount)
-    return Operand(ref.words, period, best, amount)
+    # A quarter's operand is named by its column as printed ("Six Months Ended December 31, 2022").
+    return Operand(ref.words, best.column if period.interim else period.shown(), best, amount)
 
 
 @lru_cache(maxsize=4096)

@@ -14,6 +14,7 @@ per-share row under ``(in millions, except per share data)`` is not scaled eithe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -29,13 +30,19 @@ _DASH = re.compile(r"^[—–-]{1,2}$")
 _NOT_MEANINGFUL = re.compile(r"^n/?m$|^n/?a$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _SHORT_FY = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
-_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth) quarter\b", re.IGNORECASE)
+_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter\b", re.IGNORECASE)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 # A span shorter than a year ended at the column's date: "Three Months Ended June 30, 2023", "26 Weeks Ended".
-_INTERIM = re.compile(r"\b(three|six|nine|3|6|9)[- ]months?\b|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39)"
+_INTERIM = re.compile(r"\b(three|six|nine|3|6|9)[- ]months?\b|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39|"
+                      r"twelve|twenty[- ]four|thirty[- ]six|sixteen|seventeen|12|24|36|16|17)"
                       r"[- ]weeks?\b|\b(quarter)s?\s+ended\b", re.IGNORECASE)
-_INTERIM_MONTHS = {"three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
+# A 52-53 week year's quarters of 12 or 16-17 weeks (a 12-12-12-16 calendar) as well as 13.
+_INTERIM_MONTHS = {"twelve": 3, "12": 3, "twenty four": 6, "24": 6, "thirty six": 9, "36": 9, "sixteen": 3, "16": 3,
+                   "seventeen": 3, "17": 3,
+                   "three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
                    "26": 6, "thirty nine": 9, "39": 9, "quarter": 3}
+_NUMERIC_DATE = re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])/(?:19|20)\d{2}(?!\d)")
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
@@ -151,8 +158,11 @@ def column_period(column: str) -> str:
         return f"FY{year} Q{q.group(1) or _ORDINAL[q.group(2).lower()]}"
     if span := _INTERIM.search(column):
         months = _INTERIM_MONTHS[" ".join(re.split(r"[- ]", (span.group(1) or span.group(2) or span.group(3)).lower()))]
-        month = _MONTH_NAME.search(column)
-        return f"{months}M {month.group(1).title()} {year}" if month else f"{months}M {year}"
+        if month := _MONTH_NAME.search(column):
+            return f"{months}M {month.group(1).title()} {year}"
+        if numeric := _NUMERIC_DATE.search(column):  # "12 Weeks Ended 3/25/2023"
+            return f"{months}M {_MONTH_ABBR[int(numeric.group(1)) - 1]} {year}"
+        return f"{months}M {year}"
     return f"FY{year}"
 
 
@@ -201,7 +211,7 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
         if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
-        per_share = _per_share_section(lines, offset, row.label)
+        per_share = _per_share_section(lines, offset, row.label, row.cells)
         for j, (cell, column) in enumerate(zip(row.cells, columns, strict=True)):
             inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
                 not _NOT_PERCENT.search(row.label)
@@ -218,19 +228,39 @@ _QUALIFIED = re.compile(r"\b(?:net\s+of|less)\b[^$\d]*(?:[-–—:]\s*)?\$?\s*[\
 _QUALIFIER_FIGURES = re.compile(r"(?:[\s:–—-]*\$?\s*\d[\d,.]*\s*(?:and|or|,)?)+\s*$", re.IGNORECASE)
 
 
-def _per_share_section(lines: list[str], offset: int, label: str) -> bool:
+def _per_share_section(lines: list[str], offset: int, label: str, cells: Sequence[str] = ()) -> bool:
     """The row sits under a caption line of per-share figures ("Earnings from continuing operations per common
-    share" / "Basic 22.85 24.60"): its short label does not say so itself."""
-    if len(label.split()) > 3:
+    share" / "Basic 22.85 24.60"): its short label does not say so itself. Nor does a long one whose figures are
+    all printed to the cent under such a caption, rows of cents between ("Earnings per common share--basic:" /
+    ... / "Net income attributable to Pfizer Inc. common shareholders $ 0.41 $ 1.77": not 0.41 million)."""
+    cents = _all_cents(list(cells))
+    if len(label.split()) > 3 and not cents:
         return False
-    for k in range(offset - 1, max(-1, offset - 4), -1):
+    for k in range(offset - 1, max(-1, offset - (8 if cents else 4)), -1):
         if not lines[k].strip():
             continue
         if _PER_SHARE.search(lines[k]) and not re.search(r"\d", lines[k]):
-            return True
-        if re.search(r"\d", lines[k]) and not re.match(r"^\s*(?:basic|diluted)\b", lines[k], re.IGNORECASE):
+            # A caption, not the unit line "(In billions, except per share amounts)" over a table in billions.
+            return not _SCALE_WORD.search(lines[k])
+        if re.search(r"\d", lines[k]) and not re.match(r"^\s*(?:basic|diluted)\b", lines[k], re.IGNORECASE) \
+                and not (cents and _in_cents(lines[k])):
             return False
     return False
+
+
+_CENTS = re.compile(r"\(?\$?\s*-?\d{1,3}\.\d{2}\)?")
+
+
+def _all_cents(cells: list[str]) -> bool:
+    """Figures all printed to the cent (a dash, nil, among them): per-share figures, or a share of one."""
+    cells = [c.strip() for c in cells if not _DASH.match(c.strip().lstrip("$ "))]
+    return bool(cells) and all(_CENTS.fullmatch(c) for c in cells)
+
+
+def _in_cents(line: str) -> bool:
+    """A row whose figures are all printed to the cent: another per-share row of the section."""
+    figures = re.findall(r"(?<![\w.,])\(?\$?\s*-?\d[\d,]*(?:\.\d+)?\)?(?![\w.,])|(?<!\S)[—–-]{1,2}(?!\S)", line)
+    return _all_cents(figures) and len(figures) >= 2
 
 
 def _is_label(label: str) -> bool:

@@ -20,7 +20,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-7"
+    version = "pdfium-8"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -31,7 +31,12 @@ class PdfExtractor:
     net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``). 7: a
     column under a span shorter than a year ("Three Months Ended June 30, | Twelve Months Ended June 30," over
     "2022 2023 2022 2023") is named with its span, so a quarter's figure is not read as the year's; a row label
-    wrapped over two lines is read whole (``tables.read_rows``: facts are written with the passages)."""
+    wrapped over two lines is read whole (``tables.read_rows``: facts are written with the passages). 8: a date
+    over each column keeps its month ("December 31, 2022 June 30, 2022": a 10-Q's quarter end and its last year
+    end were both "2022"), and a span's date printed on the line below it is the span's ("Three Months Ended" /
+    "June 30,"); a long row label of a per-share section, its figures in cents, is per share (Pfizer's "Net income
+    attributable to Pfizer Inc. common shareholders $ 0.41" under "Earnings per common share--basic:"); quarters of
+    12 or 16 weeks, numeric dates ("12 Weeks Ended 3/25/2023") and "First-Quarter 2023" are no fiscal year."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -44,6 +44,9 @@ _SPAN = re.compile(r"\b(?:(?:three|six|nine|twelve|\d{1,2})[- ]months?|(?:thirte
                    r"fifty[- ]two|fifty[- ]three|\d{2})[- ]weeks?|quarters?|(?:fiscal\s+)?years?)\s+ended\b"
                    r"(?:\s+((?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2})\b)?",
                    re.IGNORECASE)
+_GROUP = re.compile(r"\b(?:guarant(?:ee|or)s?|obligors?|parent\s+company|registrant|non-?guarantor|issuer)\b",
+                    re.IGNORECASE)
+"""A caption naming a group other than the filer whose statements follow (a guarantee's, the parent's alone)."""
 _ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
                           r"years?", re.IGNORECASE)
 
@@ -205,6 +208,11 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
             continue
         if re.search(r"statement|balance sheet|consolidated|summary|schedule|results", line, re.IGNORECASE):
             title = line  # a statement's name wins over a closer caption
+            # Whose statement, when a caption above says it is a group's other than the filer's ("Deed of Cross
+            # Guarantee" / "Consolidated Balance Sheets"): its figures are not the company's.
+            group = next((" ".join(lines[j].split()) for j in above if k - 3 <= j < k
+                          and _GROUP.search(lines[j]) and len(lines[j].split()) <= 12), "")
+            title = f"{group} - {title}" if group and not _GROUP.search(title) else title
             break
         if not title and not line.endswith("."):  # the end of a sentence is not a caption
             title = line
@@ -219,8 +227,9 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
     Twelve Months Ended June 30," over ``2022 2023 2022 2023``: read without its spans, the quarter's net sales
     and the year's were both 2023's. Spans are given to the columns in order, in equal groups; columns that
     cannot be shared out so are left as they are, and so are columns under yearly spans only."""
+    # Read as one text: a span's date may be printed on the line below it ("Three Months Ended" / "June 30,").
     spans = [(" ".join(m.group(0)[:m.start(1) - m.start(0) if m.group(1) else None].split()), m.group(1) or "")
-             for line in header_lines for m in _SPAN.finditer(" ".join(line.split()))]
+             for m in _SPAN.finditer(" ".join(" ".join(header_lines).split()))]
     if not columns or not spans or all(_ANNUAL_SPAN.match(words) for words, _date in spans) \
             or len(columns) % len(spans):
         return columns
@@ -254,10 +263,15 @@ def _paragraph_above(lines: list[str] | tuple[str, ...], k: int, most: int = 4) 
 def _period_line(header_lines: list[str]) -> tuple[str, ...]:
     """The periods of the lowest header line that holds nothing else (``2022 2021 2020`` once a parenthesised
     unit is set aside): the columns, as printed above the figures."""
-    for line in reversed(header_lines):
-        bare = re.sub(r"\([^)]*\)", " ", line)
+    for i in range(len(header_lines) - 1, -1, -1):
+        bare = re.sub(r"\([^)]*\)", " ", header_lines[i])
         periods = _periods(bare)
         if len(periods) >= 2 and _only_periods(bare):
+            # A date over each column ("December 31, 2022 June 30, 2022"; "July 2," over "2023 December 31,
+            # 2022"): a 10-Q's quarter end and its last year end, both "2022" without their months.
+            dates = _MONTH.findall(re.sub(r"\([^)]*\)", " ", " ".join(header_lines[:i + 1])))
+            if len(dates) == len(periods) and not _COMPARE.search(bare):
+                return tuple(f"{' '.join(d.split())}, {p}" for d, p in zip(dates, periods, strict=True))
             return tuple(" ".join(p.split()) for p in periods)
     return ()
 

@@ -55,7 +55,8 @@ _TITLE_SPAN = 160
 
 
 _NOT_PRIMARY = re.compile(
-    r"\b(?:notes?\s+(?:to|\d+)|table\s+\d+|comprehensive|consolidating|parent\s+company|obligor|guarantor|"
+    r"\b(?:notes?\s+(?:to|\d+)|table\s+\d+|comprehensive|consolidating|parent\s+company|obligor|guarantor|guarantee|"
+    r"registrant|"
     r"selected|summari[sz]ed|summary|supplemental|key|certain|components?|data|information|location|activity|"
     r"analysis|accounts|as\s+follows|reported\s+in|(?:in|on|within)\s+(?:our|the)|when)\b", re.IGNORECASE)
 """Words of a title that is about a statement, not the statement: a note ("Note 10 - Other consolidated balance
