@@ -165,6 +165,16 @@ def test_no_figure_for_a_period_the_table_lacks_or_a_ratio_asked_for() -> None:
     assert find_figure("What was Gannet's FY2025 headcount?", hits) is None
 
 
+def test_the_figure_of_a_quarter_or_a_span_is_read_from_its_column() -> None:
+    heading = ("Statements of Income (in millions) | Three Months Ended March 31, 2023 | Three Months Ended March 31, "
+               "2022 | Six Months Ended June 30, 2023 | Six Months Ended June 30, 2022")
+    hits = [_hit(["Net income 504 487 730 1,077", "Revenues 3,000 2,800 6,100 5,500"], heading)]
+    assert find_figure("What was Gannet's net income for the first six months of 2023?", hits).value == "730"
+    assert find_figure("What was Gannet's net income for the three months ended March 31, 2022?", hits).value == "487"
+    # A quarter's figure answers no question about the fiscal year.
+    assert find_figure("What was Gannet's FY2023 net income?", hits) is None
+
+
 # -- boilerplate -------------------------------------------------------------------------------------------------
 
 

@@ -174,6 +174,16 @@ def test_a_guarantee_groups_statement_is_not_the_companys() -> None:
     assert statement_of(find_tables(["Acme Inc. and Subsidiaries", *lines[1:]])[0].heading) == "balance"
 
 
+def test_a_header_of_one_date_part_a_line_keeps_the_title_above_it() -> None:
+    lines = ["CONSOLIDATED STATEMENTS OF OPERATIONS", "(In thousands, except per share data)", "(Unaudited)",
+             "Three Months Ended Twelve Months Ended", *["December 31,", "2022", "December 31,", "2021"] * 2,
+             "Revenues", "Casino $ 1,548 $ 1,527 $ 5,734 $ 5,362", "Rooms 897 636 3,057 1,690",
+             "Food and beverage 710 515 2,604 1,391"]
+    (table,) = find_tables(lines)
+    assert table.title == "CONSOLIDATED STATEMENTS OF OPERATIONS"
+    assert table.columns[2] == "Twelve Months Ended December 31, 2022"
+
+
 def test_a_per_share_section_is_per_share_however_long_its_labels() -> None:
     text = ("Net income attributable to Acme Inc. common shareholders $ 2,327 $ 9,906\n"
             "Earnings per common share--basic:\nIncome from continuing operations attributable to Acme Inc. common\n"
@@ -186,9 +196,28 @@ def test_a_per_share_section_is_per_share_however_long_its_labels() -> None:
     assert got[("Net income attributable to Acme Inc. common shareholders", "0.41")] == ("per share", "")
     assert got[("Net income attributable to Acme Inc. common shareholders", "2,327")] == ("", "millions")
     assert got[("Weighted-average shares--basic", "5,646")] == ("", "millions")
+    # A passage cut after the caption: the caption ends the table's passage before it.
+    rest = "shareholders $ 0.41 $ 1.73\nNet income attributable to Acme Inc. common shareholders $ 0.41 $ 1.73"
+    heading = "Statements of Income (in millions) | 2023 | 2022"
+    assert {f.unit for f in chunk_facts(rest, heading, above=["Earnings per common share--diluted:",
+                                                              "Income from continuing operations of"])} == {"per share"}
+    assert {f.unit for f in chunk_facts(rest, heading)} == {""}
     # The unit line "(... except per share amounts)" is no per-share caption: a table in billions prints cents.
     billions = "(Dollars in billions, except per share amounts)\nRevenue $ 12.34 $ 11.56\nNet income 1.23 1.11"
     assert {f.unit for f in chunk_facts(billions, "Highlights (in billions) | 2023 | 2022")} == {""}
+
+
+def test_a_total_printed_without_a_label_is_its_sections_total() -> None:
+    # A statement of operations that prints its revenue total as a line of figures alone under its rows.
+    text = ("Revenues\nCasino $ 1,951 $ 1,357\nRooms 815 774\nFood and beverage 743 677\n3,509 2,808\n"
+            "Expenses\nCasino 1,025 622\nRooms 250 232\n1,275 854\nOperating income 2,234 1,954")
+    got = {(f.label, f.period): f.value for f in chunk_facts(text, "Statements of Operations (in millions) | "
+                                                                   "2023 | 2022")}
+    assert got[("Total Revenues", "FY2023")] == Decimal(3509) and got[("Total Expenses", "FY2022")] == Decimal(854)
+    # Figures whose label is the line above them, or a passage that starts at a total, are no section's total.
+    alone = "Revenues\nCasino $ 1,951 $ 1,357\nRooms 815 774\nTrade receivables, net of allowance\n1,972 1,935"
+    assert not any(f.label.startswith("Total") for f in chunk_facts(alone, "Balance (in millions) | 2023 | 2022"))
+    assert chunk_facts("3,509 2,808\nExpenses", "Statements of Operations (in millions) | 2023 | 2022") == []
 
 
 def test_a_label_wrapped_over_two_lines_is_read_whole() -> None:

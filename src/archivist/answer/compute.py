@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from archivist.answer.formula import Bin, FormulaError, Node, Num, Ref, clean_name, definitions, parse
 from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
 from archivist.answer.operands import MissingOperand, Operand, commas, item_in, resolve
-from archivist.answer.periods import Period, asked_period, period_of
 from archivist.retrieve.factmatch import query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
+from archivist.retrieve.periods import Period, asked_period, period_of
 from archivist.retrieve.statements import line_items
 
 if TYPE_CHECKING:

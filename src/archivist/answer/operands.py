@@ -23,8 +23,8 @@ from archivist.retrieve.focus import core_name
 from archivist.retrieve.statements import statement_of
 
 if TYPE_CHECKING:
-    from archivist.answer.periods import Period
     from archivist.index.factstore import FactRow
+    from archivist.retrieve.periods import Period
 
 _PRIMARY = re.compile(r"consolidated|statements? of|balance sheets?", re.IGNORECASE)
 _TOTAL = re.compile(r"total\b", re.IGNORECASE)

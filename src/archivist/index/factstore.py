@@ -23,6 +23,8 @@ from archivist.ingest.tables import TABLE_MARK
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+_ABOVE = 8
+"""Lines of the table's previous passage read as printed above a passage (a section's caption)."""
 _COLS = ("f.id, f.file_id, f.chunk_id, fi.path, f.entity, f.title, f.label, f.col, f.period, f.value, f.raw, "
          "f.unit, f.scale, f.page, f.line, f.cells")
 
@@ -77,10 +79,14 @@ def write(conn, file_id: int) -> int:  # noqa: ANN001 - a SQLCipher connection
     path, entity = row
     seen: set[tuple] = set()
     values: list[tuple] = []
+    before: tuple[str, str] = ("", "")  # the previous table passage's heading and text
     for cid, text, heading, page, start, end in conn.execute(
             "SELECT id, text, heading, page, line_start, line_end FROM chunks WHERE file_id = ? AND heading LIKE ? "
             "ORDER BY seq", (file_id, f"%{TABLE_MARK}%")).fetchall():
-        for fact in chunk_facts(text, heading, start, end):
+        # A passage cut from the same table after another: its caption lines may end the one before.
+        above = before[1].split("\n")[-_ABOVE:] if before[0] == heading else []
+        before = (heading, text)
+        for fact in chunk_facts(text, heading, start, end, above):
             key = (page, fact.line, fact.title, fact.label, fact.column, fact.raw,
                    None if fact.line is not None else text.split("\n")[fact.offset])
             if key in seen:

@@ -176,9 +176,11 @@ def table_scale(text: str) -> str:
             "billion": "billions"}.get(word, word)
 
 
-def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end: int | None = None) -> list[Fact]:
+def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end: int | None = None,
+                above: Sequence[str] = ()) -> list[Fact]:
     """The facts of one stored passage (its text and heading trail, ``TRAIL_SEP``-joined); [] when it is not
-    part of a table with columns."""
+    part of a table with columns. ``above``: the lines printed just before it (the end of the table's previous
+    passage), where a section's caption may stand ("Earnings per common share--diluted:")."""
     title, unit, columns = split_heading(heading)
     if not columns:
         return []
@@ -211,7 +213,7 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
         if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
-        per_share = _per_share_section(lines, offset, row.label, row.cells)
+        per_share = _per_share_section([*above, *lines], len(above) + offset, row.label, row.cells)
         for j, (cell, column) in enumerate(zip(row.cells, columns, strict=True)):
             inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
                 not _NOT_PERCENT.search(row.label)

@@ -36,7 +36,9 @@ class PdfExtractor:
     end were both "2022"), and a span's date printed on the line below it is the span's ("Three Months Ended" /
     "June 30,"); a long row label of a per-share section, its figures in cents, is per share (Pfizer's "Net income
     attributable to Pfizer Inc. common shareholders $ 0.41" under "Earnings per common share--basic:"); quarters of
-    12 or 16 weeks, numeric dates ("12 Weeks Ended 3/25/2023") and "First-Quarter 2023" are no fiscal year."""
+    12 or 16 weeks, numeric dates ("12 Weeks Ended 3/25/2023") and "First-Quarter 2023" are no fiscal year; a
+    section's total printed as figures alone is its total ("Revenues" / rows / "3,942,207 ..." is "Total
+    Revenues"; ``tables.read_rows``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

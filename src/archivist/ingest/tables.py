@@ -50,6 +50,10 @@ _GROUP = re.compile(r"\b(?:guarant(?:ee|or)s?|obligors?|parent\s+company|registr
 _ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
                           r"years?", re.IGNORECASE)
 
+_DATE_PART = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?|"
+                        r"(?:19|20)\d{2})$", re.IGNORECASE)
+"""A header line of a date's month and day, or of a year, alone ("December 31," / "2022")."""
+
 MIN_ROWS = 3
 """Rows a run needs to count as a table (a sentence that happens to end in a figure is not one)."""
 MAX_LABEL_WORDS = 16
@@ -177,7 +181,8 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     above: list[int] = []
     k = first_row - 1
     intro = ""
-    while k >= 0 and len(above) < HEADER_LINES:
+    counted = 0  # a header printing each column's date and year on lines of their own counts them as one
+    while k >= 0 and counted < HEADER_LINES:
         line = lines[k].strip()
         if line:
             if _is_prose(line):
@@ -186,6 +191,7 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
             if parse_row(line) is not None and not _only_periods(line):
                 break
             above.append(k)
+            counted += not _DATE_PART.match(line)
         k -= 1
     above.reverse()
     # The column headers: from the first line above the rows that names a period or a date, down to the rows.
@@ -353,6 +359,9 @@ def read_rows(text: str) -> list[tuple[int, Row]]:
     out: list[tuple[int, Row]] = []
     for i, line in enumerate(lines):
         row = parse_row(line)
+        if row is None and (total := _unlabelled_total(lines, i)):
+            row = Row(total, tuple(c.replace(" ", "").lstrip("$") for c in _CELLS.findall(line)
+                                   if c.strip() != "$"))
         if row is None or _only_periods(line):
             continue
         above = " ".join(lines[i - 1].split()) if i else ""
@@ -361,6 +370,31 @@ def read_rows(text: str) -> list[tuple[int, Row]]:
             row = Row(f"{above} {row.label}", row.cells)
         out.append((i, row))
     return out
+
+
+_FIGURES_ONLY = re.compile(rf"^\s*{_CELL}(?:\s+{_CELL})+\s*$")
+_CAPTION = re.compile(r"^[A-Za-z][A-Za-z ,&'’()-]*:?$")
+
+
+def _unlabelled_total(lines: list[str], i: int) -> str:
+    """``Total Revenues`` for a line of figures alone that ends a section ("Revenues" / "Casino $ 1,951,382 ..." /
+    "Rooms 815,323 ..." / "3,942,207 3,264,888"): a statement that prints its totals without a label. "" when the
+    line is no such total: at least two rows of the section between it and a caption line (a few words, no
+    figure) above them."""
+    if not _FIGURES_ONLY.match(lines[i]) or _only_periods(lines[i]):
+        return ""
+    rows = 0
+    for k in range(i - 1, max(-1, i - 16), -1):
+        line = " ".join(lines[k].split())
+        if not line:
+            continue
+        if parse_row(line) is not None and not _FIGURES_ONLY.match(line):
+            rows += 1
+            continue
+        if rows >= 2 and _CAPTION.match(line) and len(line.split()) <= 6:
+            return f"Total {line.rstrip(':').strip()}"
+        return ""
+    return ""
 
 
 _WRAPPED = re.compile(r"\b(?:of|to|and|for|in|from|the|by|on|at|with|attributable)$", re.IGNORECASE)

@@ -18,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from archivist.ingest.facts import column_period
 from archivist.ingest.tables import read_rows, split_heading
 from archivist.retrieve.glossary import expansions
+from archivist.retrieve.periods import asked_period, column_date, is_point
 from archivist.retrieve.text import stem, terms
 
 if TYPE_CHECKING:
@@ -123,6 +125,27 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
     return best
 
 
+def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
+    """The column of the period asked: a quarter's, a span's or a date's when the question names one (``Six
+    Months Ended June 30, 2023`` for "the first half of 2023"), else the fiscal year's, never a quarter's or a
+    span's of that year (a 10-Q's "Three Months Ended March 31, 2023" answers no FY2023 question)."""
+    ask = asked_period(question)
+    for j, column in enumerate(columns):
+        period = column_period(column)
+        if ask is None:
+            if period == f"FY{year}" or not period and year in column:
+                return j
+            continue
+        end = column_date(column)
+        if not ask.months:
+            if is_point(column) and end == ask.end:
+                return j
+        elif period.startswith(f"{ask.months}M ") and (end == ask.end if ask.end and end else
+                                                          period.endswith(str(ask.end[0] if ask.end else year))):
+            return j
+    return None
+
+
 def _names(question: str, hit: Hit) -> float:
     """Share of the words of the passage's file name (years and short words aside) that the question names."""
     words = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " ").replace("-", " "))
@@ -139,7 +162,7 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     years = question_years(question)
     if not years:
         return None
-    col = next((j for j, c in enumerate(columns) if years[0] in c), None)
+    col = _column(question, years[0], columns)
     if col is None:
         return None
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
