@@ -15,6 +15,7 @@ from archivist.index.rows import NewChunk
 from archivist.index.store import Store
 from archivist.ingest.facts import chunk_facts, column_period, parse_value, table_scale
 from archivist.ingest.tables import find_tables
+from archivist.retrieve.factmatch import search
 from archivist.retrieve.statements import statement_of
 
 INCOME = ("Consolidated Statements of Income\n(in millions, except per share data)\nFY2025 FY2024\n"
@@ -354,6 +355,25 @@ def test_a_quarters_facts_are_listed_with_its_year_and_never_as_it(tmp_path: Pat
     got = {(f.label, f.period): f.value for f in store.facts_in_periods(["FY2023"])}
     assert got[("Net sales", "FY2023")] == Decimal(14694) and got[("Net sales", "3M Jun 2023")] == Decimal(3673)
     assert store.facts_in_periods(["FY2022"]) == [] and len(store.facts_of_files([file_id])) == 6
+    store.close()
+
+
+def test_a_quarter_end_balance_is_listed_by_its_date_not_as_a_fiscal_year(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index.db", PASSPHRASE)
+    folder, _ = store.add_folder(tmp_path / "docs")
+    path = tmp_path / "docs" / "ACME_2023Q2_10Q.pdf"
+    _write(store, folder.id, path, [
+        _chunk("Total current assets 1,000 900\nTotal current liabilities 400 600\nTotal assets 5,000 4,800",
+               "Balance Sheets (in millions) | June 30, 2023 | December 31, 2022", 1),
+        _chunk("Net sales 1,100 1,000\nCost of sales 600 550\nGross profit 500 450",
+               "Statements of Income (in millions) | Three Months Ended June 30, 2023 | Three Months Ended June 30, "
+               "2022", 10)])
+    store.correct_metadata(path, {"entity": "Acme", "period": "FY2023 Q2", "doc_type": "10-Q"})
+    listed = {(f.column, f.period) for _s, f in search(store, "Acme total current assets 2023")}
+    assert ("June 30, 2023", "") in listed and not any(p == "FY2023" for _c, p in listed)
+    # The year end beside it is the fiscal year's.
+    assert ("December 31, 2022", "FY2022") in {(f.column, f.period) for _s, f in search(store, "Acme total current "
+                                                                                                 "assets 2022")}
     store.close()
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from archivist.retrieve.focus import infer
 from archivist.retrieve.glossary import expansions
+from archivist.retrieve.periods import calendar
 from archivist.retrieve.text import fold, stem
 
 if TYPE_CHECKING:
@@ -90,6 +92,10 @@ def search(store: Store, query: str, *, limit: int = 50,
     if focus.entities:
         named = {fid for fid, (_p, meta) in documents.items() if meta.entity in focus.entities}
         facts = [f for f in facts if f.file_id in named]
+    # A quarterly report's balance at its quarter end is listed by its date (the column), never as the fiscal
+    # year the date falls in: "June 30, 2023" of a 10-Q is no FY2023 figure (``retrieve.periods``).
+    points = calendar(facts, documents).interim_points
+    facts = [replace(f, period="") if f.id in points else f for f in facts]
     entity_words = {w for e in focus.entities for w in words(e)}
     bare = _PERIOD_WORDS.sub(" ", query)
     metric = " ".join(t for t in re.findall(r"[\w&'’-]+", bare) if not words(t) or words(t)[0] not in entity_words)
