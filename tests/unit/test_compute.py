@@ -350,6 +350,20 @@ def test_which_quarter_ends_when_follows_the_filers_year_end() -> None:
     assert isinstance(calc, Calculation) and calc.shown == "5,853 million"
 
 
+def test_a_quarter_named_by_its_column_is_read_without_knowing_when_it_ended() -> None:
+    # A 10-K's quarterly data ("Fourth Quarter 2018"): no quarterly report says when the quarter ended.
+    facts = [_dated(1, 1, "Net sales", "Fourth Quarter 2018", "FY2018 Q4", "7,945", "Quarterly Data"),
+             _dated(2, 1, "Net sales", "Fourth Quarter 2017", "FY2017 Q4", "7,990", "Quarterly Data"),
+             _dated(3, 1, "Net sales", "2018", "FY2018", "32,765", _OPS)]
+    calc = compute("What were Acme's net sales in Q4 2018?", facts, {})
+    assert isinstance(calc, Calculation) and (calc.shown, calc.period) == ("7,945 million", "Q4 FY2018")
+    growth = compute("What was Acme's year-over-year net sales growth in Q4 2018?", facts, {})
+    assert isinstance(growth, Calculation) and growth.shown == "-0.6%"
+    # A first half cannot be read so: refused, never the year's.
+    refusal = compute("What is Acme's gross margin in the first half of 2018?", facts, {})
+    assert isinstance(refusal, Refusal) and "cannot be told" in refusal.message
+
+
 # -- through the CLI -------------------------------------------------------------------------------------------
 
 @pytest.fixture

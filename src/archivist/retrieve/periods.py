@@ -178,13 +178,15 @@ def calendar(facts: Sequence[FactRow], documents: Mapping[int, tuple[Path, DocMe
 @dataclass(frozen=True)
 class Period:
     """What a calculation is worked for: a fiscal ``year`` (``months`` 12), a span of ``months`` 3, 6 or 9
-    ending ``end``, or the date ``end`` (``months`` 0), with the ``label`` the answer shows."""
+    ending ``end``, or the date ``end`` (``months`` 0), with the ``label`` the answer shows; ``quarter``: the
+    fiscal quarter of ``year`` a span of 3 months is, when asked so (a 10-K's "Fourth Quarter 2018" column)."""
 
     year: int
     months: int = 12
     end: tuple[int, int] | None = None
     label: str = ""
     calendar: Calendar = field(default_factory=Calendar, compare=False)
+    quarter: int | None = None
 
     @property
     def interim(self) -> bool:
@@ -200,13 +202,18 @@ class Period:
         if not self.interim:
             return replace(self, year=self.year + years, label="")
         end = (self.end[0] + years, self.end[1]) if self.end else None
-        return replace(self, year=self.year + years, end=end, label=_describe(self.months, end))
+        label = _describe(self.months, end, quarter=bool(self.quarter) and self.months == 3)
+        if self.quarter and self.months == 3:
+            label = f"Q{self.quarter} FY{self.year + years}" + (f" ({label})" if label else "")
+        return replace(self, year=self.year + years, end=end, label=label)
 
     def prints(self, fact: FactRow, kind: str | None) -> bool:
         """Whether ``fact``'s column is of this period. ``kind``: ``balance`` (a balance at a date), ``flow``
         (over a span) or None (either)."""
         if not self.interim:
             return fact.period == f"FY{self.year}" and fact.id not in self.calendar.interim_points
+        if self.quarter and self.months == 3 and kind != "balance" and fact.period == f"FY{self.year} Q{self.quarter}":
+            return True  # a column named by its quarter ("Fourth Quarter 2018", "Q4 2018")
         if self.end is None:
             return False
         if kind != "flow" and is_point(fact.column):
@@ -249,6 +256,9 @@ def period_of(ask: Ask | None, years: Sequence[int], facts: Sequence[FactRow],
         if end is None and cal.year_end is not None:
             month = (cal.year_end - 1 + 3 * q) % 12 + 1
             end = (fy if month <= cal.year_end else fy - 1, month)
+        if end is None and ask.months == 3:
+            # Only columns named by that quarter can print it ("Fourth Quarter 2018" of a 10-K's quarterly data).
+            return Period(fy, 3, None, ask.said, cal, quarter=q)
         if end is None:
             return (f"the end of {ask.said} cannot be told: no quarterly report of it, and no year-end date, is "
                     f"printed in the tables of the company asked about")
@@ -260,4 +270,4 @@ def period_of(ask: Ask | None, years: Sequence[int], facts: Sequence[FactRow],
             return Period(end[0], label="", calendar=cal)
     # A quarter is of the fiscal year named ("Q2 FY2023" ends December 2022 for a June year end): years named in
     # the question and in its formulas are counted from it.
-    return Period(ask.fiscal_year or end[0], ask.months, end, label, cal)
+    return Period(ask.fiscal_year or end[0], ask.months, end, label, cal, ask.quarter if ask.months == 3 else None)
