@@ -331,6 +331,14 @@ def test_a_quarter_end_balance_is_no_fiscal_year_end() -> None:
     assert compute("What were Acme's FY2023 total revenues?", QUARTERLY, TEN_Q) is None
 
 
+def test_a_ratio_between_two_dates_is_worked_at_each() -> None:
+    worked = compute_trend("Has Acme's current ratio improved between December 31, 2022 and June 30, 2023?",
+                           QUARTERLY, {}, TEN_Q)
+    assert worked is not None
+    assert [(c.period, c.shown) for c in worked] == [("FY2022", "1.50"), ("June 30, 2023", "2.50")]
+    assert _trend_line(worked).endswith("(1.00 higher at June 30, 2023 than in FY2022)")
+
+
 def test_which_quarter_ends_when_follows_the_filers_year_end() -> None:
     # A June year end: Q2 FY2023 is the quarter ended December 31, 2022. The 10-Q's own name says so; without
     # it, the year-end month its columns print.

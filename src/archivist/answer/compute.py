@@ -24,7 +24,7 @@ from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
 from archivist.answer.operands import MissingOperand, Operand, commas, item_in, resolve
 from archivist.retrieve.factmatch import query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
-from archivist.retrieve.periods import Period, asked_period, period_of
+from archivist.retrieve.periods import Period, asked_period, dates_asked, period_of
 from archivist.retrieve.statements import line_items
 
 if TYPE_CHECKING:
@@ -277,12 +277,15 @@ def compute_trend(question: str, facts: Sequence[FactRow], weights: Mapping[int,
     if found is None:
         return None
     p, years = found
-    last = period_of(asked_period(question), [years[-1]], facts, documents or {}, None)
-    if not isinstance(last, Period):
-        return None
+    if len(dates := dates_asked(question)) >= 2:
+        # "between December 31, 2022 and June 30, 2023": each date's balance sheet (a year end or a quarter's).
+        periods = [period_of(d, [d.end[0]], facts, documents or {}, None) for d in dates if d.end]
+    else:
+        last = period_of(asked_period(question), [years[-1]], facts, documents or {}, None)
+        periods = [last.shifted(year - years[-1]) if isinstance(last, Period) else None for year in years]
     out = []
-    for year in years:
-        calc = _worked(question, p, last.shifted(year - years[-1]), facts, weights)
+    for period in periods:
+        calc = _worked(question, p, period, facts, weights) if isinstance(period, Period) else None
         if not isinstance(calc, Calculation):
             return None
         out.append(calc)

@@ -123,7 +123,12 @@ def _trend_line(worked: list[Calculation]) -> str:
         places = len(last.shown.rstrip("%").partition(".")[2])
         step = abs(figure(last) - figure(before))
         by = f"{step:.{places}f}{' percentage points' if last.shown.endswith('%') else ''} "
-    return f"{text} ({by}{way} in {last.period} than in {before.period})"
+    return f"{text} ({by}{way} {_in(last.period)} than {_in(before.period)})"
+
+
+def _in(period: str) -> str:
+    """``in FY2023``, ``in Q2 FY2023 (...)``, ``at June 30, 2023`` (a date)."""
+    return f"at {period}" if re.match(r"[A-Z][a-z]+\.? \d", period) else f"in {period}"
 
 
 def _distinct(worked: list[Calculation]) -> list:

@@ -124,6 +124,13 @@ def asked_period(question: str) -> Ask | None:
     return None
 
 
+def dates_asked(question: str) -> list[Ask]:
+    """Each full date a question prints ("December 31, 2022", "June 30, 2023"), oldest first, as a date asked."""
+    found = {month_end(int(m.group(3)), _month(m.group(1)), int(m.group(2))): " ".join(m.group(0).split())
+             for m in _DATE.finditer(question) if m.group(2)}
+    return [Ask(0, end, said=said) for end, said in sorted(found.items())]
+
+
 @dataclass(frozen=True)
 class Calendar:
     """What the entity's facts say about its periods: which date columns are a quarter's end in a quarterly
