@@ -329,6 +329,9 @@ def test_a_quarter_end_balance_is_no_fiscal_year_end() -> None:
     assert isinstance(refusal, Refusal) and "no FY2023 current assets" in refusal.message
     # Nor is a quarter's revenue the year's.
     assert compute("What were Acme's FY2023 total revenues?", QUARTERLY, TEN_Q) is None
+    # What flows over a span is not printed at a date: the refusal says what to ask instead.
+    refusal = compute("What is Acme's net profit margin as of June 30, 2023?", QUARTERLY, TEN_Q)
+    assert isinstance(refusal, Refusal) and "ask for the span" in refusal.message
 
 
 def test_a_ratio_between_two_dates_is_worked_at_each() -> None:

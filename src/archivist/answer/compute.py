@@ -24,7 +24,7 @@ from archivist.answer.metrics import LINE_ITEMS, LOOKUPS, METRICS, PARTS, Metric
 from archivist.answer.operands import MissingOperand, Operand, commas, item_in, resolve
 from archivist.retrieve.factmatch import query_years, words
 from archivist.retrieve.figures import _NOT_A_FIGURE
-from archivist.retrieve.periods import Period, asked_period, dates_asked, period_of
+from archivist.retrieve.periods import Period, asked_period, calendar, dates_asked, period_of
 from archivist.retrieve.statements import line_items
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
     p = plan(question)
     if p is None:
         return None
-    asked = period_of(asked_period(question), query_years(question), facts, documents, _latest(facts))
+    asked = period_of(asked_period(question), query_years(question), calendar(facts, documents), _latest(facts))
     if asked is None:
         return None if p.lookup else Refusal(f"Cannot compute {p.name}: no table figures of the entity asked about.")
     if isinstance(asked, str):
@@ -277,11 +277,12 @@ def compute_trend(question: str, facts: Sequence[FactRow], weights: Mapping[int,
     if found is None:
         return None
     p, years = found
+    cal = calendar(facts, documents or {})
     if len(dates := dates_asked(question)) >= 2:
         # "between December 31, 2022 and June 30, 2023": each date's balance sheet (a year end or a quarter's).
-        periods = [period_of(d, [d.end[0]], facts, documents or {}, None) for d in dates if d.end]
+        periods = [period_of(d, [d.end[0]], cal, None) for d in dates if d.end]
     else:
-        last = period_of(asked_period(question), [years[-1]], facts, documents or {}, None)
+        last = period_of(asked_period(question), [years[-1]], cal, None)
         periods = [last.shifted(year - years[-1]) if isinstance(last, Period) else None for year in years]
     out = []
     for period in periods:

@@ -109,6 +109,9 @@ def resolve(ref: Ref, asked: Period, facts: Sequence[FactRow], weights: Mapping[
                         bool(_PRIMARY.search(f.title)), -(f.page or 0), bool(_TOTAL.match(f.label)), usual), f))
     ranked.sort(key=lambda kf: kf[0], reverse=True)
     found = [(k, f) for k, f in ranked if k[0] != -1.0]
+    if not found and period.interim and not period.months and kind == "flow":
+        raise MissingOperand(f"{ref.words} is earned or spent over a span, not printed at a date: ask for the span "
+                             f"(\"the three months ended {period.shown()}\").", [f for _k, f in ranked[:3]])
     if not found:
         raise MissingOperand(f"no {period.shown()} {ref.words} found.", [f for _k, f in ranked[:3]])
     best_key, best = found[0]

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading
 
@@ -32,18 +33,23 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _SHORT_FY = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
 _QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter\b", re.IGNORECASE)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-# A span shorter than a year ended at the column's date: "Three Months Ended June 30, 2023", "26 Weeks Ended".
-_INTERIM = re.compile(r"\b(three|six|nine|3|6|9)[- ]months?\b|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39|"
-                      r"twelve|twenty[- ]four|thirty[- ]six|sixteen|seventeen|12|24|36|16|17)"
-                      r"[- ]weeks?\b|\b(quarter)s?\s+ended\b", re.IGNORECASE)
+SPAN_WORDS = (r"\b(three|six|nine|3|6|9)[- ]months?\b|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39|twelve|"
+              r"twenty[- ]four|thirty[- ]six|sixteen|seventeen|12|24|36|16|17)[- ]weeks?\b")
+"""A span shorter than a year by its length, "Three Months", "26 Weeks" (groups: months, weeks; ``span_months``)."""
+# ... ended at the column's date: "Three Months Ended June 30, 2023", "26 Weeks Ended", "Quarter Ended".
+_INTERIM = re.compile(SPAN_WORDS + r"|\b(quarter)s?\s+ended\b", re.IGNORECASE)
 # A 52-53 week year's quarters of 12 or 16-17 weeks (a 12-12-12-16 calendar) as well as 13.
-_INTERIM_MONTHS = {"twelve": 3, "12": 3, "twenty four": 6, "24": 6, "thirty six": 9, "36": 9, "sixteen": 3, "16": 3,
-                   "seventeen": 3, "17": 3,
-                   "three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
-                   "26": 6, "thirty nine": 9, "39": 9, "quarter": 3}
-_NUMERIC_DATE = re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])/(?:19|20)\d{2}(?!\d)")
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SPAN_MONTHS = {"twelve": 3, "12": 3, "twenty four": 6, "24": 6, "thirty six": 9, "36": 9, "sixteen": 3, "16": 3,
+                "seventeen": 3, "17": 3,
+                "three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
+                "26": 6, "thirty nine": 9, "39": 9, "quarter": 3}
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.IGNORECASE)
+DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?"
+                  r"((?:19|20)\d{2})\b", re.IGNORECASE)
+"""A date as printed, "June 30, 2023" or "June 2023" (groups: month, day, year)."""
+_NUMERIC_DATE = re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])/((?:19|20)\d{2})(?!\d)")
+_SPAN_COLUMN = re.compile(r"\b(?:months?|weeks?|quarters?|years?|ended|ending|through)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _SHEET = re.compile(r"^Sheet .+, columns [A-Z]{1,3}-[A-Z]{1,3}$")
 _COMPARED = re.compile(r"(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}", re.IGNORECASE)
@@ -157,13 +163,46 @@ def column_period(column: str) -> str:
     if q := _QUARTER.search(column):
         return f"FY{year} Q{q.group(1) or _ORDINAL[q.group(2).lower()]}"
     if span := _INTERIM.search(column):
-        months = _INTERIM_MONTHS[" ".join(re.split(r"[- ]", (span.group(1) or span.group(2) or span.group(3)).lower()))]
+        months = span_months(span.group(1) or span.group(2) or span.group(3))
         if month := _MONTH_NAME.search(column):
             return f"{months}M {month.group(1).title()} {year}"
         if numeric := _NUMERIC_DATE.search(column):  # "12 Weeks Ended 3/25/2023"
-            return f"{months}M {_MONTH_ABBR[int(numeric.group(1)) - 1]} {year}"
+            return f"{months}M {MONTH_ABBR[int(numeric.group(1)) - 1]} {year}"
         return f"{months}M {year}"
     return f"FY{year}"
+
+
+def span_months(words: str) -> int:
+    """The months a span of ``SPAN_WORDS`` covers: "three" -> 3, "twenty-six" (weeks) -> 6, "quarter" -> 3."""
+    return _SPAN_MONTHS[" ".join(re.split(r"[- ]", words.lower()))]
+
+
+def month_end(year: int, month: int, day: int | None = None) -> tuple[int, int]:
+    """(year, month) a date closes: a date in a month's first week closes the month before (a 52-53 week
+    calendar's "July 2, 2023" is its June quarter)."""
+    if day is not None and day <= 7:
+        return (year - 1, 12) if month == 1 else (year, month - 1)
+    return year, month
+
+
+@lru_cache(maxsize=4096)  # a filing prints a handful of column headers over thousands of figures
+def column_date(column: str) -> tuple[int, int] | None:
+    """The (year, month) a column header's (last) date closes: ``June 30, 2023`` -> (2023, 6), ``3/25/2023`` ->
+    (2023, 3); None when it prints none."""
+    if found := list(DATE.finditer(column)):
+        m = found[-1]
+        return month_end(int(m.group(3)), MONTH_ABBR.index(m.group(1)[:3].title()) + 1,
+                         int(m.group(2)) if m.group(2) else None)
+    if found := list(_NUMERIC_DATE.finditer(column)):
+        m = found[-1]
+        return month_end(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+    return None
+
+
+@lru_cache(maxsize=4096)
+def is_point(column: str) -> bool:
+    """Whether a column names a date (a balance at it), not a span ending at it."""
+    return column_date(column) is not None and not _SPAN_COLUMN.search(column)
 
 
 def table_scale(text: str) -> str:

@@ -50,8 +50,7 @@ _GROUP = re.compile(r"\b(?:guarant(?:ee|or)s?|obligors?|parent\s+company|registr
 _ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
                           r"years?", re.IGNORECASE)
 
-_DATE_PART = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?|"
-                        r"(?:19|20)\d{2})$", re.IGNORECASE)
+_DATE_PART = re.compile(rf"^(?:{_MONTH.pattern},?|(?:19|20)\d{{2}})$", re.IGNORECASE)
 """A header line of a date's month and day, or of a year, alone ("December 31," / "2022")."""
 
 MIN_ROWS = 3

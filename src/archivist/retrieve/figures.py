@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from archivist.ingest.facts import column_period
+from archivist.ingest.facts import column_date, column_period, is_point
 from archivist.ingest.tables import read_rows, split_heading
 from archivist.retrieve.glossary import expansions
-from archivist.retrieve.periods import asked_period, column_date, is_point
+from archivist.retrieve.periods import asked_period
 from archivist.retrieve.text import stem, terms
 
 if TYPE_CHECKING:
@@ -133,15 +133,16 @@ def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
     for j, column in enumerate(columns):
         period = column_period(column)
         if ask is None:
-            if period == f"FY{year}" or not period and year in column:
-                return j
-            continue
-        end = column_date(column)
-        if not ask.months:
-            if is_point(column) and end == ask.end:
-                return j
-        elif period.startswith(f"{ask.months}M ") and (end == ask.end if ask.end and end else
-                                                          period.endswith(str(ask.end[0] if ask.end else year))):
+            found = period == f"FY{year}" or not period and year in column
+        elif not ask.months:  # a date: the balance printed at it
+            found = is_point(column) and column_date(column) == ask.end
+        elif not period.startswith(f"{ask.months}M "):
+            found = False
+        elif ask.end and (end := column_date(column)):
+            found = end == ask.end
+        else:  # a quarter asked by name, or a column without its month: the span of that year
+            found = period.endswith(str(ask.end[0] if ask.end else year))
+        if found:
             return j
     return None
 

@@ -23,25 +23,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from archivist.ingest.facts import DATE, MONTH_ABBR, SPAN_WORDS, column_date, is_point, month_end, span_months
+
 if TYPE_CHECKING:
     from pathlib import Path
 
     from archivist.index.factstore import FactRow
     from archivist.ingest.metadata import DocMeta
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                        "dec"), start=1)}
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(_MONTH + r"\s+(?:(\d{1,2}),?\s+)?((?:19|20)\d{2})\b", re.IGNORECASE)
-_NUMERIC = re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])/((?:19|20)\d{2})(?!\d)")
 _NAME = r"\s*(?:fiscal(?:\s+year)?\s+|FY\s?'?)?"
-_SPAN_WORDS = {"three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "thirteen": 3, "13": 3, "twenty six": 6,
-               "26": 6, "thirty nine": 9, "39": 9, "twelve": 3, "12": 3, "twenty four": 6, "24": 6, "thirty six": 9,
-               "36": 9, "sixteen": 3, "16": 3, "seventeen": 3, "17": 3, "quarter": 3}
-_SPAN_ENDED = re.compile(r"\b(three|six|nine|3|6|9)[- ]months?|\b(thirteen|twenty[- ]six|thirty[- ]nine|13|26|39|"
-                         r"twelve|twenty[- ]four|thirty[- ]six|sixteen|seventeen|12|24|36|16|17)[- ]weeks?|"
-                         r"\b(quarter)", re.IGNORECASE)
-_ENDED = re.compile(r"\s*(?:period\s+)?end(?:ed|ing)\s+(?:on\s+)?" + _DATE.pattern, re.IGNORECASE)
+_SPAN_ENDED = re.compile(SPAN_WORDS + r"|\b(quarter)", re.IGNORECASE)
+_ENDED = re.compile(r"\s*(?:period\s+)?end(?:ed|ing)\s+(?:on\s+)?" + DATE.pattern, re.IGNORECASE)
 _QUARTER = re.compile(rf"\bQ([1-4])\s*(?:of\s+)?{_NAME}((?:19|20)\d{{2}}|'?\d{{2}})\b|"
                       rf"\b(?:FY\s?|fiscal\s+(?:year\s+)?)?((?:19|20)\d{{2}})\s*Q([1-4])\b|"
                       rf"\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\s+(?:of\s+)?{_NAME}((?:19|20)\d{{2}})\b",
@@ -49,39 +41,15 @@ _QUARTER = re.compile(rf"\bQ([1-4])\s*(?:of\s+)?{_NAME}((?:19|20)\d{{2}}|'?\d{{2
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _TO_DATE = re.compile(rf"\b(?:first\s+(half|six\s+months|nine\s+months|three\s+months)|(H1))\s+(?:of\s+)?{_NAME}"
                       r"((?:19|20)\d{2})\b", re.IGNORECASE)
-_POINT = re.compile(r"\b(?:as\s+of|as\s+at|at|on)\s+(?:the\s+end\s+of\s+)?" + _DATE.pattern, re.IGNORECASE)
+_POINT = re.compile(r"\b(?:as\s+of|as\s+at|at|on)\s+(?:the\s+end\s+of\s+)?" + DATE.pattern, re.IGNORECASE)
 _INTERIM_FILE = re.compile(r"\bQ[1-3]\b|quarter ended", re.IGNORECASE)
 _SPAN_PERIOD = re.compile(r"^(\d{1,2})M (?:([A-Z][a-z]{2}) )?((?:19|20)\d{2})$")
-_SPAN_COLUMN = re.compile(r"\b(?:months?|weeks?|quarters?|years?|ended|ending|through)\b", re.IGNORECASE)
 
 
-def _month(name: str) -> int:
-    return _MONTHS[name[:3].lower()]
-
-
-def month_end(year: int, month: int, day: int | None = None) -> tuple[int, int]:
-    """(year, month) a date closes: a date in a month's first week closes the month before (a 52-53 week
-    calendar's "July 2, 2023" is its June quarter)."""
-    if day is not None and day <= 7:
-        return (year - 1, 12) if month == 1 else (year, month - 1)
-    return year, month
-
-
-def column_date(column: str) -> tuple[int, int] | None:
-    """The (year, month) a column header's date closes (``June 30, 2023``, ``3/25/2023`` -> (2023, 6), (2023, 3)),
-    or None."""
-    if found := list(_DATE.finditer(column)):
-        m = found[-1]
-        return month_end(int(m.group(3)), _month(m.group(1)), int(m.group(2)) if m.group(2) else None)
-    if found := list(_NUMERIC.finditer(column)):
-        m = found[-1]
-        return month_end(int(m.group(3)), int(m.group(1)), int(m.group(2)))
-    return None
-
-
-def is_point(column: str) -> bool:
-    """Whether a column names a date (a balance at it), not a span ending at it."""
-    return column_date(column) is not None and not _SPAN_COLUMN.search(column)
+def _date_end(m: re.Match, at: int = 0) -> tuple[int, int]:
+    """(year, month) a ``DATE`` match (its groups from ``at + 1``) closes."""
+    month, day, year = m.group(at + 1), m.group(at + 2), m.group(at + 3)
+    return month_end(int(year), MONTH_ABBR.index(month[:3].title()) + 1, int(day) if day else None)
 
 
 @dataclass(frozen=True)
@@ -100,9 +68,8 @@ def asked_period(question: str) -> Ask | None:
     """The quarter, span or date ``question`` asks about, or None when it names fiscal years only."""
     for m in _SPAN_ENDED.finditer(question):
         if e := _ENDED.match(question, m.end()):
-            months = _SPAN_WORDS[" ".join(re.split(r"[- ]", (m.group(1) or m.group(2) or m.group(3)).lower()))]
-            end = month_end(int(e.group(3)), _month(e.group(1)), int(e.group(2)) if e.group(2) else None)
-            return Ask(months, end, said=" ".join(question[m.start():e.end()].split()))
+            months = span_months(m.group(1) or m.group(2) or m.group(3))
+            return Ask(months, _date_end(e), said=" ".join(question[m.start():e.end()].split()))
     if m := _QUARTER.search(question):
         if m.group(1):
             q, year = int(m.group(1)), m.group(2).lstrip("'")
@@ -119,15 +86,13 @@ def asked_period(question: str) -> Ask | None:
         said = {6: "first half", 9: "first nine months", 3: "first quarter"}[months]
         return Ask(months, quarter=months // 3, fiscal_year=fy, said=f"{said} of FY{fy}")
     if m := _POINT.search(question):
-        end = month_end(int(m.group(3)), _month(m.group(1)), int(m.group(2)) if m.group(2) else None)
-        return Ask(0, end, said=" ".join(question[m.start(1):m.end()].split()))
+        return Ask(0, _date_end(m), said=" ".join(question[m.start(1):m.end()].split()))
     return None
 
 
 def dates_asked(question: str) -> list[Ask]:
     """Each full date a question prints ("December 31, 2022", "June 30, 2023"), oldest first, as a date asked."""
-    found = {month_end(int(m.group(3)), _month(m.group(1)), int(m.group(2))): " ".join(m.group(0).split())
-             for m in _DATE.finditer(question) if m.group(2)}
+    found = {_date_end(m): " ".join(m.group(0).split()) for m in DATE.finditer(question) if m.group(2)}
     return [Ask(0, end, said=said) for end, said in sorted(found.items())]
 
 
@@ -248,11 +213,10 @@ def _describe(months: int, end: tuple[int, int] | None, *, quarter: bool = False
     return f"{months} months ended {month} {end[0]}" if months else f"end of {month} {end[0]}"
 
 
-def period_of(ask: Ask | None, years: Sequence[int], facts: Sequence[FactRow],
-              documents: Mapping[int, tuple[Path, DocMeta]], latest: int | None) -> Period | str | None:
-    """The ``Period`` a question asks for (``ask``: ``asked_period(question)``; ``years``: the years it names), or why
-    it cannot be told (a quarter of a year whose end is nowhere to be read), or None when no year is known."""
-    cal = calendar(facts, documents)
+def period_of(ask: Ask | None, years: Sequence[int], cal: Calendar, latest: int | None) -> Period | str | None:
+    """The ``Period`` a question asks for (``ask``: ``asked_period(question)``; ``years``: the years it names;
+    ``cal``: the entity's ``calendar``), or why it cannot be told (a first half of a year whose end is nowhere to
+    be read), or None when no year is known."""
     if ask is None:
         year = max(years) if years else latest
         return None if year is None else Period(year, calendar=cal)
@@ -267,8 +231,9 @@ def period_of(ask: Ask | None, years: Sequence[int], facts: Sequence[FactRow],
             # Only columns named by that quarter can print it ("Fourth Quarter 2018" of a 10-K's quarterly data).
             return Period(fy, 3, None, ask.said, cal, quarter=q)
         if end is None:
-            return (f"the end of {ask.said} cannot be told: no quarterly report of it, and no year-end date, is "
-                    f"printed in the tables of the company asked about")
+            return (f"when the {ask.said} ended cannot be told: no quarterly report of it is indexed and no table of "
+                    f"the company dates its year end. Ask by the dates ('the six months ended December 31, 2022'), "
+                    f"or add the quarterly report")
         label = f"{ask.said} ({_describe(ask.months, end, quarter=ask.months == 3)})"
     else:
         label = ask.said
