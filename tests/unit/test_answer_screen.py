@@ -175,6 +175,22 @@ def test_the_figure_of_a_quarter_or_a_span_is_read_from_its_column() -> None:
     assert find_figure("What was Gannet's FY2023 net income?", hits) is None
 
 
+def test_the_figure_of_a_quarter_in_a_ten_ks_quarterly_data_is_read_under_its_year() -> None:
+    lines = ["Quarterly Data (Unaudited)", "First Quarter Second Quarter Third Quarter Fourth Quarter Full Year",
+             "(In millions except per share data)", "2017",
+             "Net operating revenues $ 9,118 $ 9,702 $ 9,078 $ 7,512 $ 35,410",
+             "Gross profit 5,605 6,043 5,683 4,823 22,154", "2016",
+             "Net operating revenues $ 10,282 $ 11,539 $ 10,633 $ 9,409 $ 41,863",
+             "Gross profit 6,213 7,068 6,502 5,615 25,398"]
+    (table,) = find_tables(lines)
+    hits = [_hit(lines[3:], table.heading)]
+    figure = find_figure("What were Gannet's net operating revenues in the fourth quarter of 2016?", hits)
+    assert (figure.value, figure.column) == ("9,409", "Fourth Quarter 2016")
+    assert find_figure("What were Gannet's net operating revenues in Q2 2017?", hits).value == "9,702"
+    assert find_figure("What were Gannet's net operating revenues in FY2016?", hits).value == "41,863"
+    assert find_figure("What were Gannet's net operating revenues in Q2 2015?", hits) is None
+
+
 # -- boilerplate -------------------------------------------------------------------------------------------------
 
 

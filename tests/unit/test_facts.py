@@ -144,6 +144,110 @@ def test_a_quarter_and_a_year_printed_side_by_side_are_two_periods() -> None:
     assert find_tables(annual)[0].columns == ("2023", "2022")
 
 
+def _facts_of(lines: list[str]) -> dict[tuple[str, str], Decimal]:
+    (table,) = find_tables(lines)
+    body = lines[next(i for i, ln in enumerate(lines) if ln.startswith(("Net", "Operating", "Total"))):]
+    return {(f.label, f.period): f.value for f in chunk_facts("\n".join(body), table.heading)}
+
+
+def test_a_ten_k_quarterly_data_table_names_its_columns_by_quarter() -> None:
+    # A year over the quarters' names: read as one "2020" column, no figure could be tied to it.
+    by_year = ["Note 22: Unaudited Quarterly Data", "2020", "First Quarter Second Quarter Third Quarter Fourth Quarter",
+               "Operating revenues $ 844 $ 931 $ 1,079 $ 923", "Operating income 239 313 433 263",
+               "Net income attributable to common shareholders 124 176 264 145"]
+    (table,) = find_tables(by_year)
+    assert table.columns == ("First Quarter 2020", "Second Quarter 2020", "Third Quarter 2020",
+                             "Fourth Quarter 2020")
+    assert [column_period(c) for c in table.columns] == ["FY2020 Q1", "FY2020 Q2", "FY2020 Q3", "FY2020 Q4"]
+    # Each quarter over two fiscal years: each quarter's net sales had been read as that fiscal year's, four
+    # different "FY2022 net sales".
+    by_quarter = ["NOTE 19. QUARTERLY DATA (UNAUDITED)", "First Quarter Second Quarter Third Quarter Fourth Quarter",
+                  "Fiscal Year Fiscal Year Fiscal Year Fiscal Year", "In Millions, Except Per",
+                  "Share Amounts 2022 2021 2022 2021 2022 2021 2022 2021",
+                  "Net sales $ 4,539.9 $ 4,364.0 $ 5,024.0 $ 4,719.4 $ 4,537.7 $ 4,520.0 $ 4,891.2 $ 4,523.6",
+                  "Gross margin 1,597.4 1,590.4 1,631.2 1,721.1 1,403.7 1,553.9 1,769.9 1,582.9",
+                  "Net earnings 627.0 638.9 597.2 688.4 660.3 595.7 822.8 416.8"]
+    got = _facts_of(by_quarter)
+    assert got[("Net sales", "FY2022 Q4")] == Decimal("4891.2") and got[("Net sales", "FY2021 Q2")] == Decimal("4719.4")
+    assert not any(period == "FY2022" for _label, period in got)
+    # Ordinals over "Quarter" words, a year column after them, the year on a line of its own over the rows, and
+    # a footnote mark after a label ("(1)", no figure).
+    with_year = ["18. Quarterly Financial Information (Unaudited)", "First Second Third Fourth",
+                 "In millions, except per share amounts Quarter Quarter Quarter Quarter Year", "2018:",
+                 "Total revenues (1) $ 45,743 $ 46,922 $ 47,490 $ 54,424 $ 194,579",
+                 "Operating income (loss) (1) 1,996 (1,373) 2,574 824 4,021", "Net income 1 2 3 4 10"]
+    (table,) = find_tables(with_year)
+    assert table.title == "18. Quarterly Financial Information (Unaudited)"
+    got = _facts_of(with_year)
+    assert got[("Total revenues", "FY2018 Q4")] == Decimal(54424) and got[("Total revenues", "FY2018")] == 194579
+    assert got[("Operating income (loss)", "FY2018 Q2")] == Decimal(-1373)
+    # "Q1 Q2 Q3 Q4 Total" under the fiscal year's end: the quarters are that fiscal year's.
+    walmart = ["Note 15. Quarterly Financial Data (Unaudited)", "Fiscal Year Ended January 31, 2020",
+               "(Amounts in millions, except per share data) Q1 Q2 Q3 Q4 Total",
+               "Total revenues $ 123,925 $ 130,377 $ 127,991 $ 141,671 $ 523,964",
+               "Net sales 122,949 129,388 126,981 140,608 519,926",
+               "Cost of sales 93,034 97,923 95,900 107,748 394,605"]
+    got = _facts_of(walmart)
+    assert got[("Net sales", "FY2020 Q1")] == Decimal(122949) and got[("Net sales", "FY2020")] == Decimal(519926)
+
+
+def test_a_quarterly_table_reads_each_years_rows_under_that_year() -> None:
+    # One table, one header: the year's rows, then the year before's under a line "2016".
+    lines = ["Quarterly Data (Unaudited)", "First", "Quarter", "Second", "Quarter", "Third", "Quarter", "Fourth",
+             "Quarter Full Year", "(In millions except per share data)", "2017",
+             "Net operating revenues $ 9,118 $ 9,702 $ 9,078 $ 7,512 $ 35,410",
+             "Gross profit 5,605 6,043 5,683 4,823 22,154", "2016",
+             "Net operating revenues $ 10,282 $ 11,539 $ 10,633 $ 9,409 $ 41,863",
+             "Gross profit 6,213 7,068 6,502 5,615 25,398"]
+    got = _facts_of(lines)
+    assert got[("Net operating revenues", "FY2017 Q4")] == Decimal(7512)
+    assert got[("Net operating revenues", "FY2016 Q4")] == Decimal(9409)
+    assert got[("Net operating revenues", "FY2016")] == Decimal(41863)
+    assert got[("Net operating revenues", "FY2017")] == Decimal(35410)
+
+
+def test_quarters_printed_by_their_ends_are_spans_ending_at_each() -> None:
+    # "Quarter Ended" over each quarter's end without its year, the fiscal year above: the dates line had read as
+    # a row ("March 4 June 3 September 2 December" with one figure, "2") and the header stopped at it.
+    lines = ["NOTE 18. SELECTED QUARTERLY FINANCIAL DATA (unaudited)", "2016",
+             "(in thousands, except per share data) Quarter Ended", "March 4 June 3 September 2 December 2",
+             "Revenue $ 1,383,335 $ 1,398,709 $ 1,463,967 $ 1,608,419",
+             "Gross profit $ 1,184,763 $ 1,196,630 $ 1,261,266 $ 1,391,863",
+             "Net income $ 254,307 $ 244,074 $ 270,788 $ 399,613", "2015",
+             "(in thousands, except per share data) Quarter Ended", "February 27 May 29 August 28 November 27",
+             "Revenue $ 1,109,181 $ 1,162,158 $ 1,217,768 $ 1,306,404",
+             "Gross profit $ 942,383 $ 976,985 $ 1,026,783 $ 1,105,043",
+             "Net income $ 84,888 $ 147,493 $ 174,465 $ 222,705"]
+    tables = find_tables(lines)
+    assert tables[0].columns == ("Quarter Ended March 4, 2016", "Quarter Ended June 3, 2016",
+                                 "Quarter Ended September 2, 2016", "Quarter Ended December 2, 2016")
+    assert tables[0].title == "NOTE 18. SELECTED QUARTERLY FINANCIAL DATA (unaudited)"
+    facts = [f for t in tables for f in chunk_facts("\n".join(lines[t.start:t.end]), t.heading)]
+    got = {(f.label, f.column): f.value for f in facts}
+    assert got[("Revenue", "Quarter Ended December 2, 2016")] == Decimal(1608419)
+    assert got[("Revenue", "Quarter Ended November 27, 2015")] == Decimal(1306404)
+    assert {f.period for f in facts if f.label == "Revenue"} == {"3M Mar 2016", "3M Jun 2016", "3M Sep 2016",
+                                                                "3M Dec 2016", "3M Feb 2015", "3M May 2015",
+                                                                "3M Aug 2015", "3M Nov 2015"}
+    # A fiscal year that ends in June prints its quarters "September 30 ... June 30" under "2023": the first two
+    # ended in 2022.
+    june = ["Quarterly Results (unaudited)", "2023", "Quarter Ended", "September 30 December 31 March 31 June 30",
+            "Net sales 3,500 3,600 3,700 3,800", "Gross profit 700 720 740 760", "Net income 100 110 120 130"]
+    (table,) = find_tables(june)
+    assert [column_period(c) for c in table.columns] == ["3M Sep 2022", "3M Dec 2022", "3M Mar 2023", "3M Jun 2023"]
+
+
+def test_a_footnote_mark_is_no_figure_but_a_parenthesised_first_figure_is() -> None:
+    heading = "Table (in millions) | 2023 | 2022 | 2021"
+    text = ("Add: Impact of hyperinflation (3) 24 16 19\n"
+            "Amortization of net actuarial loss $ (3) $ (23) $ (89) (2)\n"
+            "Less: Interest income (31) (24) (14)")
+    got = [(f.label, f.period, f.value) for f in chunk_facts(text, heading)]
+    assert ("Add: Impact of hyperinflation", "FY2023", Decimal(24)) in got
+    assert ("Less: Interest income", "FY2023", Decimal(-31)) in got
+    assert not [g for g in got if g[0].startswith("Amortization")]  # four figures, three columns: not tied
+
+
 def test_a_ten_q_balance_sheet_keeps_the_month_of_each_column() -> None:
     # The quarter end and the last year end, both in 2022: read as "2022 | 2022" they were two FY2022 columns.
     sheet = ["Condensed Consolidated Balance Sheets", "(Unaudited)",

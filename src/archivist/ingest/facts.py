@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading
+from archivist.ingest.tables import TABLE_MARK, Row, in_section, read_rows, split_glued, split_heading, without_mark
 
 TRAIL_SEP = " > "
 SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}
@@ -244,7 +244,7 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
     # form are percentages too, until one is not (3 of 200 sampled dev rows were read without their %).
     percent = [False] * len(columns)
     for offset, read in rows:
-        row = read
+        row = without_mark(read, len(columns))
         if len(row.cells) > len(columns) and _QUALIFIED.search(row.label):
             # "Trade accounts receivable, net of doubtful accounts - $40 and $42 1,721 2,004": the caption's own
             # figures come first, the columns' are the last.
@@ -253,7 +253,8 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
         per_share = _per_share_section([*above, *lines], len(above) + offset, row.label, row.cells)
-        for j, (cell, column) in enumerate(zip(row.cells, columns, strict=True)):
+        row_columns = in_section(columns, [*above, *lines[:offset]])
+        for j, (cell, column) in enumerate(zip(row.cells, row_columns, strict=True)):
             inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
                 not _NOT_PERCENT.search(row.label)
             percent[j] = cell.rstrip().endswith("%") or inherit

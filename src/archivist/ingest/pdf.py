@@ -20,7 +20,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-8"
+    version = "pdfium-9"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -38,7 +38,10 @@ class PdfExtractor:
     attributable to Pfizer Inc. common shareholders $ 0.41" under "Earnings per common share--basic:"); quarters of
     12 or 16 weeks, numeric dates ("12 Weeks Ended 3/25/2023") and "First-Quarter 2023" are no fiscal year; a
     section's total printed as figures alone is its total ("Revenues" / rows / "3,942,207 ..." is "Total
-    Revenues"; ``tables.read_rows``)."""
+    Revenues"; ``tables.read_rows``). 9: a 10-K's quarterly data name their columns by quarter ("2020" over "First
+    Quarter ... Fourth Quarter" had been one "2020" column, or each quarter's figure a fiscal year's); a footnote
+    mark after a row's label ("Total revenues (1) $ 45,743 ...") is no figure (``tables._quarterly``,
+    ``tables.without_mark``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from archivist.ingest.facts import column_date, column_period, is_point
-from archivist.ingest.tables import read_rows, split_heading
+from archivist.ingest.tables import in_section, read_rows, sectioned, split_heading, without_mark
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.periods import asked_period
 from archivist.retrieve.text import stem, terms
@@ -136,6 +136,8 @@ def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
             found = period == f"FY{year}" or not period and year in column
         elif not ask.months:  # a date: the balance printed at it
             found = is_point(column) and column_date(column) == ask.end
+        elif ask.quarter and ask.months == 3 and period == f"FY{ask.fiscal_year} Q{ask.quarter}":
+            found = True  # a column named by its quarter ("Fourth Quarter 2020")
         elif not period.startswith(f"{ask.months}M "):
             found = False
         elif ask.end and (end := column_date(column)):
@@ -163,18 +165,23 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     years = question_years(question)
     if not years:
         return None
-    col = _column(question, years[0], columns)
-    if col is None:
-        return None
+    if _column(question, years[0], columns) is None and not sectioned(columns):
+        return None  # no column of the period asked (nor other years' rows of a quarterly table under them)
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
     metric = _metric_stems(question, entity)
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
     asked = {stem(t) for t in terms(question)}
     derived = {stem(w) for w in _DERIVED if stem(w) in asked}
     best: Figure | None = None
-    for offset, row in read_rows(hit.chunk.text):
+    lines = hit.chunk.text.split("\n")
+    for offset, read in read_rows(hit.chunk.text):
+        row = without_mark(read, len(columns))
         if len(row.cells) != len(columns):
             continue  # a row that does not fill the columns cannot be tied to them
+        row_columns = in_section(columns, lines[:offset])
+        col = _column(question, years[0], row_columns)
+        if col is None:
+            continue
         if derived - {stem(t) for t in terms(row.label)}:
             continue
         score = max(_match(row.label, p) for p in phrases)
@@ -185,5 +192,5 @@ def figure_in(question: str, hit: Hit, index: int = 0,
         whole = c.line_start is not None and c.line_end is not None and \
             c.line_end - c.line_start + 1 == len(c.text.split("\n"))
         line = c.line_start + offset if whole else None
-        best = Figure(index, row.label, row.cells[col], columns[col], unit, title, line, score)
+        best = Figure(index, row.label, row.cells[col], row_columns[col], unit, title, line, score)
     return best
