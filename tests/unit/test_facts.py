@@ -331,6 +331,13 @@ def test_a_label_wrapped_over_two_lines_is_read_whole() -> None:
     labels = {f.label for f in chunk_facts(text, "Consolidated Statements of Income (in millions) | 2017 | 2016")}
     assert labels == {"CONSOLIDATED NET INCOME", "NET INCOME ATTRIBUTABLE TO SHAREOWNERS OF THE ACME COMPANY",
                       "Cash and cash equivalents"}
+    # The second line starting in lower case goes on from the first (which ends in no connective); a line in lower
+    # case under a caption ending in a colon is a row of its own.
+    text = ("Capital expenditures included in net cash used in investing\nactivities (1,822) (1,654)\n"
+            "Capital expenditures:\neCommerce and technology 410 380")
+    labels = {f.label for f in chunk_facts(text, "Selected Financial Data (in millions) | 2020 | 2019")}
+    assert labels == {"Capital expenditures included in net cash used in investing activities",
+                      "eCommerce and technology"}
 
 
 def test_spans_shorter_than_a_year_are_no_fiscal_year() -> None:

@@ -515,7 +515,8 @@ _CONNECTIVE = re.compile(r"^(?:and|or|&|to|through|thru)$", re.IGNORECASE)
 def read_rows(text: str) -> list[tuple[int, Row]]:
     """(line offset, row) of every row in a passage's text. A label the page wrapped over two lines, the first
     ending in a word that cannot end one ("NET INCOME ATTRIBUTABLE TO SHAREOWNERS OF" over "THE COCA-COLA COMPANY
-    $ 1,248 $ 6,527"), is read whole."""
+    $ 1,248 $ 6,527") or the second starting in lower case ("... per basic" / "common share $ 3.91"), is read
+    whole."""
     lines = text.split("\n")
     out: list[tuple[int, Row]] = []
     for i, line in enumerate(lines):
@@ -526,9 +527,9 @@ def read_rows(text: str) -> list[tuple[int, Row]]:
         if row is None or _only_periods(line) or _only_dates(line):
             continue
         above = " ".join(lines[i - 1].split()) if i else ""
-        if above and TABLE_MARK not in line and _WRAPPED.search(above) and not re.search(r"\d", above) \
-                and len(above.split()) <= MAX_LABEL_WORDS and parse_row(above) is None:
-            row = Row(f"{above} {row.label}", row.cells)
+        if above and TABLE_MARK not in line and (_WRAPPED.search(above) or _goes_on(above, row.label)) \
+                and not re.search(r"\d", above) and len(above.split()) <= MAX_LABEL_WORDS and parse_row(above) is None:
+            row = Row(f"{above} {row.label}", row.cells, row.marked)
         out.append((i, row))
     return out
 
@@ -556,6 +557,13 @@ def _unlabelled_total(lines: list[str], i: int) -> str:
             return f"Total {line.rstrip(':').strip()}"
         return ""
     return ""
+
+
+def _goes_on(above: str, label: str) -> bool:
+    """Whether ``label`` goes on from the line ``above``: it starts in lower case ("Net income attributable to
+    common shareholders per basic" / "common share $ 3.91"; "... used in investing" / "activities (1,822)") under
+    a line that is no caption ("Capital expenditures:")."""
+    return label[:1].islower() and not above.endswith(":")
 
 
 _WRAPPED = re.compile(r"\b(?:of|to|and|for|in|from|the|by|on|at|with|attributable)$", re.IGNORECASE)
