@@ -89,6 +89,9 @@ def test_names_without_corporate_words_tickers_and_quarters_match() -> None:
     focus = infer("Osprey Freight second quarter 2024 revenue", _docs())
     assert focus.favoured == (Path("/d/OSPREY_2024Q2_10Q.pdf"),)
     assert infer("GNTL debt in 2023", _docs()).favoured == (Path("/d/GANNET_2023_10K.pdf"),)
+    # A quarter written as one word ("Q22024", "Q2'24") names its year and quarter too.
+    assert infer("Osprey's biggest drop in Q22024 revenues", _docs()).favoured == (Path("/d/OSPREY_2024Q2_10Q.pdf"),)
+    assert infer("As of Q2'24, is Osprey selling a segment?", _docs()).favoured == (Path("/d/OSPREY_2024Q2_10Q.pdf"),)
     # A ticker is a word of its own, written as such: "gntl" inside other text does not name it.
     assert not infer("what is the gntlx ratio", _docs()).entities
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archivist.ingest.metadata import DocMeta, period_years
+from archivist.retrieve.periods import asked_period
 
 _CORPORATE = frozenset("inc incorporated corp corporation company co plc ltd limited llc lp holdings group "
                        "international sa ag nv se the".split())
@@ -120,10 +121,14 @@ def _ngrams(question: str) -> dict[str, bool]:
 def asked_years(question: str) -> tuple[int, ...]:
     years = {int(m.group(1)) for m in _YEAR.finditer(question)}
     years |= {2000 + int(m.group(1)) for m in _FY_SHORT.finditer(question)}
+    if (ask := asked_period(question)) and ask.fiscal_year:
+        years.add(ask.fiscal_year)  # a quarter written as one word: "Q22023", "Q2'23"
     return tuple(sorted(years))
 
 
 def asked_quarter(question: str) -> int | None:
+    if (ask := asked_period(question)) and ask.quarter:
+        return ask.quarter
     m = _QUARTER.search(question)
     if not m:
         return None
