@@ -248,6 +248,20 @@ def test_a_footnote_mark_is_no_figure_but_a_parenthesised_first_figure_is() -> N
     assert not [g for g in got if g[0].startswith("Amortization")]  # four figures, three columns: not tied
 
 
+def test_a_quarter_and_the_full_year_named_over_their_columns_are_two_periods() -> None:
+    # An earnings release: "Fourth Quarter Full Year" over "2022 2021 2022 2021". Read as years, the quarter's
+    # net revenue and the year's were two different FY2022 figures.
+    lines = ["Condensed Consolidated Statements of Income", "Fourth Quarter Full Year",
+             "(in millions) 2022 2021 2022 2021", "Net revenue 5,000 4,800 20,000 19,000",
+             "Cost of sales 3,000 2,900 12,000 11,500", "Operating profit 500 450 2,000 1,900"]
+    got = _facts_of(lines)
+    assert got[("Net revenue", "FY2022 Q4")] == Decimal(5000) and got[("Net revenue", "FY2022")] == Decimal(20000)
+    # A title naming them is no header of spans: its years stay the columns' ("2022 2021").
+    titled = ["Fourth Quarter and Full Year 2022 Results", "(in millions) 2022 2021", "Net revenue 5,000 4,800",
+              "Cost of sales 3,000 2,900", "Operating profit 500 450"]
+    assert find_tables(titled)[0].columns == ("2022", "2021")
+
+
 def test_a_ten_q_balance_sheet_keeps_the_month_of_each_column() -> None:
     # The quarter end and the last year end, both in 2022: read as "2022 | 2022" they were two FY2022 columns.
     sheet = ["Condensed Consolidated Balance Sheets", "(Unaudited)",

@@ -49,7 +49,7 @@ _GROUP = re.compile(r"\b(?:guarant(?:ee|or)s?|obligors?|parent\s+company|registr
                     re.IGNORECASE)
 """A caption naming a group other than the filer whose statements follow (a guarantee's, the parent's alone)."""
 _ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
-                          r"years?", re.IGNORECASE)
+                          r"years?|^full[- ]year", re.IGNORECASE)
 
 _DATE_PART = re.compile(rf"^(?:{_MONTH.pattern},?|(?:19|20)\d{{2}})$", re.IGNORECASE)
 """A header line of a date's month and day, or of a year, alone ("December 31," / "2022")."""
@@ -246,6 +246,10 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
     # Read as one text: a span's date may be printed on the line below it ("Three Months Ended" / "June 30,").
     spans = [(" ".join(m.group(0)[:m.start(1) - m.start(0) if m.group(1) else None].split()), m.group(1) or "")
              for m in _SPAN.finditer(" ".join(" ".join(header_lines).split()))]
+    if not spans and not any(_NAMED_SPAN.search(c) for c in columns):
+        # "Fourth Quarter Full Year" over "2022 2021 2022 2021", on a line of its own
+        spans = [(_NAMED_SPAN_WORDS.get(m.group(0).lower()[:5], m.group(0)), "") for line in header_lines
+                 if _NAMED_SPANS.fullmatch(" ".join(line.split())) for m in _NAMED_SPAN.finditer(line)]
     if not columns or not spans or all(_ANNUAL_SPAN.match(words) for words, _date in spans) \
             or len(columns) % len(spans):
         return columns
@@ -258,6 +262,13 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
             rest = f"{' '.join(date.split())}, {rest}"
         out.append(f"{words} {rest}")
     return tuple(out)
+
+
+_NAMED_SPAN = re.compile(r"\b(?:first|second|third|fourth)[- ]quarter\b|\bfull[- ]year\b", re.IGNORECASE)
+_NAMED_SPANS = re.compile(rf"(?:(?:{_NAMED_SPAN.pattern}|%\s*change|%\s*chg\.?|change|%)\s*)+", re.IGNORECASE)
+"""A header line naming the spans of its column groups and nothing else: "Fourth Quarter % Change Full Year"."""
+_NAMED_SPAN_WORDS = {"first": "First Quarter", "secon": "Second Quarter", "third": "Third Quarter",
+                     "fourt": "Fourth Quarter", "full ": "Full Year", "full-": "Full Year"}
 
 
 _ORDINAL = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th)\b(?:[- ]quarters?\b)?",
