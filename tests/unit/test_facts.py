@@ -235,6 +235,14 @@ def test_quarters_printed_by_their_ends_are_spans_ending_at_each() -> None:
             "Net sales 3,500 3,600 3,700 3,800", "Gross profit 700 720 740 760", "Net income 100 110 120 130"]
     (table,) = find_tables(june)
     assert [column_period(c) for c in table.columns] == ["3M Sep 2022", "3M Dec 2022", "3M Mar 2023", "3M Jun 2023"]
+    months = ["Quarterly Financial Data", "Three Months Ended", "March 31 June 30 September 30 December 31", "2022",
+              "Net sales 3,500 3,600 3,700 3,800", "Gross profit 700 720 740 760", "Net income 100 110 120 130"]
+    (table,) = find_tables(months)
+    assert [column_period(c) for c in table.columns] == ["3M Mar 2022", "3M Jun 2022", "3M Sep 2022", "3M Dec 2022"]
+    # A 10-Q's quarter against the one before it: two dates, two years, no fiscal year's quarters.
+    sequential = ["Statements of Income", "Three Months Ended", "March 31 December 31", "2023 2022",
+                  "Net sales 3,500 3,600", "Gross profit 700 720", "Net income 100 110"]
+    assert [column_period(c) for c in find_tables(sequential)[0].columns] == ["3M Mar 2023", "3M Dec 2022"]
 
 
 def test_a_footnote_mark_is_no_figure_but_a_parenthesised_first_figure_is() -> None:

@@ -345,11 +345,12 @@ def _nearest_year(lines: Sequence[str]) -> str:
 
 
 def _quarters_ended(header_lines: list[str], width: int) -> tuple[tuple[str, ...], int]:
-    """The columns of quarterly data printed as "Quarter Ended" over each quarter's end without its year ("March 4
-    June 3 September 2 December 2") under or over the fiscal year ("2016"): ``Quarter Ended March 4, 2016`` ...
+    """The columns of quarterly data printed as "Quarter Ended" (or "Three Months Ended") over each quarter's end
+    without its year ("March 4 June 3 September 2 December 2") under or over the fiscal year ("2016"): ``Quarter
+    Ended March 4, 2016`` ...
     A fiscal year that is not the calendar's prints "September 30 December 31 March 31 June 30" under "2023": the
     quarters before the year turned end in 2022. ((), -1) when the header is not so printed."""
-    if not any(re.search(r"\bquarters?\s+ended\b", ln, re.IGNORECASE) for ln in header_lines):
+    if not any(_QUARTER_SPAN.search(ln) for ln in header_lines):
         return (), -1
     for i, line in enumerate(header_lines):
         dates = _MONTH.findall(line)
@@ -357,6 +358,9 @@ def _quarters_ended(header_lines: list[str], width: int) -> tuple[tuple[str, ...
             year = _nearest_year([*reversed(header_lines[:i]), *header_lines[i + 1:]])
             return (quarter_ends(dates, int(year)), i) if year else ((), -1)
     return (), -1
+
+
+_QUARTER_SPAN = re.compile(r"\b(?:quarters?|(?:three|3)[- ]months?|(?:thirteen|13)[- ]weeks?)\s+ended\b", re.IGNORECASE)
 
 
 def _only_dates(line: str) -> bool:
