@@ -507,6 +507,20 @@ def test_a_quarter_end_balance_is_listed_by_its_date_not_as_a_fiscal_year(tmp_pa
     # The year end beside it is the fiscal year's.
     assert ("December 31, 2022", "FY2022") in {(f.column, f.period) for _s, f in search(store, "Acme total current "
                                                                                                  "assets 2022")}
+    # A quarter asked lists that quarter's column alone, of a quarterly report or of a 10-K's quarterly data.
+    quarter = [(f.column, f.value) for _s, f in search(store, "Acme net sales Q2 2023")]
+    assert quarter == [("Three Months Ended June 30, 2023", Decimal(1100))]
+    annual = tmp_path / "docs" / "ACME_2022_10K.pdf"
+    _write(store, folder.id, annual, [_chunk(
+        "Net sales 950 1,000 1,050 1,100 4,100\nCost of sales 500 520 540 560 2,120\n"
+        "Gross profit 450 480 510 540 1,980",
+        "Quarterly Data (in millions) | First Quarter 2022 | Second Quarter 2022 | Third Quarter 2022 | "
+        "Fourth Quarter 2022 | Fiscal Year 2022", 90)])
+    store.correct_metadata(annual, {"entity": "Acme", "period": "FY2022", "doc_type": "10-K"})
+    assert [(f.column, f.value) for _s, f in search(store, "Acme net sales in the fourth quarter of 2022")] == [
+        ("Fourth Quarter 2022", Decimal(1100))]
+    year = [(f.column, f.value) for _s, f in search(store, "Acme net sales 2022")]
+    assert ("Fiscal Year 2022", Decimal(4100)) in year
     store.close()
 
 

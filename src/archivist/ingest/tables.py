@@ -248,7 +248,7 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
              for m in _SPAN.finditer(" ".join(" ".join(header_lines).split()))]
     if not spans and not any(_NAMED_SPAN.search(c) for c in columns):
         # "Fourth Quarter Full Year" over "2022 2021 2022 2021", on a line of its own
-        spans = [(_NAMED_SPAN_WORDS.get(m.group(0).lower()[:5], m.group(0)), "") for line in header_lines
+        spans = [(_span_name(m.group(0)), "") for line in header_lines
                  if _NAMED_SPANS.fullmatch(" ".join(line.split())) for m in _NAMED_SPAN.finditer(line)]
     if not columns or not spans or all(_ANNUAL_SPAN.match(words) for words, _date in spans) \
             or len(columns) % len(spans):
@@ -267,8 +267,12 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
 _NAMED_SPAN = re.compile(r"\b(?:first|second|third|fourth)[- ]quarter\b|\bfull[- ]year\b", re.IGNORECASE)
 _NAMED_SPANS = re.compile(rf"(?:(?:{_NAMED_SPAN.pattern}|%\s*change|%\s*chg\.?|change|%)\s*)+", re.IGNORECASE)
 """A header line naming the spans of its column groups and nothing else: "Fourth Quarter % Change Full Year"."""
-_NAMED_SPAN_WORDS = {"first": "First Quarter", "secon": "Second Quarter", "third": "Third Quarter",
-                     "fourt": "Fourth Quarter", "full ": "Full Year", "full-": "Full Year"}
+
+
+def _span_name(printed: str) -> str:
+    """``Fourth Quarter`` for "fourth-quarter", ``Full Year`` for "FULL YEAR"."""
+    first = re.split(r"[- ]", printed.lower())[0]
+    return "Full Year" if first == "full" else f"{first.title()} Quarter"
 
 
 _ORDINAL = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th)\b(?:[- ]quarters?\b)?",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from archivist.retrieve.focus import infer
 from archivist.retrieve.glossary import expansions
-from archivist.retrieve.periods import calendar
+from archivist.retrieve.periods import Period, asked_period, calendar, period_of
 from archivist.retrieve.text import fold, stem
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ _LIGHT = frozenset({"total", "totals"})
 _GLUE = frozenset({"of", "and", "the", "a", "an", "to", "for", "in", "from", "on", "by"})
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)|\bfy\s?'?(\d{2})\b", re.IGNORECASE)
 _PERIOD_WORDS = re.compile(r"\b(?:fy|fiscal(?: year)?)?\s*'?(?:19|20)\d{2}\b|\bfy\s?'?\d{2}\b", re.IGNORECASE)
+_QUARTER_WORDS = re.compile(r"\bq[1-4]\b|\b(?:first|second|third|fourth)\s+(?:fiscal\s+)?quarter\b(?:\s+of\b)?",
+                            re.IGNORECASE)
 MIN_SCORE = 0.75
 """Below it a label is not the line item asked for: ``Other current liabilities`` scores 0.65 for ``total
 current liabilities`` (a word the phrase lacks costs 0.15), so a missing total is never stood in for."""
@@ -84,7 +86,8 @@ def query_years(query: str) -> list[int]:
 def search(store: Store, query: str, *, limit: int = 50,
            glossary: Mapping[str, Sequence[str]] | None = None) -> list[tuple[float, FactRow]]:
     """Facts whose label matches ``query``'s words (and the glossary's line items for them), of the years and
-    entities it names; best first. A query of only an entity and a year lists that filing's facts."""
+    entities it names, and of the quarter, span or date when it names one ("Q4 2020": the fourth quarter's
+    column, not the year's); best first. A query of only an entity and a year lists that filing's facts."""
     years = query_years(query)
     documents = store.documents()
     focus = infer(query, documents)
@@ -94,10 +97,12 @@ def search(store: Store, query: str, *, limit: int = 50,
         facts = [f for f in facts if f.file_id in named]
     # A quarterly report's balance at its quarter end is listed by its date (the column), never as the fiscal
     # year the date falls in: "June 30, 2023" of a 10-Q is no FY2023 figure (``retrieve.periods``).
-    points = calendar(facts, documents).interim_points
-    facts = [replace(f, period="") if f.id in points else f for f in facts]
+    cal = calendar(facts, documents)
+    if isinstance(period := period_of(asked_period(query), years, cal, None), Period) and period.interim:
+        facts = [f for f in facts if period.prints(f, None)]
+    facts = [replace(f, period="") if f.id in cal.interim_points else f for f in facts]
     entity_words = {w for e in focus.entities for w in words(e)}
-    bare = _PERIOD_WORDS.sub(" ", query)
+    bare = _QUARTER_WORDS.sub(" ", _PERIOD_WORDS.sub(" ", query))
     metric = " ".join(t for t in re.findall(r"[\w&'’-]+", bare) if not words(t) or words(t)[0] not in entity_words)
     phrases = [metric, *expansions(metric, glossary)] if metric.strip() else []
     scored = []
