@@ -169,6 +169,10 @@ def test_a_ten_k_quarterly_data_table_names_its_columns_by_quarter() -> None:
                   "Net earnings 627.0 638.9 597.2 688.4 660.3 595.7 822.8 416.8"]
     got = _facts_of(by_quarter)
     assert got[("Net sales", "FY2022 Q4")] == Decimal("4891.2") and got[("Net sales", "FY2021 Q2")] == Decimal("4719.4")
+    # Its rows are both years': a year printed alone above them starts no year's rows.
+    (table,) = find_tables(by_quarter)
+    stray = {(f.label, f.period) for f in chunk_facts("2020\n" + "\n".join(by_quarter[5:]), table.heading)}
+    assert ("Net sales", "FY2022 Q4") in stray and ("Net sales", "FY2020 Q4") not in stray
     assert not any(period == "FY2022" for _label, period in got)
     # Ordinals over "Quarter" words, a year column after them, the year on a line of its own over the rows, and
     # a footnote mark after a label ("(1)", no figure).

@@ -397,8 +397,11 @@ _YEAR_SECTION = re.compile(r"((?:19|20)\d{2})(?:\s+quarters?)?\s*:?\s*(?:\([^)]*
 
 def sectioned(columns: Sequence[str]) -> bool:
     """Whether ``columns`` are one year's quarters as ``_quarterly`` and ``_quarters_ended`` name them (rows of
-    other years may follow under year lines of their own: ``in_section``)."""
-    return len(columns) >= 2 and all(_QUARTERLY_COLUMN.fullmatch(c) for c in columns)
+    other years may follow under year lines of their own: ``in_section``). Each quarter over two years ("First
+    Quarter 2022", "First Quarter 2021", ...) is not: its rows are every year's."""
+    if len(columns) < 2 or not all(_QUARTERLY_COLUMN.fullmatch(c) for c in columns):
+        return False
+    return len({c[-4:] for c in columns}) == 1 or all(c.startswith("Quarter Ended") for c in columns)
 
 
 def in_section(columns: tuple[str, ...], lines_above: Sequence[str]) -> tuple[str, ...]:
