@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from archivist.ingest.tables import TABLE_MARK, Row, in_section, read_rows, split_glued, split_heading, without_mark
+from archivist.ingest.quarterly import in_section
+from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading, without_mark
 
 TRAIL_SEP = " > "
 SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}

@@ -41,7 +41,7 @@ class PdfExtractor:
     Revenues"; ``tables.read_rows``). 9: a 10-K's quarterly data name their columns by quarter ("2020" over "First
     Quarter ... Fourth Quarter" had been one "2020" column, or each quarter's figure a fiscal year's); a footnote
     mark after a row's label ("Total revenues (1) $ 45,743 ...") is no figure; a label wrapped before a word in
-    lower case is read whole ("... per basic" / "common share $ 3.91" had been "common share") (``tables._quarterly``,
+    lower case is read whole ("... per basic" / "common share $ 3.91" had been "common share") (``ingest.quarterly``,
     ``tables.without_mark``, ``tables.read_rows``)."""
 
     def extract(self, path: Path) -> Document:

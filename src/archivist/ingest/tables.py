@@ -14,8 +14,15 @@ Only the layout is read: no company, statement or dataset is named here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
+
+from archivist.ingest.quarterly import (
+    MONTH_DAY,
+    is_quarter_header,
+    only_dates,
+    quarterly_columns,
+    quarters_ended,
+)
 
 _NUMBER = r"\(?-?\$?\s?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%)?(?:\s?\([a-z]\))?"
 _CELL = rf"(?:\$\s*)?(?:{_NUMBER}|[—–-]{{1,2}}|n/?m)"
@@ -38,7 +45,6 @@ _STATED_SCALE = re.compile(r"\(\s*(?:\$\s*|dollars\s+|amounts\s+|presented\s+|ex
 _COMPARE = re.compile(r"(?<![\d,.$])(?:19|20)\d{2}\s*(?:vs\.?|versus|compared (?:to|with)|-|–|to)\s*(?:19|20)\d{2}"
                       r"(?![\d,%])", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
-_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b", re.IGNORECASE)
 # The span a group of columns covers, as printed above them: "Three Months Ended June 30,", "Twelve Months Ended",
 # "13 Weeks Ended", "Quarter Ended", "Year Ended December 31".
 _SPAN = re.compile(r"\b(?:(?:three|six|nine|twelve|\d{1,2})[- ]months?|(?:thirteen|twenty[- ]six|thirty[- ]nine|"
@@ -51,7 +57,7 @@ _GROUP = re.compile(r"\b(?:guarant(?:ee|or)s?|obligors?|parent\s+company|registr
 _ANNUAL_SPAN = re.compile(r"^(?:twelve|12)[- ]months?|^(?:fifty[- ]two|fifty[- ]three|52|53)[- ]weeks?|^(?:fiscal\s+)?"
                           r"years?|^full[- ]year", re.IGNORECASE)
 
-_DATE_PART = re.compile(rf"^(?:{_MONTH.pattern},?|(?:19|20)\d{{2}})$", re.IGNORECASE)
+_DATE_PART = re.compile(rf"^(?:{MONTH_DAY.pattern},?|(?:19|20)\d{{2}})$", re.IGNORECASE)
 """A header line of a date's month and day, or of a year, alone ("December 31," / "2022")."""
 
 MIN_ROWS = 3
@@ -131,7 +137,7 @@ def _is_prose(line: str) -> bool:
 def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
     """The tables among ``lines`` (one page): runs of at least ``MIN_ROWS`` rows, short label lines between them
     allowed (``Current assets:``), with the columns, unit and title found above the first row."""
-    rows = [parse_row(ln) is not None and not _only_periods(ln) and not _only_dates(ln) for ln in lines]
+    rows = [parse_row(ln) is not None and not _only_periods(ln) and not only_dates(ln) for ln in lines]
     tables: list[Table] = []
     i = 0
     n = len(lines)
@@ -176,7 +182,7 @@ def _continued(before: list[Table], table: Table, lines: list[str] | tuple[str, 
 def _only_periods(line: str) -> bool:
     """A header line of periods (``2015 2014``, ``FY2025 FY2024``, ``Year Ended December 31 (Millions, except
     per share amounts) 2022 2021 2020``), which parses like a row of figures."""
-    rest = _MONTH.sub("", re.sub(r"\([^)]*\)", " ", _PERIOD.sub("", line)))
+    rest = MONTH_DAY.sub("", re.sub(r"\([^)]*\)", " ", _PERIOD.sub("", line)))
     return bool(_PERIOD.search(line)) and not re.search(r"\d", rest)
 
 
@@ -191,7 +197,7 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
             if _is_prose(line):
                 intro = _paragraph_above(lines, k)  # the sentence that introduces the table
                 break
-            if parse_row(line) is not None and not _only_periods(line) and not _only_dates(line):
+            if parse_row(line) is not None and not _only_periods(line) and not only_dates(line):
                 break
             above.append(k)
             counted += not _DATE_PART.match(line)
@@ -200,7 +206,7 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     # The column headers: from the first line above the rows that names a period or a date, down to the rows.
     # (A line ending in a colon is the sentence introducing the table, "... for fiscal 2015, 2014 and 2013 was as
     # follows:", whose years name no column.)
-    dated = [k for k in above if (_PERIOD.search(lines[k]) or _MONTH.search(lines[k]))
+    dated = [k for k in above if (_PERIOD.search(lines[k]) or MONTH_DAY.search(lines[k]))
              and not lines[k].rstrip().endswith(":")]
     head_from = dated[0] if dated else first_row
     header_lines = [lines[k].strip() for k in above if k >= head_from]
@@ -211,16 +217,16 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     scale_match = _SCALE.search(header_text) or _STATED_SCALE.search(f"{intro} {header_text}")
     columns = _spanned(_period_line(header_lines) or _columns(header), [lines[k] for k in above])
     width = _width(lines, first_row, end)
-    quarterly, at = _quarterly(columns, [lines[k] for k in above], width)
+    quarterly, at = quarterly_columns(columns, [lines[k] for k in above], width)
     if not quarterly:
-        quarterly, at = _quarters_ended([lines[k] for k in above], width)
+        quarterly, at = quarters_ended([lines[k] for k in above], width)
     if quarterly:
         columns, head_from = quarterly, above[at]  # the title is above the quarters' names
     title = ""
     for k in reversed([k for k in above if k < head_from]):  # the closest line first
         line = " ".join(lines[k].split()).strip(" :")
         if _SCALE.search(line) or not _WORDS.search(line) or len(line.split()) > 12 or _SPAN.fullmatch(line) \
-                or (_QUARTER_HEADER.fullmatch(line) and re.search(r"quarter|" + _ORDINAL.pattern, line, re.IGNORECASE)):
+                or is_quarter_header(line):
             continue
         if re.search(r"statement|balance sheet|consolidated|summary|schedule|results|quarterly", line, re.IGNORECASE):
             title = line  # a statement's name wins over a closer caption
@@ -258,7 +264,7 @@ def _spanned(columns: tuple[str, ...], header_lines: list[str]) -> tuple[str, ..
     for i, column in enumerate(columns):
         words, date = spans[i // group]
         rest = re.sub(r"^.*\bended\b[\s,]*", "", column, flags=re.IGNORECASE) or column
-        if date and not _MONTH.search(rest):
+        if date and not MONTH_DAY.search(rest):
             rest = f"{' '.join(date.split())}, {rest}"
         out.append(f"{words} {rest}")
     return tuple(out)
@@ -275,16 +281,6 @@ def _span_name(printed: str) -> str:
     return "Full Year" if first == "full" else f"{first.title()} Quarter"
 
 
-_ORDINAL = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th)\b(?:[- ]quarters?\b)?",
-                      re.IGNORECASE)
-_ORDINAL_NUMBER = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
-_QUARTER_NAME = ("First", "Second", "Third", "Fourth")
-_QUARTER_HEADER = re.compile(rf"(?:(?:{_ORDINAL.pattern}|quarters?|total|(?:full |fiscal )?year)\s*)+",
-                             re.IGNORECASE)
-"""A header line of quarter names alone ("First Second Third Fourth", "Q1 Q2 Q3 Q4 Total"): no table's title."""
-_YEAR_TOTAL = re.compile(r"\b(?:total|(?:full |fiscal )?year|annual)\b", re.IGNORECASE)
-
-
 def _width(lines: list[str] | tuple[str, ...], start: int, end: int) -> int:
     """The number of figures most of the table's rows print (a footnote mark after a label not counted)."""
     widths = [len(r.cells) - (r.marked and len(r.cells) > 2)
@@ -299,138 +295,6 @@ def without_mark(row: Row, width: int) -> Row:
     if row.marked and width >= 2 and len(row.cells) == width + 1:
         return Row(row.label, row.cells[1:])
     return row
-
-
-def _quarterly(columns: tuple[str, ...], header_lines: list[str], width: int) -> tuple[tuple[str, ...], int]:
-    """The columns of a 10-K's quarterly data named by their quarters, and the index of the header line where
-    the quarters' names begin (the title is above it). "2020" over "First Quarter Second Quarter Third Quarter
-    Fourth Quarter" is ``First Quarter 2020`` ... ``Fourth Quarter 2020`` (read as one "2020" column, a
-    quarter's figures were the year's, or none was read); "First Quarter ... Fourth Quarter" over ``2022 2021``
-    under each is ``First Quarter 2022``, ``First Quarter 2021`` ...; a "Total" or "Year" column after the
-    quarters is the year's. The year of one year's quarters is the one printed closest to their names, below
-    them first ("2018:" over the rows; "Fiscal Year Ended January 31, 2020" above "Q1 Q2 Q3 Q4 Total"). ((), -1)
-    when the header names no run of quarters in order (two or more), or the rows' figures are not as many as
-    the columns so named."""
-    starts, text = [], ""
-    for line in header_lines:
-        starts.append(len(text))
-        text += " ".join(line.split()) + " "
-    run: list[re.Match[str]] = []
-    for m in _ORDINAL.finditer(text):  # the first run of quarters in order, printed side by side
-        if run and _number(m) == _number(run[-1]) + 1 and not text[run[-1].end():m.start()].strip():
-            run.append(m)
-        elif len(run) < 2:
-            run = [m]
-    if len(run) < 2 or not (re.search(r"\bquarters?\b", text, re.IGNORECASE) or run[0].group(1)):
-        return (), -1
-    first = max(i for i, at in enumerate(starts) if at <= run[0].start())
-    last = max(i for i, at in enumerate(starts) if at <= run[-1].start())
-    quarters = [_QUARTER_NAME[_number(m) - 1] + " Quarter" for m in run]
-    bare = [c for c in columns if re.fullmatch(r"(?:fiscal\s+|FY\s?)?(?:19|20)\d{2}", c, re.IGNORECASE)]
-    if len(bare) == len(columns) == width and width % len(quarters) == 0 and width > len(quarters):
-        group = width // len(quarters)  # each quarter over its years
-        return tuple(f"{quarters[i // group]} {column}" for i, column in enumerate(columns)), first
-    below = [text[run[-1].end():starts[last + 1] if last + 1 < len(starts) else None], *header_lines[last + 1:]]
-    above = [text[starts[first]:run[0].start()], *reversed(header_lines[:first])]
-    year = _nearest_year([*below, *above])
-    total = bool(_YEAR_TOTAL.search(text[run[-1].end():]))
-    if not year or width != len(quarters) + total:
-        return (), -1
-    return tuple([f"{q} {year}" for q in quarters] + (["Fiscal Year " + year] if total else [])), first
-
-
-def _nearest_year(lines: Sequence[str]) -> str:
-    """The year of the first of ``lines`` (the closest first) that prints one; "" when that line prints two."""
-    for line in lines:
-        years = set(re.findall(r"(?<![\d,.$])((?:19|20)\d{2})(?![\d,%])", line))
-        if years:
-            return years.pop() if len(years) == 1 else ""
-    return ""
-
-
-def _quarters_ended(header_lines: list[str], width: int) -> tuple[tuple[str, ...], int]:
-    """The columns of quarterly data printed as "Quarter Ended" (or "Three Months Ended") over each quarter's end
-    without its year ("March 4 June 3 September 2 December 2") under or over the fiscal year ("2016"): ``Quarter
-    Ended March 4, 2016`` ...
-    A fiscal year that is not the calendar's prints "September 30 December 31 March 31 June 30" under "2023": the
-    quarters before the year turned end in 2022. ((), -1) when the header is not so printed."""
-    if not any(_QUARTER_SPAN.search(ln) for ln in header_lines):
-        return (), -1
-    for i, line in enumerate(header_lines):
-        dates = _MONTH.findall(line)
-        if len(dates) == width >= 2 and _only_dates(line):
-            year = _nearest_year([*reversed(header_lines[:i]), *header_lines[i + 1:]])
-            return (quarter_ends(dates, int(year)), i) if year else ((), -1)
-    return (), -1
-
-
-_QUARTER_SPAN = re.compile(r"\b(?:quarters?|(?:three|3)[- ]months?|(?:thirteen|13)[- ]weeks?)\s+ended\b", re.IGNORECASE)
-
-
-def _only_dates(line: str) -> bool:
-    """A header line of dates without their years ("March 4 June 3 September 2 December 2"), which parses like
-    a row of figures."""
-    return bool(_MONTH.search(line)) and not _MONTH.sub("", line).replace(",", " ").strip()
-
-
-def quarter_ends(dates: Sequence[str], year: int) -> tuple[str, ...]:
-    """``Quarter Ended <date>, <year>`` for a fiscal year's quarter ends printed without years, in order, the last
-    in ``year``."""
-    out: list[str] = []
-    for date in reversed(dates):
-        month = _MONTH_NUMBER[date[:3].lower()]
-        if out and month > _MONTH_NUMBER[out[-1].split()[2][:3].lower()]:
-            year -= 1  # the year turned between this quarter and the next
-        out.append(f"Quarter Ended {' '.join(date.split())}, {year}")
-    return tuple(reversed(out))
-
-
-_MONTH_NUMBER = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                             "nov", "dec"), start=1)}
-
-
-_QUARTERLY_COLUMN = re.compile(r"(?:(?:First|Second|Third|Fourth) Quarter|Fiscal Year|"
-                               r"Quarter Ended [A-Z][a-z]+\.? \d{1,2},) ((?:19|20)\d{2})")
-_YEAR_SECTION = re.compile(r"((?:19|20)\d{2})(?:\s+quarters?)?\s*:?\s*(?:\([^)]*\))?", re.IGNORECASE)
-"""A line that opens a year's rows in a quarterly table: "2016", "2019 Quarters", "2018:"."""
-
-
-def sectioned(columns: Sequence[str]) -> bool:
-    """Whether ``columns`` are one year's quarters as ``_quarterly`` and ``_quarters_ended`` name them (rows of
-    other years may follow under year lines of their own: ``in_section``). Each quarter over two years ("First
-    Quarter 2022", "First Quarter 2021", ...) is not: its rows are every year's."""
-    if len(columns) < 2 or not all(_QUARTERLY_COLUMN.fullmatch(c) for c in columns):
-        return False
-    return len({c[-4:] for c in columns}) == 1 or all(c.startswith("Quarter Ended") for c in columns)
-
-
-def in_section(columns: tuple[str, ...], lines_above: Sequence[str]) -> tuple[str, ...]:
-    """The columns of a row of a quarterly table with a year's rows under the next (``_quarterly``: "2017" /
-    rows / "2016" / rows, under "First Quarter ... Full Year"), as the last year line above the row names them:
-    ``First Quarter 2016`` below "2016"; quarters printed by their ends take the ends printed under that line
-    ("2015" / "February 27 May 29 August 28 November 27"). ``columns`` as they are for any other table."""
-    if not sectioned(columns):
-        return columns
-    year = int(_QUARTERLY_COLUMN.fullmatch(columns[-1]).group(1))  # type: ignore[union-attr]
-    for i in range(len(lines_above) - 1, -1, -1):
-        if m := _YEAR_SECTION.fullmatch(lines_above[i].strip()):
-            section = int(m.group(1))
-            ends = next((d for ln in lines_above[i + 1:] if len(d := _MONTH.findall(ln)) == len(columns)
-                         and _only_dates(ln)), None)
-            if ends and columns[0].startswith("Quarter Ended"):
-                return quarter_ends(ends, section)
-            return tuple(_shifted(c, section - year) for c in columns)
-    return columns
-
-
-def _shifted(column: str, years: int) -> str:
-    """``column`` with its (last) year moved by ``years``."""
-    year = re.search(r"(?:19|20)\d{2}$", column)
-    return f"{column[:year.start()]}{int(year.group(0)) + years}" if year else column
-
-
-def _number(m: re.Match[str]) -> int:
-    return int(m.group(1)) if m.group(1) else _ORDINAL_NUMBER[m.group(2).lower()]
 
 
 def _plural(word: str) -> str:
@@ -458,7 +322,7 @@ def _period_line(header_lines: list[str]) -> tuple[str, ...]:
         if len(periods) >= 2 and _only_periods(bare):
             # A date over each column ("December 31, 2022 June 30, 2022"; "July 2," over "2023 December 31,
             # 2022"): a 10-Q's quarter end and its last year end, both "2022" without their months.
-            dates = _MONTH.findall(re.sub(r"\([^)]*\)", " ", " ".join(header_lines[:i + 1])))
+            dates = MONTH_DAY.findall(re.sub(r"\([^)]*\)", " ", " ".join(header_lines[:i + 1])))
             if len(dates) == len(periods) and not _COMPARE.search(bare):
                 return tuple(f"{' '.join(d.split())}, {p}" for d, p in zip(dates, periods, strict=True))
             return tuple(" ".join(p.split()) for p in periods)
@@ -546,7 +410,7 @@ def read_rows(text: str) -> list[tuple[int, Row]]:
         if row is None and (total := _unlabelled_total(lines, i)):
             row = Row(total, tuple(c.replace(" ", "").lstrip("$") for c in _CELLS.findall(line)
                                    if c.strip() != "$"))
-        if row is None or _only_periods(line) or _only_dates(line):
+        if row is None or _only_periods(line) or only_dates(line):
             continue
         above = " ".join(lines[i - 1].split()) if i else ""
         if above and TABLE_MARK not in line and (_WRAPPED.search(above) or _goes_on(above, row.label)) \
