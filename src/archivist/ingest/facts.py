@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from archivist.ingest.quarterly import in_section
+from archivist.ingest.quarterly import in_section, sectioned
 from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading, without_mark
 
 TRAIL_SEP = " > "
@@ -244,6 +244,8 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
     # A percentage column prints "%" on its first row only (21.0 % / 1.0 / (1.6)): its later figures of the same
     # form are percentages too, until one is not (3 of 200 sampled dev rows were read without their %).
     percent = [False] * len(columns)
+    quarterly = sectioned(columns)  # other years' rows may follow under year lines of their own
+    context = [*above, *lines]
     for offset, read in rows:
         row = without_mark(read, len(columns))
         if len(row.cells) > len(columns) and _QUALIFIED.search(row.label):
@@ -253,8 +255,8 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
         if len(row.cells) != len(columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
-        per_share = _per_share_section([*above, *lines], len(above) + offset, row.label, row.cells)
-        row_columns = in_section(columns, [*above, *lines[:offset]])
+        per_share = _per_share_section(context, len(above) + offset, row.label, row.cells)
+        row_columns = in_section(columns, context[:len(above) + offset]) if quarterly else columns
         for j, (cell, column) in enumerate(zip(row.cells, row_columns, strict=True)):
             inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
                 not _NOT_PERCENT.search(row.label)

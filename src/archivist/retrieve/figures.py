@@ -166,7 +166,9 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     years = question_years(question)
     if not years:
         return None
-    if _column(question, years[0], columns) is None and not sectioned(columns):
+    quarterly = sectioned(columns)
+    asked_col = _column(question, years[0], columns)
+    if asked_col is None and not quarterly:
         return None  # no column of the period asked (nor other years' rows of a quarterly table under them)
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
     metric = _metric_stems(question, entity)
@@ -179,8 +181,9 @@ def figure_in(question: str, hit: Hit, index: int = 0,
         row = without_mark(read, len(columns))
         if len(row.cells) != len(columns):
             continue  # a row that does not fill the columns cannot be tied to them
-        row_columns = in_section(columns, lines[:offset])
-        col = _column(question, years[0], row_columns)
+        row_columns, col = columns, asked_col
+        if quarterly and (row_columns := in_section(columns, lines[:offset])) != columns:
+            col = _column(question, years[0], row_columns)  # the rows of a year line's year
         if col is None:
             continue
         if derived - {stem(t) for t in terms(row.label)}:
