@@ -630,3 +630,78 @@ def test_a_table_of_another_width_below_a_statement_is_not_its_continuation() ->
         "Casino 1,100 2,200 3,300", "Rooms 4,100 5,200 6,300", "Food 7,100 8,200 9,300"]
     tables = find_tables(page)
     assert [t.columns for t in tables] == [("2018", "2017"), ()]
+
+
+ROLL_FORWARD = """Short-term borrowings
+(Amounts in millions) 2020 2019 2018
+Maximum amount outstanding at any month-end $ 13,315 $ 13,389 $ 11,386
+Average daily short-term borrowings 7,120 10,625 8,131
+Annual weighted-average interest rate 2.5% 2.4% 1.3%
+Long-term Debt
+The following table provides the changes in our long-term debt for fiscal 2020:
+(Amounts in millions)
+Long-term debt due
+within one year Long-term debt Total
+Balances as of February 1, 2019 $ 1,876 $ 43,520 $ 45,396
+Proceeds from issuance of long-term debt — 5,492 5,492
+Payments of long-term debt (1,907) — (1,907)
+Reclassifications of long-term debt 5,378 (5,378) —
+Balances as of January 31, 2020 $ 5,362 $ 43,714 $ 49,076"""
+
+
+def test_a_roll_forward_whose_rows_are_dated_is_no_table_of_the_years_above_it() -> None:
+    # Its columns are the debt's parts, not periods: "Balances as of February 1, 2019" is its first row (it had
+    # named the table's one column), and the three years of the table above are not its columns either.
+    lines = ROLL_FORWARD.split("\n")
+    tables = find_tables(lines)
+    assert [t.columns for t in tables] == [("2020", "2019", "2018"), ()]
+    assert tables[1].start <= lines.index("Balances as of February 1, 2019 $ 1,876 $ 43,520 $ 45,396")
+    assert chunk_facts("\n".join(lines[tables[1].start:tables[1].end]), tables[1].heading) == []
+
+
+def test_a_row_labelled_by_a_year_or_a_date_is_a_row() -> None:
+    from archivist.ingest.tables import parse_row
+
+    assert parse_row("Balance, January 1, 2017 $ 12,545 $ 1,434 $ 1,074 $ 15,053").cells == \
+        ("12,545", "1,434", "1,074", "15,053")
+    assert parse_row("2024 1,825,986 8,763").label == "2024"
+    assert parse_row("2023 (excluding the six months ended June 30, 2023) $ 899,947 $ 42,714").cells == \
+        ("899,947", "42,714")
+    # A header of years or dates is none, nor a year over a page number.
+    assert parse_row("2023 2022 2021") is None
+    assert parse_row("June 30, 2023 2022") is None
+    assert parse_row("2019 55") is None
+
+
+def test_a_maturity_schedule_by_year_names_no_column_by_its_rows() -> None:
+    page = ["Maturities of lease liabilities were as follows:", "Operating Leases Finance Leases",
+            "Year ending December 31, (In thousands)", "2023 $ 1,795,625 $ 78,710", "2024 1,825,986 8,763",
+            "2025 1,856,204 8,258", "Thereafter 19,236,011 104,316",
+            "Total future minimum lease payments 24,713,826 200,047"]
+    tables = find_tables(page)
+    assert len(tables) == 1 and tables[0].columns == () and tables[0].start <= 2
+
+
+def test_a_label_whose_date_goes_on_in_the_next_line_is_read_whole() -> None:
+    text = "\n".join(["In Millions Gain/(Loss)", "3.15% notes due December 15,", "2021 $ (25.3)",
+                      "2.6% notes due October 12, 2022 2.5", "1.0% notes due April 27, 2023 (0.9)",
+                      "Net pre-tax hedge loss in AOCI $ (45.2)"])
+    tables = find_tables(text.split("\n"))
+    assert [t.columns for t in tables] == [()]  # no "2021" column
+    from archivist.ingest.tables import read_rows
+
+    assert read_rows(text)[0][1].label == "3.15% notes due December 15, 2021"
+
+
+def test_years_a_sentence_ends_in_name_the_columns_and_a_paragraphs_last_line_does_not() -> None:
+    page = ["Presented in the table below is the components of income tax expense for the years ended December 31: "
+            "2021 2020 2019", "Current income taxes:", "State $ 72 $ 8 $ 4", "Federal 75 — —",
+            "Provision for income taxes $ 377 $ 215 $ 212"]
+    assert find_tables(page)[0].columns == ("2021", "2020", "2019")
+    page = ["If the Company sustains all of its positions, an unrecognized tax benefit of $12 million would impact the",
+            "Company's effective tax rate. The Company had an insignificant amount of interest and penalties "
+            "related to its tax positions in 2020", "and 2019.",
+            "Presented in the table below are the changes in the valuation allowance:", "Amount",
+            "Balance as of January 1, 2018 $ 13", "Increases in current period tax positions 1",
+            "Balance as of December 31, 2018 $ 14"]
+    assert find_tables(page)[0].columns == ()

@@ -20,7 +20,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-9"
+    version = "pdfium-10"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -42,7 +42,12 @@ class PdfExtractor:
     Quarter ... Fourth Quarter" had been one "2020" column, or each quarter's figure a fiscal year's); a footnote
     mark after a row's label ("Total revenues (1) $ 45,743 ...") is no figure; a label wrapped before a word in
     lower case is read whole ("... per basic" / "common share $ 3.91" had been "common share") (``ingest.quarterly``,
-    ``tables.without_mark``, ``tables.read_rows``)."""
+    ``tables.without_mark``, ``tables.read_rows``). 10: a row labelled by a date or a year ("Balance, January 1,
+    2017 $ 12,545 ..."; "2024 1,825,986 8,763"; "3.15% notes due December 15," / "2021 $ (25.3)") is a row, not a
+    header whose date named a column (roll-forwards and maturity schedules had taken a balance's date, or their
+    rows' figures, for their columns); a table introduced by a sentence or a unit of its own does not take the
+    columns of the table above it on the page; a paragraph's last line ("... in 2020 and 2019.") names no column,
+    and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

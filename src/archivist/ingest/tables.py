@@ -29,6 +29,10 @@ _CELL = rf"(?:\$\s*)?(?:{_NUMBER}|[—–-]{{1,2}}|n/?m)"
 _ROW = re.compile(rf"^(?P<label>.*?[A-Za-z][^\d$]*?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$|"
                   rf"^(?P<label2>.*?[A-Za-z].*?)\.{{3,}}\s*(?P<cells2>{_CELL}(?:\s+{_CELL})*)\s*$")
 _CELLS = re.compile(_CELL)
+_DATED_ROW = re.compile(rf"^(?P<label>(?:.*?[A-Za-z].*?\b{MONTH_DAY.pattern},?\s+)?(?:fiscal\s+)?(?:19|20)\d{{2}}"
+                        rf"(?:\s*\([^)]*\))?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$", re.IGNORECASE)
+"""A row whose label ends in a date or is a year ("Balance, January 1, 2017 $ 12,545 $ 1,434", "2024 1,825,986
+8,763"): its first figures are no cells."""
 _NOTE_REF = re.compile(r"\s*\((?:see\s+)?notes?\s+\d+[A-Z]?(?:\s*(?:,|and|&)\s*\d+[A-Z]?)*\)", re.IGNORECASE)
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 _PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
@@ -117,7 +121,7 @@ def parse_row(line: str) -> Row | None:
         return None
     m = _ROW.match(text)
     if m is None:
-        return None
+        return _dated_row(text)
     label = m.group("label") if m.group("label") is not None else m.group("label2")
     cells_text = m.group("cells") if m.group("cells") is not None else m.group("cells2")
     label = _LEADER.sub("", label).strip(" .:$…")
@@ -130,6 +134,20 @@ def parse_row(line: str) -> Row | None:
     return Row(label, cells, bool(re.match(r"\s*\([1-9]\)\s", cells_text)))
 
 
+def _dated_row(text: str) -> Row | None:
+    """The row of a roll-forward or a schedule by year, whose label ends in a date or is a year ("Balance,
+    January 1, 2017 $ 12,545 $ 1,434 ..."; "2024 1,825,986 8,763"): read as a header, its date had named a column
+    and its figures had joined the header's words. None when no figure is an amount (a header of years, "2023
+    2022"; of dates)."""
+    m = _DATED_ROW.match(text)
+    if m is None or len(m.group("label").split()) > MAX_LABEL_WORDS:
+        return None
+    cells = tuple(c.replace(" ", "").lstrip("$") for c in _CELLS.findall(m.group("cells")) if c.strip() != "$")
+    if not any(re.search(r"[,.$()%]|^[—–-]", c) for c in _CELLS.findall(m.group("cells"))):
+        return None  # years or counts alone: the header's periods, or a sentence's
+    return Row(" ".join(m.group("label").split()), tuple(c for c in cells if c))
+
+
 def _is_prose(line: str) -> bool:
     return len(line.split()) > MAX_LABEL_WORDS and parse_row(line) is None
 
@@ -138,6 +156,8 @@ def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
     """The tables among ``lines`` (one page): runs of at least ``MIN_ROWS`` rows, short label lines between them
     allowed (``Current assets:``), with the columns, unit and title found above the first row."""
     rows = [parse_row(ln) is not None and not _only_periods(ln) and not only_dates(ln) for ln in lines]
+    for k in range(len(lines) - 1):  # a row's label whose date goes on in the next line is the row's
+        rows[k] = rows[k] or rows[k + 1] and _date_goes_on(lines[k], lines[k + 1])
     tables: list[Table] = []
     i = 0
     n = len(lines)
@@ -173,16 +193,38 @@ def _continued(before: list[Table], table: Table, lines: list[str] | tuple[str, 
     if table.columns or not before or not before[-1].columns:
         return table
     above = before[-1]
+    if _introduces([ln for ln in lines[above.end:table.end] if parse_row(ln) is None]):
+        return table  # a table of its own: a sentence or a unit line introduces it
     widths = [len(r.cells) for ln in lines[table.start:table.end] if (r := parse_row(ln)) is not None]
     if not widths or sum(w == len(above.columns) for w in widths) < 0.8 * len(widths):
         return table
     return Table(table.start, table.end, above.title, table.scale or above.scale, above.columns)
 
 
+def _introduces(lines: list[str]) -> bool:
+    """Whether ``lines`` (those between two tables of a page) introduce a table of its own: a sentence ("The
+    following table provides the changes in our long-term debt for fiscal 2020:"), or a unit ("(Amounts in
+    millions)"). A statement's captions do not ("Adjustments to reconcile net income to net cash provided by
+    operating activities:"; "LIABILITIES AND EQUITY"), nor its labels wrapped over lines."""
+    text = " ".join(" ".join(lines).split())
+    return bool(_SCALE.search(text) or _INTRO.search(text))
+
+
+_INTRO = re.compile(r"\b(?:the\s+following|as\s+follows|(?:this|the)\s+table|below)\b[^:.]*:", re.IGNORECASE)
+"""A sentence that introduces a table ("... consisted of the following:", "... were as follows (in millions):")."""
+
+
+_SENTENCE_END = re.compile(r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec))(?<!\bsept)\.\s*$", re.IGNORECASE)
+"""The end of a paragraph above a table ("... in 2020 and 2019."), whose years name no column."""
+_PERIODS_AFTER_COLON = re.compile(r":\s*((?:(?:19|20)\d{2}\s+){1,5}(?:19|20)\d{2})\s*$")
+_ASIDE = re.compile(r"\((?!\s*\$?\s*(?:\d[\d,]*\.\d+|\d{2,}[\d,]*)\s*\))[^)]*\)")
+"""A parenthesised unit or footnote mark ("(In millions)", "(1)"), not a negative figure ("(25.3)")."""
+
+
 def _only_periods(line: str) -> bool:
     """A header line of periods (``2015 2014``, ``FY2025 FY2024``, ``Year Ended December 31 (Millions, except
     per share amounts) 2022 2021 2020``), which parses like a row of figures."""
-    rest = MONTH_DAY.sub("", re.sub(r"\([^)]*\)", " ", _PERIOD.sub("", line)))
+    rest = MONTH_DAY.sub("", _ASIDE.sub(" ", _PERIOD.sub("", line)))
     return bool(_PERIOD.search(line)) and not re.search(r"\d", rest)
 
 
@@ -207,9 +249,13 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     # (A line ending in a colon is the sentence introducing the table, "... for fiscal 2015, 2014 and 2013 was as
     # follows:", whose years name no column.)
     dated = [k for k in above if (_PERIOD.search(lines[k]) or MONTH_DAY.search(lines[k]))
-             and not lines[k].rstrip().endswith(":")]
+             and not lines[k].rstrip().endswith(":") and not _SENTENCE_END.search(lines[k])]
     head_from = dated[0] if dated else first_row
     header_lines = [lines[k].strip() for k in above if k >= head_from]
+    if not dated and (tail := _PERIODS_AFTER_COLON.search(intro)):
+        # The page joined the header's years to the sentence introducing the table ("Presented in the table below
+        # is the components of income tax expense for the years ended December 31: 2021 2020 2019").
+        header_lines = [tail.group(1), *header_lines]
     header = " ".join(header_lines)
     # The unit: above the columns ("(In millions)"), else as the sentence introducing the table states it
     # ("... as follows (in thousands):"; 26 of 200 sampled dev rows had no scale without it).
@@ -414,7 +460,8 @@ def read_rows(text: str) -> list[tuple[int, Row]]:
             continue
         above = " ".join(lines[i - 1].split()) if i else ""
         if above and TABLE_MARK not in line and (_WRAPPED.search(above) or _goes_on(above, row.label)) \
-                and not re.search(r"\d", above) and len(above.split()) <= MAX_LABEL_WORDS and parse_row(above) is None:
+                and not re.search(r"\d", above) and len(above.split()) <= MAX_LABEL_WORDS and parse_row(above) is None \
+                or _date_goes_on(above, line):
             row = Row(f"{above} {row.label}", row.cells, row.marked)
         out.append((i, row))
     return out
@@ -443,6 +490,17 @@ def _unlabelled_total(lines: list[str], i: int) -> str:
             return f"Total {line.rstrip(':').strip()}"
         return ""
     return ""
+
+
+def _date_goes_on(above: str, line: str) -> bool:
+    """Whether ``line``, a row labelled by a year, ends the date the line ``above`` began ("3.15% notes due
+    December 15," / "2021 $ (25.3)"): one label, not a header over a row of 2021."""
+    above = " ".join(above.split())
+    if not re.search(rf"{MONTH_DAY.pattern},?$", above, re.IGNORECASE) or not _WORDS.search(MONTH_DAY.sub("", above)) \
+            or parse_row(above) is not None or len(above.split()) >= MAX_LABEL_WORDS:
+        return False
+    row = parse_row(line)
+    return row is not None and bool(re.fullmatch(r"(?:19|20)\d{2}", row.label))
 
 
 def _goes_on(above: str, label: str) -> bool:
