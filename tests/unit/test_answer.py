@@ -406,6 +406,23 @@ def test_a_tables_header_line_of_periods_is_never_a_quote() -> None:
         "Discount revenue $ 30,739 $ 24,563 $ 19,435", "Net card fees 6,070 5,195 4,664"]
 
 
+def test_a_tables_rows_are_quoted_one_by_one_when_its_columns_name_no_period() -> None:
+    # A roll-forward's columns are the liability's parts: its heading names no period, and its rows are still
+    # rows, never run together into one "sentence" of forty figures.
+    from archivist.answer.service import quote_candidates
+    from archivist.index.store import ChunkRow
+    from archivist.retrieve.hybrid import Hit
+
+    text = ("Severance Asset Impairments Other Costs Total\n"
+            "Liability as of December 28, 2019 $ 128 $ — $ 21 $ 149\n2022 restructuring charges 243 33 135 411\n"
+            "Cash payments (138) — (117) (255)\nLiability as of December 31, 2022 $ 233 $ — $ 39 $ 272")
+    row = ChunkRow(id=1, file_id=1, path=Path("/docs/acme.pdf"), folder_id=1, text=text, prefix="", page=79,
+                   line_start=1, line_end=5, heading="Restructuring (in millions)", kind="pdf")
+    quotes = [s for _i, s in quote_candidates([Hit(row, 0.03, 0.5, 0.5)])]
+    assert all(line in quotes for line in text.split("\n")[1:])
+    assert not any("$ 149" in q and "411" in q for q in quotes)
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("Does Acme have an improving gross margin? If gross margin is not a useful metric, explain why.", None),
     ("As of FY2023Q1, why did Acme raise full year guidance?", "cause"),

@@ -382,18 +382,33 @@ def quote_candidates(hits: Sequence[Hit], kind: str | None = None) -> list[tuple
     for i, hit in enumerate(hits[:QUOTE_PASSAGES]):
         if hit.boilerplate >= boilerplate.THRESHOLD and hit.coverage < 0.8:
             continue  # text repeated across many files (an auditor's opinion) is never the answer's quote
+        lines = hit.chunk.text.split("\n")
+        rows = read_rows(hit.chunk.text) if hit.chunk.kind != "code" else []
         if split_heading(hit.chunk.heading)[2]:  # a table: each row is quoted as a line of its own
-            lines = hit.chunk.text.split("\n")  # rows, not the header line of periods above them
-            out += [(i, lines[offset].strip()) for offset, _row in read_rows(hit.chunk.text)
+            out += [(i, lines[offset].strip()) for offset, _row in rows  # not the header line of periods
                     if kinds.quotable(kind, lines[offset], table_row=True)]
             continue
-        labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
         text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
+        if _mostly_rows(hit.chunk.text, len(rows)):
+            # Rows of a table whose columns name no period (a roll-forward's, a vote count's) are quoted one by
+            # one, not run together as one "sentence" of forty figures; the passage's prose is quoted as prose.
+            out += [(i, lines[offset].strip()) for offset, _row in rows
+                    if kinds.quotable(kind, lines[offset], table_row=True)]
+            taken = {offset for offset, _row in rows}
+            text = without_headings("\n".join(ln for k, ln in enumerate(lines) if k not in taken))
+        labels = [part for part in hit.chunk.prefix.split(" > ") if len(part.split()) >= 2]
         for raw in split_sentences(unwrap(text)):
             sentence = _without_label(raw, labels)
             if len(terms(sentence)) >= 2 and kinds.quotable(kind, sentence):
                 out.append((i, sentence))
     return out
+
+
+def _mostly_rows(text: str, rows: int) -> bool:
+    """Whether a passage is table rows, three or more and half its lines at least (a table whose columns name no
+    period has no columns in its heading)."""
+    lines = sum(1 for ln in text.split("\n") if ln.strip())
+    return rows >= 3 and rows >= 0.5 * lines
 
 
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t].*)?$")
