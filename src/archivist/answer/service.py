@@ -26,7 +26,8 @@ from archivist.answer.prompt import SYSTEM, build_prompt
 from archivist.embed.base import Embedder
 from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
-from archivist.ingest.tables import read_rows, split_heading
+from archivist.ingest.rows import read_rows
+from archivist.ingest.tables import split_heading
 from archivist.retrieve.figures import Figure, find_figure
 from archivist.retrieve.focus import Focus
 from archivist.retrieve.hybrid import Hit, Retriever, SearchResult
@@ -389,7 +390,7 @@ def quote_candidates(hits: Sequence[Hit], kind: str | None = None) -> list[tuple
                     if kinds.quotable(kind, lines[offset], table_row=True)]
             continue
         text = hit.chunk.text if hit.chunk.kind == "code" else without_headings(hit.chunk.text)
-        if _mostly_rows(hit.chunk.text, len(rows)):
+        if _mostly_rows(lines, len(rows)):
             # Rows of a table whose columns name no period (a roll-forward's, a vote count's) are quoted one by
             # one, not run together as one "sentence" of forty figures; the passage's prose is quoted as prose.
             out += [(i, lines[offset].strip()) for offset, _row in rows
@@ -404,11 +405,10 @@ def quote_candidates(hits: Sequence[Hit], kind: str | None = None) -> list[tuple
     return out
 
 
-def _mostly_rows(text: str, rows: int) -> bool:
-    """Whether a passage is table rows, three or more and half its lines at least (a table whose columns name no
-    period has no columns in its heading)."""
-    lines = sum(1 for ln in text.split("\n") if ln.strip())
-    return rows >= 3 and rows >= 0.5 * lines
+def _mostly_rows(lines: list[str], rows: int) -> bool:
+    """Whether a passage's ``lines`` are table rows, three or more and half its lines at least (a table whose
+    columns name no period has no columns in its heading)."""
+    return rows >= 3 and rows >= 0.5 * sum(1 for ln in lines if ln.strip())
 
 
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t].*)?$")
