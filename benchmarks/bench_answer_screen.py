@@ -203,7 +203,7 @@ def latencies(old, new, qs: list[dict]) -> tuple[float, float, float]:  # noqa: 
 
 def run(index, retriever, answerer, qs: list[dict], *, previous: bool) -> dict:  # noqa: ANN001
     from archivist.index import boilerplate
-    from archivist.ingest.tables import TABLE_MARK
+    from archivist.ingest.rows import TABLE_MARK
 
     rows = []
     for q in qs:

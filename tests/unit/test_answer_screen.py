@@ -12,7 +12,8 @@ import pytest
 
 from archivist.ingest.base import Block
 from archivist.ingest.pdf import with_tables
-from archivist.ingest.tables import find_tables, parse_row, split_heading
+from archivist.ingest.rows import parse_row
+from archivist.ingest.tables import find_tables, split_heading
 from archivist.retrieve.figures import asks_for_figure, find_figure, question_years
 from archivist.retrieve.glossary import expansions
 

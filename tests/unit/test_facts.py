@@ -660,7 +660,7 @@ def test_a_roll_forward_whose_rows_are_dated_is_no_table_of_the_years_above_it()
 
 
 def test_a_row_labelled_by_a_year_or_a_date_is_a_row() -> None:
-    from archivist.ingest.tables import parse_row
+    from archivist.ingest.rows import parse_row
 
     assert parse_row("Balance, January 1, 2017 $ 12,545 $ 1,434 $ 1,074 $ 15,053").cells == \
         ("12,545", "1,434", "1,074", "15,053")
@@ -688,7 +688,7 @@ def test_a_label_whose_date_goes_on_in_the_next_line_is_read_whole() -> None:
                       "Net pre-tax hedge loss in AOCI $ (45.2)"])
     tables = find_tables(text.split("\n"))
     assert [t.columns for t in tables] == [()]  # no "2021" column
-    from archivist.ingest.tables import read_rows
+    from archivist.ingest.rows import read_rows
 
     assert read_rows(text)[0][1].label == "3.15% notes due December 15, 2021"
 

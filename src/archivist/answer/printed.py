@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from archivist.answer.metrics import LINE_ITEMS, METRICS
 from archivist.ingest.facts import SCALES
-from archivist.ingest.tables import parse_row
+from archivist.ingest.rows import parse_row
 from archivist.retrieve.factmatch import words
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from archivist.ingest.facts import Figure, chunk_facts
 from archivist.ingest.location import location
-from archivist.ingest.tables import TABLE_MARK
+from archivist.ingest.rows import TABLE_MARK
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -15,7 +15,7 @@ from itertools import groupby
 from archivist.embed.base import TokenCounter
 from archivist.ingest.base import Document
 from archivist.ingest.metadata import DocMeta
-from archivist.ingest.tables import TABLE_MARK
+from archivist.ingest.rows import TABLE_MARK
 
 MAX_PREFIX_TOKENS = 40
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archivist.ingest.archive import ZipLimits, open_zipped
 from archivist.ingest.base import Block, Document
-from archivist.ingest.tables import TABLE_MARK, parse_row
+from archivist.ingest.rows import TABLE_MARK, parse_row
 
 
 class DocxExtractor:

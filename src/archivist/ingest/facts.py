@@ -20,7 +20,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from archivist.ingest.quarterly import in_section, sectioned
-from archivist.ingest.tables import TABLE_MARK, Row, read_rows, split_glued, split_heading, without_mark
+from archivist.ingest.rows import TABLE_MARK, Row, read_rows, split_glued, without_mark
+from archivist.ingest.tables import split_heading
 
 TRAIL_SEP = " > "
 SCALES = {"thousands": Decimal(1000), "millions": Decimal(10) ** 6, "billions": Decimal(10) ** 9}

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from archivist.ingest.base import Block, Document
-from archivist.ingest.tables import TABLE_MARK, parse_row
+from archivist.ingest.rows import TABLE_MARK, parse_row
 from archivist.ingest.text import read_text
 
 _DROP = frozenset(("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg",

@@ -31,23 +31,23 @@ class PdfExtractor:
     net of doubtful accounts - $40 and $42") are no cells of its row (``ingest.tables``, ``ingest.facts``). 7: a
     column under a span shorter than a year ("Three Months Ended June 30, | Twelve Months Ended June 30," over
     "2022 2023 2022 2023") is named with its span, so a quarter's figure is not read as the year's; a row label
-    wrapped over two lines is read whole (``tables.read_rows``: facts are written with the passages). 8: a date
+    wrapped over two lines is read whole (``rows.read_rows``: facts are written with the passages). 8: a date
     over each column keeps its month ("December 31, 2022 June 30, 2022": a 10-Q's quarter end and its last year
     end were both "2022"), and a span's date printed on the line below it is the span's ("Three Months Ended" /
     "June 30,"); a long row label of a per-share section, its figures in cents, is per share (Pfizer's "Net income
     attributable to Pfizer Inc. common shareholders $ 0.41" under "Earnings per common share--basic:"); quarters of
     12 or 16 weeks, numeric dates ("12 Weeks Ended 3/25/2023") and "First-Quarter 2023" are no fiscal year; a
     section's total printed as figures alone is its total ("Revenues" / rows / "3,942,207 ..." is "Total
-    Revenues"; ``tables.read_rows``). 9: a 10-K's quarterly data name their columns by quarter ("2020" over "First
+    Revenues"; ``rows.read_rows``). 9: a 10-K's quarterly data name their columns by quarter ("2020" over "First
     Quarter ... Fourth Quarter" had been one "2020" column, or each quarter's figure a fiscal year's); a footnote
     mark after a row's label ("Total revenues (1) $ 45,743 ...") is no figure; a label wrapped before a word in
     lower case is read whole ("... per basic" / "common share $ 3.91" had been "common share") (``ingest.quarterly``,
-    ``tables.without_mark``, ``tables.read_rows``). 10: a row labelled by a date or a year ("Balance, January 1,
+    ``rows.without_mark``, ``rows.read_rows``). 10: a row labelled by a date or a year ("Balance, January 1,
     2017 $ 12,545 ..."; "2024 1,825,986 8,763"; "3.15% notes due December 15," / "2021 $ (25.3)") is a row, not a
     header whose date named a column (roll-forwards and maturity schedules had taken a balance's date, or their
     rows' figures, for their columns); a table introduced by a sentence or a unit of its own does not take the
     columns of the table above it on the page; a paragraph's last line ("... in 2020 and 2019.") names no column,
-    and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``)."""
+    and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``, ``rows``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

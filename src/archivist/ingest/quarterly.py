@@ -1,4 +1,5 @@
-"""Quarters and dates in table headers: a 10-K's quarterly data, whose columns are named by their quarters
+"""Periods, quarters and dates in table headers (a line of periods alone, ``only_periods``; of dates alone,
+``only_dates``): a 10-K's quarterly data, whose columns are named by their quarters
 ("2020" over "First Quarter ... Fourth Quarter", "Q1 Q2 Q3 Q4 Total", "Quarter Ended" over each quarter's end
 without its year), and the rows of other years printed under one such header (``in_section``).
 
@@ -13,6 +14,19 @@ from collections.abc import Sequence
 MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b",
                        re.IGNORECASE)
 """A month and its day, as a header prints a column's date ("June 30", "Dec. 31")."""
+
+PERIOD = re.compile(r"(?:(?:fiscal\s+)?(?:FY|Q[1-4])\s?'?(?:19|20)?\d{2}(?!\d)|(?<![\d,.$])(?:19|20)\d{2}(?![\d,%]))",
+                    re.IGNORECASE)
+"""A period as a header prints it: a year, "FY2024", "Q3 2023", "fiscal 2015"."""
+_ASIDE = re.compile(r"\((?!\s*\$?\s*(?:\d[\d,]*\.\d+|\d{2,}[\d,]*)\s*\))[^)]*\)")
+"""A parenthesised unit or footnote mark ("(In millions)", "(1)"), not a negative figure ("(25.3)")."""
+
+
+def only_periods(line: str) -> bool:
+    """A header line of periods (``2015 2014``, ``FY2025 FY2024``, ``Year Ended December 31 (Millions, except
+    per share amounts) 2022 2021 2020``), which parses like a row of figures."""
+    rest = MONTH_DAY.sub("", _ASIDE.sub(" ", PERIOD.sub("", line)))
+    return bool(PERIOD.search(line)) and not re.search(r"\d", rest)
 
 
 _ORDINAL = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th)\b(?:[- ]quarters?\b)?",

@@ -17,7 +17,7 @@ from archivist.ingest.archive import ZipLimits, open_zipped
 from archivist.ingest.base import Block, Document
 from archivist.ingest.docx import table_heading
 from archivist.ingest.location import NOTES, slide_part
-from archivist.ingest.tables import TABLE_MARK
+from archivist.ingest.rows import TABLE_MARK
 
 
 class PptxExtractor:

@@ -12,8 +12,8 @@ from pathlib import Path
 from archivist.ingest.archive import ZipLimits
 from archivist.ingest.base import Block, Document
 from archivist.ingest.location import sheet_part
+from archivist.ingest.rows import TABLE_MARK
 from archivist.ingest.sheets import DELIMITED_SUFFIXES, WORKBOOK_SUFFIXES, SheetRow, column_letters, read_rows
-from archivist.ingest.tables import TABLE_MARK
 
 BLOCK_ROWS = 200
 """Rows per block at most: a long table is cut into blocks (each with its own cell range) so that no block's

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from archivist.ingest.facts import column_date, column_period, is_point
 from archivist.ingest.quarterly import in_section, sectioned
-from archivist.ingest.tables import read_rows, split_heading, without_mark
+from archivist.ingest.rows import read_rows, without_mark
+from archivist.ingest.tables import split_heading
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.periods import asked_period
 from archivist.retrieve.text import stem, terms

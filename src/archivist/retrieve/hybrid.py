@@ -26,7 +26,7 @@ from archivist.embed.base import Embedder
 from archivist.errors import ModelError
 from archivist.index import boilerplate
 from archivist.index.store import ChunkRow, Store
-from archivist.ingest.tables import TABLE_MARK
+from archivist.ingest.rows import TABLE_MARK
 from archivist.retrieve.focus import Focus, infer
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.names import unmentioned
