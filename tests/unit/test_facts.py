@@ -705,3 +705,21 @@ def test_years_a_sentence_ends_in_name_the_columns_and_a_paragraphs_last_line_do
             "Balance as of January 1, 2018 $ 13", "Increases in current period tax positions 1",
             "Balance as of December 31, 2018 $ 14"]
     assert find_tables(page)[0].columns == ()
+
+
+def test_a_range_of_useful_lives_beside_a_label_is_the_labels() -> None:
+    page = ["The following summarizes the components of Property, plant and equipment: Useful Lives As of December 31,",
+            "(MILLIONS) (Years) 2021 2020", "Buildings 33-50 9,001 8,998", "Machinery and equipment 8-20 12,252 11,000",
+            "Furniture, fixtures and other 3-12.5 4,457 4,484", "Less: Accumulated depreciation 15,074 14,661",
+            "Property, plant and equipment $ 14,882 $ 13,745"]
+    table = find_tables(page)[0]
+    facts = {(f.label, f.period): f.value for f in chunk_facts("\n".join(page[table.start:table.end]), table.heading)}
+    assert facts[("Buildings 33-50", "FY2021")] == Decimal(9001)
+    assert facts[("Property, plant and equipment", "FY2020")] == Decimal(13745)
+
+
+def test_a_dash_apart_from_the_next_figure_is_a_nil_not_a_minus_sign() -> None:
+    from archivist.ingest.rows import parse_row
+
+    assert parse_row("Divestitures loss 30.0 - 6.5").cells == ("30.0", "-", "6.5")
+    assert parse_row("Net change -1,234 5,678").cells == ("-1,234", "5,678")

@@ -20,7 +20,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-10"
+    version = "pdfium-11"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -47,7 +47,10 @@ class PdfExtractor:
     header whose date named a column (roll-forwards and maturity schedules had taken a balance's date, or their
     rows' figures, for their columns); a table introduced by a sentence or a unit of its own does not take the
     columns of the table above it on the page; a paragraph's last line ("... in 2020 and 2019.") names no column,
-    and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``, ``rows``)."""
+    and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``, ``rows``).
+    11: a range beside a row's label is the label's ("Buildings 33-50 9,001 8,998", a column of useful lives: no
+    row had been read), and a dash printed apart from the figure after it is a nil of its own column ("Divestitures
+    loss 30.0 - 6.5": "- 6.5" had been one negative figure) (``rows``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from archivist.ingest.quarterly import MONTH_DAY, only_dates, only_periods
 
-_NUMBER = r"\(?-?\$?\s?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%)?(?:\s?\([a-z]\))?"
+_NUMBER = r"\(?(?:-(?=[$\d]))?\$?\s?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%)?(?:\s?\([a-z]\))?"
 _CELL = rf"(?:\$\s*)?(?:{_NUMBER}|[—–-]{{1,2}}|n/?m)"
 _ROW = re.compile(rf"^(?P<label>.*?[A-Za-z][^\d$]*?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$|"
                   rf"^(?P<label2>.*?[A-Za-z].*?)\.{{3,}}\s*(?P<cells2>{_CELL}(?:\s+{_CELL})*)\s*$")
@@ -21,6 +21,9 @@ _DATED_ROW = re.compile(rf"^(?P<label>(?:.*?[A-Za-z].*?\b{MONTH_DAY.pattern},?\s
                         rf"(?:\s*\([^)]*\))?)[\s.…:]*(?P<cells>(?:\s+{_CELL})+)\s*$", re.IGNORECASE)
 """A row whose label ends in a date or is a year ("Balance, January 1, 2017 $ 12,545 $ 1,434", "2024 1,825,986
 8,763"): its first figures are no cells."""
+_RANGED_ROW = re.compile(rf"^(?P<label>.*?[A-Za-z][^\d$]*?\s\d{{1,3}}(?:\.\d+)?\s?[-–]\s?\d{{1,3}}(?:\.\d+)?"
+                         rf"(?:\s+years)?)(?P<cells>(?:\s+{_CELL})+)\s*$", re.IGNORECASE)
+"""A row whose label ends in a range, a column of useful lives beside the figures ("Buildings 33-50 9,001 8,998")."""
 _NOTE_REF = re.compile(r"\s*\((?:see\s+)?notes?\s+\d+[A-Z]?(?:\s*(?:,|and|&)\s*\d+[A-Z]?)*\)", re.IGNORECASE)
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 WORDS = re.compile(r"[A-Za-z]{2,}")
@@ -59,7 +62,7 @@ def parse_row(line: str) -> Row | None:
         return None
     m = _ROW.match(text)
     if m is None:
-        return _dated_row(text)
+        return _dated_row(text) or _ranged_row(text)
     label = m.group("label") if m.group("label") is not None else m.group("label2")
     cells_text = m.group("cells") if m.group("cells") is not None else m.group("cells2")
     label = _LEADER.sub("", label).strip(" .:$…")
@@ -84,6 +87,17 @@ def _dated_row(text: str) -> Row | None:
     if not any(re.search(r"[,.$()%]|^[—–-]", c) for c in printed):
         return None  # years or counts alone: the header's periods, or a sentence's
     cells = (c.replace(" ", "").lstrip("$") for c in printed)
+    return Row(" ".join(m.group("label").split()), tuple(c for c in cells if c))
+
+
+def _ranged_row(text: str) -> Row | None:
+    """The row of a table that prints a range beside its label ("Buildings 33-50 9,001 8,998", "Furniture,
+    fixtures and other 3-12.5 4,457 4,484": useful lives in years): the range is the label's, the figures after
+    it the cells (the range had made no row at all)."""
+    m = _RANGED_ROW.match(text)
+    if m is None or len(m.group("label").split()) > MAX_LABEL_WORDS:
+        return None
+    cells = (c.replace(" ", "").lstrip("$") for c in _CELLS.findall(m.group("cells")) if c.strip() != "$")
     return Row(" ".join(m.group("label").split()), tuple(c for c in cells if c))
 
 
