@@ -46,6 +46,9 @@ class Row:
 
 
 _CELL_ONLY = re.compile(rf"^{_CELL}$")
+_ENDS_IN_CELL = re.compile(rf"[\s.]{_CELL}\s*$")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_RANGE = re.compile(r"\d\s?[-–]\s?\d")
 
 
 def parse_row(line: str) -> Row | None:
@@ -60,6 +63,8 @@ def parse_row(line: str) -> Row | None:
     text = _NOTE_REF.sub("", " ".join(line.split()))  # "Provision for income taxes (Note 7) (411) (491)"
     if not text or len(text) > 400:
         return None
+    if not _ENDS_IN_CELL.search(text):
+        return None  # most lines of a page: every form of row ends in a figure (and the patterns below are slow)
     m = _ROW.match(text)
     if m is None:
         return _dated_row(text) or _ranged_row(text)
@@ -80,7 +85,7 @@ def _dated_row(text: str) -> Row | None:
     January 1, 2017 $ 12,545 $ 1,434 ..."; "2024 1,825,986 8,763"): read as a header, its date had named a column
     and its figures had joined the header's words. None when no figure is an amount (a header of years, "2023
     2022"; of dates)."""
-    m = _DATED_ROW.match(text)
+    m = _DATED_ROW.match(text) if _YEAR.search(text) else None
     if m is None or len(m.group("label").split()) > MAX_LABEL_WORDS:
         return None
     printed = [c for c in _CELLS.findall(m.group("cells")) if c.strip() != "$"]
@@ -94,7 +99,7 @@ def _ranged_row(text: str) -> Row | None:
     """The row of a table that prints a range beside its label ("Buildings 33-50 9,001 8,998", "Furniture,
     fixtures and other 3-12.5 4,457 4,484": useful lives in years): the range is the label's, the figures after
     it the cells (the range had made no row at all)."""
-    m = _RANGED_ROW.match(text)
+    m = _RANGED_ROW.match(text) if _RANGE.search(text) else None
     if m is None or len(m.group("label").split()) > MAX_LABEL_WORDS:
         return None
     cells = (c.replace(" ", "").lstrip("$") for c in _CELLS.findall(m.group("cells")) if c.strip() != "$")
