@@ -192,6 +192,27 @@ def test_a_yes_no_question_about_a_metric_is_worked_for_the_years_it_needs(quest
         assert _trend_line(worked).endswith("(1.2 percentage points higher in FY2025 than in FY2024)")
 
 
+def test_a_segments_figure_is_not_answered_with_the_whole_companys() -> None:
+    # The consolidated revenue would be a confident wrong answer to a question about one division or region.
+    assert compute("What were Acme's FY2025 total revenues of its Industrial division?", FACTS, {}) is None
+    assert compute("What was the revenue of Acme's North America segment in FY2025?", FACTS, {}) is None
+    whole = compute("What were Acme's FY2025 total revenues?", FACTS, {})
+    assert isinstance(whole, Calculation) and whole.expression == "12,400"
+
+
+def test_a_line_item_qualified_by_another_word_is_no_lookup_of_the_item() -> None:
+    facts = [_fact(1, "Total assets", "FY2025", "87,896", "Consolidated Balance Sheets"),
+             _fact(2, "Depreciation and amortization", "FY2025", "4,681", "Statements of Cash Flows")]
+    # Pension plan assets are no total assets, a segment's depreciation no company's.
+    assert compute("What were Acme's total U.S. pension plan assets in FY2025?", facts, {}) is None
+    assert compute("What was Acme's Biopharma depreciation and amortization in FY2025?", facts, {}) is None
+    # A year, a possessive, "annual", the company's own name before the caption qualify nothing.
+    for question in ("What were Acme's total assets in FY2025?", "What is the FY2025 total assets of Acme?",
+                     "How much depreciation and amortization did Acme report in FY2025?",
+                     "What was Acme depreciation and amortization in FY2025?"):
+        assert isinstance(compute(question, facts, {}), Calculation), question
+
+
 def test_a_lookup_reads_the_row_the_question_names_not_only_its_item() -> None:
     # Both rows read as net income; the question names the one attributable to the company.
     facts = [_fact(1, "Net income", "FY2021", "7,679"), _fact(2, "Net income attributable to Acme", "FY2021", "7,618")]

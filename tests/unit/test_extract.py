@@ -216,6 +216,23 @@ def test_pdf_words_whose_spaces_read_as_line_feeds_stay_on_their_line(tmp_path: 
     assert extract(pdf).blocks[0].lines[:2] == ("Liabilities and Stockholders Equity", "Accounts payable 12,602 18,869")
 
 
+def test_pdf_names_printed_over_groups_of_columns_name_them(tmp_path: Path) -> None:
+    # "Pension Benefits" and "Other Benefits" over "2025 2024 2025 2024": read as text, each row had two FY2025
+    # figures of one label. Where the names are printed tells which columns each heads.
+    runs = [(72, 700, 10, "Net periodic benefit cost"), (300, 680, 10, "Pension Benefits"),
+            (430, 680, 10, "Other Benefits")]
+    runs += [(x, 666, 10, year) for x, year in zip((305, 355, 435, 485), ("2025", "2024", "2025", "2024"), strict=True)]
+    for k, (label, *cells) in enumerate([("Service cost", "31", "28", "14", "15"), ("Interest cost", "73", "82", "12", "15"),
+                                         ("Benefits paid", "(109)", "(105)", "(29)", "(25)")]):
+        runs += [(72, 652 - 14 * k, 10, label)]
+        runs += [(x, 652 - 14 * k, 10, cell) for x, cell in zip((305, 355, 435, 485), cells, strict=True)]
+    doc = extract(make_raw_pdf(tmp_path / "benefits.pdf", runs))
+
+    table = block_with(doc, "Service cost 31 28 14 15")
+    assert table.heading[-1] == ("Net periodic benefit cost | Pension Benefits 2025 | Pension Benefits 2024 | "
+                                 "Other Benefits 2025 | Other Benefits 2024")
+
+
 def test_pdf_closely_set_lines_are_not_glued_into_one(tmp_path: Path) -> None:
     # Lines 7 points apart in 10-point type: pdfium reads them as one line, two statement rows glued.
     rows = ["Purchases of common stock (876.8) (301.4)", "Dividends paid (1,244.5) (1,246.4)",

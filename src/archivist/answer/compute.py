@@ -13,7 +13,7 @@ found and shows the closest rows instead ("Cannot compute: no FY2016 total curre
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
 from pathlib import Path
@@ -69,6 +69,8 @@ class _Plan:
     nodes: tuple[Node, ...]
     kind: str
     lookup: bool = False
+    item: str = ""
+    """The line item a lookup reads (a key of ``LINE_ITEMS``)."""
 
 
 def plan(question: str) -> _Plan | None:
@@ -103,10 +105,43 @@ def plan(question: str) -> _Plan | None:
         # "Adjusted EBITDA", growth "excluding FX and one-off items": the company's own measure, printed where it
         # defines it, not a formula over the statements (the GAAP figure would be a confident wrong answer).
         return None
+    if _PART.search(asked):
+        # "the FLNA division's total assets", "the International segment's revenue": a part's figure, printed in
+        # its note; the consolidated statements' would be a confident wrong answer.
+        return None
     if metric is None:
         return _growth(question, asked) or _lookup(asked)
     nodes = tuple(parse(f, names) for f in metric.formulas)
-    return _span(question, _Plan(_named(metric, asked), nodes, metric.kind, metric.formulas[0] in LOOKUPS))
+    lookup = metric.formulas[0] in LOOKUPS
+    return _span(question, _Plan(_named(metric, asked), nodes, metric.kind, lookup,
+                                 metric.formulas[0] if lookup else ""))
+
+
+_NEUTRAL = frozenset("s the its their a an of in for on at as by total overall annual yearly fiscal full year end "
+                     "ending ended reported gaap unadjusted consolidated company companys group net what how much "
+                     "many was were is are did does do has have had and or to from with".split())
+"""Words a question may write before a line item's caption without naming another item ("Acme's FY2022 total
+assets", "the annual capital expenditure")."""
+
+
+def _qualified(asked: str, item: str, entities: Iterable[str] = ()) -> bool:
+    """Whether the question writes a line item's caption after a word that makes it another item: "pension plan
+    assets" or "the FLNA division's assets" are no total assets, "Biopharma depreciation" no company's
+    depreciation (a year, a possessive, "total", "annual", the name of the company asked about and the like are
+    no such words). A caption not written out ("Acme's pension plan assets" for "total assets"): the word before
+    its word after "total"."""
+    text = _plain(asked).split()
+    neutral = _NEUTRAL | {w for e in entities for w in _plain(e).split()}
+    entry = LINE_ITEMS.get(item)
+    phrases = [_plain(p).split() for p in (item, *(entry.phrases if entry else ()))]
+    spans = [(i, i + len(want)) for want in phrases for i in range(len(text) - len(want) + 1)
+             if want and text[i:i + len(want)] == want]
+    # A caption inside a longer one ("cash" of "cash and cash equivalents") is written as the longer one.
+    starts = [a for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
+    if not starts and len(phrases[0]) == 2 and phrases[0][0] == "total" and phrases[0][1] in text:
+        starts = [text.index(phrases[0][1])]  # "total assets" written "assets"
+    return any(i and text[i - 1] not in neutral and not re.fullmatch(r"(?:fy|q[1-4])?\d+\w*", text[i - 1])
+               for i in starts)
 
 
 def _kind(node: Node) -> str:
@@ -145,6 +180,9 @@ def _metric(asked: str) -> Metric | None:
 _ADJUSTED = re.compile(r"(?<!un)\badjusted\b|\badj\.|\bnon[- ]?gaap\b|\borganic\b|\bcomparable\b|"
                        r"\bconstant[- ]currency\b|\bexclud(?:e|es|ing)\b|\bpro[- ]forma\b|\bunderlying\b|"
                        r"\breal (?:change|growth)\b", re.IGNORECASE)
+_PART = re.compile(r"\b(?:segments?|divisions?|regions?|geograph(?:y|ies|ic)|reportable|business\s+units?|"
+                   r"subsidiar(?:y|ies))\b", re.IGNORECASE)
+"""A question about a part of the company (a segment, a division, a region), not the whole."""
 _ASKS_A_NAME = re.compile(r"^\W*(?:(?:for|at|in|within)\s[^,?]{1,60},\s*)?(?:which|who|whom|where)\b", re.IGNORECASE)
 _ASKS_AMOUNT = re.compile(r"\b(?:what\s+(?:is|was|were|are)|how\s+much)\b", re.IGNORECASE)
 _ASKS_OTHER = re.compile(r"^\W*(?:which|who|why|when|where|does|did|do|is|are|was|were|has|have|had|can)\b",
@@ -168,7 +206,7 @@ def _lookup(asked: str) -> _Plan | None:
     _at, _length, item, phrase = min(found)
     # The caption as the question writes it ("net income attributable to"): the row that reads so comes first.
     nodes = tuple(Ref(phrase) if f == item else parse(f) for f in PARTS.get(item, (item,)))
-    return _Plan(item, nodes, "amount", lookup=True)
+    return _Plan(item, nodes, "amount", lookup=True, item=item)
 
 
 def _plain(text: str) -> str:
@@ -226,7 +264,7 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
     Returns None when the question asks for no calculation (or a lookup that is not found: it is then
     answered as any other question)."""
     p = plan(question)
-    if p is None:
+    if p is None or p.lookup and _qualified(question, p.item, {f.entity for f in facts}):
         return None
     asked = period_of(asked_period(question), query_years(question), calendar(facts, documents), _latest(facts))
     if asked is None:

@@ -144,7 +144,7 @@ def _distinct(worked: list[Calculation]) -> list:
 def _row(fact: FactRow, name: str = "", period: str = "") -> str:
     """``Revenue (FY2025): 12,400 million, Consolidated Statements of Income`` (``as cost of revenue`` when
     the row's label is not the formula's word for it; ``period``: the operand's, a quarter's by its column)."""
-    text = f"{fact.label} ({period or fact.period or fact.column}): {fact.shown()}"
+    text = f"{fact.label} ({period or fact.when()}): {fact.shown()}"
     if name and name.lower() not in fact.label.lower():
         text += f", as {name}"
     return text + (f", {fact.title}" if fact.title else "")

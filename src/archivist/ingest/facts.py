@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from archivist.ingest.column_groups import group_of
 from archivist.ingest.quarterly import in_section, sectioned
 from archivist.ingest.rows import TABLE_MARK, Row, read_rows, split_glued, without_mark
 from archivist.ingest.tables import split_heading
@@ -97,6 +98,13 @@ class Figure:
         if self.value is None:
             return None
         return self.value * SCALES.get(self.scale, Decimal(1))
+
+    def when(self) -> str:
+        """The period the figure is of, named as its column's group names it: ``FY2025``, ``Other Benefits
+        FY2025`` (one of the columns printed under "Other Benefits"), or the column as printed when it names no
+        fiscal period."""
+        group = group_of(self.column) if self.period else ""
+        return f"{group} {self.period}" if group else self.period or self.column
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
+from archivist.ingest.column_groups import Layout, repeats
 from archivist.ingest.scans import needs_ocr, ocr_pages
 from archivist.ingest.tables import find_tables
 
@@ -20,7 +21,7 @@ from archivist.ingest.tables import find_tables
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-11"
+    version = "pdfium-12"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -50,7 +51,9 @@ class PdfExtractor:
     and years a sentence ends in ("... for the years ended December 31: 2021 2020 2019") do (``tables``, ``rows``).
     11: a range beside a row's label is the label's ("Buildings 33-50 9,001 8,998", a column of useful lives: no
     row had been read), and a dash printed apart from the figure after it is a nil of its own column ("Divestitures
-    loss 30.0 - 6.5": "- 6.5" had been one negative figure) (``rows``)."""
+    loss 30.0 - 6.5": "- 6.5" had been one negative figure) (``rows``). 12: names printed over groups of columns
+    name them, read by where they are printed ("Pension Benefits" and "Other Benefits" over "2020 2019 2020 2019"
+    had left each row two FY2020 figures of one label) (``column_groups``, ``char_boxes``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -72,13 +75,16 @@ class PdfExtractor:
             ) from None
         try:
             blocks: list[Block] = []
+            layouts: dict[int, Layout] = {}
             scanned: list[int] = []
             for index in range(len(pdf)):
                 page = pdf[index]
                 textpage = page.get_textpage()
                 text = page_text(textpage)
-                textpage.close()
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+                if any(repeats(line) for line in lines):  # groups of columns: named by where names are printed
+                    layouts[index + 1] = char_boxes(textpage, text)
+                textpage.close()
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
                 elif needs_ocr(page):
@@ -87,7 +93,7 @@ class PdfExtractor:
             if scanned:  # pages without a text layer are read by OCR; a page with one keeps it
                 blocks = sorted(blocks + ocr_pages(pdf, scanned, path.name, any_text=bool(blocks)),
                                 key=lambda b: b.page or 0)
-            blocks = with_tables(blank_furniture(blocks))
+            blocks = with_tables(blank_furniture(blocks), layouts)
             title = (pdf.get_metadata_dict().get("Title") or "").strip()
             return Document(path, self.kind, blocks, title=title or path.stem, pages=len(pdf))
         finally:
@@ -125,6 +131,23 @@ def page_text(textpage) -> str:  # noqa: ANN001 - a pypdfium2 PdfTextPage
         elif n_right < left and (top + bottom) - (n_top + n_bottom) > min(top - bottom, n_top - n_bottom) > 0:
             out[k] = "\n"  # back to the left, and its middle more than half a character lower
     return "".join(out)
+
+
+def char_boxes(textpage, text: str) -> Layout:  # noqa: ANN001 - a pypdfium2 PdfTextPage
+    """Each line of ``text`` (``page_text``'s, its line breaks as ``extract`` splits them), each character's box
+    on the page: (left, right, height). No line has any when the text does not index the boxes 1:1."""
+    if len(text) != textpage.count_chars():
+        return []
+    out: list[list[tuple[float, float, float]]] = [[]]
+    for k, ch in enumerate(text):
+        if ch == "\r" and text[k + 1:k + 2] == "\n":
+            continue
+        if ch in "\r\n":
+            out.append([])
+            continue
+        left, bottom, right, top = textpage.get_charbox(k)
+        out[-1].append((left, right, top - bottom))
+    return out
 
 
 EDGE_LINES = 3
@@ -174,13 +197,14 @@ SMALL_FRAGMENT_WORDS = 20
 passages of a page number and a company name that keyword search ranked high for any question naming it."""
 
 
-def with_tables(blocks: list[Block]) -> list[Block]:
+def with_tables(blocks: list[Block], layouts: dict[int, Layout] | None = None) -> list[Block]:
     """Each page block cut at its tables: a table's lines become a block of their own whose heading is the
     table's title, unit and columns (``ingest.tables``), so no passage cut from it loses them. Line numbers
-    stay the page's; a few words left around a table stay with it."""
+    stay the page's; a few words left around a table stay with it. ``layouts``: by page, where each character
+    of a line is printed (``char_boxes``), for pages whose columns come in groups."""
     out: list[Block] = []
     for b in blocks:
-        tables = find_tables(b.lines)
+        tables = find_tables(b.lines, (layouts or {}).get(b.page or 0))
         if not tables:
             out.append(b)
             continue

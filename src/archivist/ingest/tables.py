@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from archivist.ingest.column_groups import Layout, grouped
 from archivist.ingest.quarterly import (
     MONTH_DAY,
     PERIOD,
@@ -75,9 +76,10 @@ class Table:
         return TABLE_MARK.join([head, *self.columns])
 
 
-def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
+def find_tables(lines: list[str] | tuple[str, ...], layout: Layout | None = None) -> list[Table]:
     """The tables among ``lines`` (one page): runs of at least ``MIN_ROWS`` rows, short label lines between them
-    allowed (``Current assets:``), with the columns, unit and title found above the first row."""
+    allowed (``Current assets:``), with the columns, unit and title found above the first row. ``layout``: where
+    each character is printed (a PDF page's), which names groups of columns (``ingest.column_groups``)."""
     rows = [parse_row(ln) is not None and not only_periods(ln) and not only_dates(ln) for ln in lines]
     for k in range(len(lines) - 1):  # a row's label whose date goes on in the next line is the row's
         rows[k] = rows[k] or rows[k + 1] and date_goes_on(lines[k], lines[k + 1])
@@ -101,7 +103,7 @@ def find_tables(lines: list[str] | tuple[str, ...]) -> list[Table]:
                 gap += 1
             j += 1
         if count >= MIN_ROWS:
-            tables.append(_continued(tables, _table(lines, i, last + 1), lines))
+            tables.append(_continued(tables, _table(lines, i, last + 1, layout), lines))
             i = last + 1
         else:
             i += 1
@@ -140,7 +142,7 @@ _SENTENCE_END = re.compile(r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|de
 _PERIODS_AFTER_COLON = re.compile(r":\s*((?:(?:19|20)\d{2}\s+){1,5}(?:19|20)\d{2})\s*$")
 
 
-def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Table:
+def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, layout: Layout | None = None) -> Table:
     above: list[int] = []
     k = first_row - 1
     intro = ""
@@ -178,10 +180,13 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int) -> Tabl
     quarterly, at = quarterly_columns(columns, [lines[k] for k in above], width)
     if not quarterly:
         quarterly, at = quarters_ended([lines[k] for k in above], width)
+    names: set[int] = set()
     if quarterly:
         columns, head_from = quarterly, above[at]  # the title is above the quarters' names
+    else:
+        columns, names = grouped(columns, lines, above, layout)
     title = ""
-    for k in reversed([k for k in above if k < head_from]):  # the closest line first
+    for k in reversed([k for k in above if k < head_from and k not in names]):  # the closest line first
         line = " ".join(lines[k].split()).strip(" :")
         if _SCALE.search(line) or not WORDS.search(line) or len(line.split()) > 12 or _SPAN.fullmatch(line) \
                 or is_quarter_header(line):

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from archivist.ingest.column_groups import group_of
 from archivist.retrieve.focus import infer
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.periods import Period, asked_period, calendar, period_of
@@ -107,8 +108,11 @@ def search(store: Store, query: str, *, limit: int = 50,
     phrases = [metric, *expansions(metric, glossary)] if metric.strip() else []
     scored = []
     for fact in facts:
-        score = label_score(fact.label, phrases) if phrases else 1.0
-        if score >= MIN_SCORE or (phrases and all(w in words(fact.label) for w in words(metric))):
+        # A row of a group of columns is listed by the group's name too ("Service cost" of "Pension Benefits
+        # 2020" for "pension service cost"; "Total" of "Capital Spending 2022" for "capital spending").
+        label = f"{group} {fact.label}" if (group := group_of(fact.column)) else fact.label
+        score = max(label_score(fact.label, phrases), label_score(label, phrases)) if phrases else 1.0
+        if score >= MIN_SCORE or (phrases and all(w in words(label) for w in words(metric))):
             scored.append((max(score, MIN_SCORE), fact))
     scored.sort(key=lambda sf: (-sf[0], str(sf[1].path), sf[1].page or 0, sf[1].line or 0))
     return scored[:limit]

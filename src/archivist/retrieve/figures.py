@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from archivist.ingest.column_groups import group_of
 from archivist.ingest.facts import column_date, column_period, is_point
 from archivist.ingest.quarterly import in_section, sectioned
 from archivist.ingest.rows import read_rows, without_mark
 from archivist.ingest.tables import split_heading
+from archivist.retrieve.factmatch import words
 from archivist.retrieve.glossary import expansions
 from archivist.retrieve.periods import asked_period
 from archivist.retrieve.text import stem, terms
@@ -90,8 +92,10 @@ def _metric_stems(question: str, entity_words: set[str]) -> set[str]:
             and not re.fullmatch(r"fy\d+|q[1-4]", t)}
 
 
-def _match(label: str, wanted: set[str]) -> float:
-    have = {stem(t) for t in terms(label)}
+def _match(label: str, wanted: set[str], *, generic: bool = True) -> float:
+    """The Dice overlap of ``label``'s words and ``wanted``; ``generic=False`` leaves out the words a question's
+    metric never has ("Total" of "Capital Spending Total", a total row under its group's name)."""
+    have = {stem(t) for t in terms(label) if generic or t not in _GENERIC}
     if not have or not wanted:
         return 0.0
     common = len(have & wanted)
@@ -130,8 +134,19 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
 def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
     """The column of the period asked: a quarter's, a span's or a date's when the question names one (``Six
     Months Ended June 30, 2023`` for "the first half of 2023"), else the fiscal year's, never a quarter's or a
-    span's of that year (a 10-Q's "Three Months Ended March 31, 2023" answers no FY2023 question)."""
+    span's of that year (a 10-Q's "Three Months Ended March 31, 2023" answers no FY2023 question). Of columns in
+    groups (``Pension Benefits 2020``, ``Other Benefits 2020``), the one whose group's name the question says
+    most of, else the first."""
+    found = _columns_of(question, year, columns)
+    if len(found) < 2:
+        return found[0] if found else None
+    asked = set(words(question))  # "other" kept: "Other Benefits" is not "Pension Benefits"
+    return max(found, key=lambda j: (len(asked & set(words(group_of(columns[j])))), -j))
+
+
+def _columns_of(question: str, year: str, columns: Sequence[str]) -> list[int]:
     ask = asked_period(question)
+    out = []
     for j, column in enumerate(columns):
         period = column_period(column)
         if ask is None:
@@ -147,8 +162,8 @@ def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
         else:  # a quarter asked by name, or a column without its month: the span of that year
             found = period.endswith(str(ask.end[0] if ask.end else year))
         if found:
-            return j
-    return None
+            out.append(j)
+    return out
 
 
 def _names(question: str, hit: Hit) -> float:
@@ -172,6 +187,10 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     if asked_col is None and not quarterly:
         return None  # no column of the period asked (nor other years' rows of a quarterly table under them)
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
+    # The filer's name as the question writes it ("American Water Works'" of AMERICANWATERWORKS_2020_10K.pdf):
+    # its capitalised words that the passage's context header names (which begins with the filer's name).
+    named = {stem(t) for t in terms(hit.chunk.prefix.split(" > ")[0])}
+    entity |= {s for w in re.findall(r"\b[A-Z][\w&'’.-]*", question) for t in terms(w) if (s := stem(t)) in named}
     metric = _metric_stems(question, entity)
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
     asked = {stem(t) for t in terms(question)}
@@ -190,6 +209,11 @@ def figure_in(question: str, hit: Hit, index: int = 0,
         if derived - {stem(t) for t in terms(row.label)}:
             continue
         score = max(_match(row.label, p) for p in phrases)
+        if group := group_of(row_columns[col]):
+            # A row under a group of columns is read with the group's name: "Total" or "FLNA" under "Capital
+            # Spending 2022" is capital spending (the division's), "Service cost" under "Pension Benefits 2022"
+            # the pension plans'.
+            score = max(score, *(_match(f"{group} {row.label}", p, generic=False) for p in phrases))
         if score < MIN_MATCH or (best is not None and score <= best.match):
             continue
         c = hit.chunk

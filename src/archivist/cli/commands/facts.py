@@ -33,7 +33,7 @@ def facts(query: tuple[str, ...], limit: int, as_json: bool) -> None:
         return
     for _score, f in found:
         entity = f"{field(f.entity)} · " if f.entity else ""
-        out.print(f"{entity}{field(f.label)} · {field(f.period or f.column)}: [bold]{field(f.shown())}[/]"
+        out.print(f"{entity}{field(f.label)} · {field(f.when())}: [bold]{field(f.shown())}[/]"
                   f"  [dim]{field(f.title)} — {field(f.where())}[/]")
 
 

@@ -1,0 +1,163 @@
+"""Groups of columns named by what is printed over them (``ingest.column_groups``), on page lines whose character
+positions are faked: each character of a line is 5 points wide at its index, so wide gaps are runs of spaces."""
+
+from __future__ import annotations
+
+from archivist.ingest.column_groups import group_of, grouped
+from archivist.ingest.facts import chunk_facts
+from archivist.ingest.tables import find_tables
+
+
+def layout(lines: list[str]) -> list[list[tuple[float, float, float]]]:
+    return [[(5.0 * i, 5.0 * i + 4.5, 7.0) for i in range(len(line))] for line in lines]
+
+
+def squeezed(lines: list[str]) -> list[str]:
+    """The lines as the PDF reader gives them: one space between words, however far apart they are printed."""
+    return [" ".join(line.split()) for line in lines]
+
+
+PENSION = [
+    "Net periodic benefit cost",
+    "                              Pension Benefits           Other Benefits",
+    "                              2025        2024           2025        2024",
+    "Service cost                  31          28             4           4",
+    "Interest cost                 73          82             12          15",
+    "Benefits paid                 (109)       (105)          (29)        (25)",
+]
+
+
+def _with_boxes(lines: list[str]) -> tuple[list[str], list[list[tuple[float, float, float]]]]:
+    """Lines one space apart, each character keeping the box it had in the spaced-out ``lines``."""
+    out_lines, out_boxes = [], []
+    for line in lines:
+        boxes = layout([line])[0]
+        text, kept = "", []
+        for i, ch in enumerate(line):
+            if ch == " " and (not text or text.endswith(" ")):
+                continue
+            text += ch
+            kept.append(boxes[i])
+        out_lines.append(text.rstrip())
+        out_boxes.append(kept[:len(text.rstrip())])
+    return out_lines, out_boxes
+
+
+def test_names_printed_over_groups_of_columns_name_them() -> None:
+    lines, boxes = _with_boxes(PENSION)
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("Pension Benefits 2025", "Pension Benefits 2024", "Other Benefits 2025",
+                             "Other Benefits 2024")
+    assert table.title == "Net periodic benefit cost"  # the names over the groups are no title
+    facts = chunk_facts("\n".join(lines[3:]), table.heading)
+    service = {f.column: f.raw for f in facts if f.label == "Service cost"}
+    assert service == {"Pension Benefits 2025": "31", "Pension Benefits 2024": "28", "Other Benefits 2025": "4",
+                       "Other Benefits 2024": "4"}
+    assert {f.period for f in facts if f.label == "Service cost"} == {"FY2025", "FY2024"}
+
+
+def test_without_positions_the_groups_stay_unnamed_as_before() -> None:
+    (table,) = find_tables(squeezed(PENSION))
+
+    assert table.columns == ("2025", "2024", "2025", "2024")
+
+
+def test_a_name_over_two_groups_heads_both_and_wrapped_names_are_read_whole() -> None:
+    lines, boxes = _with_boxes([
+        "Plan costs (in millions)",
+        "                         Pension                    Retiree Medical and",
+        "                U.S.               International    Life Insurance Plans",
+        "                2025     2024      2025     2024    2025     2024",
+        "Service cost    10       11        20       21      30       31",
+        "Interest cost   12       13        22       23      32       33",
+        "Benefits paid   (1)      (2)       (3)      (4)     (5)      (6)",
+    ])
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("Pension U.S. 2025", "Pension U.S. 2024", "Pension International 2025",
+                             "Pension International 2024", "Retiree Medical and Life Insurance Plans 2025",
+                             "Retiree Medical and Life Insurance Plans 2024")
+
+
+def test_groups_named_alike_or_left_unnamed_keep_their_columns() -> None:
+    # One caption centred over every column tells no group from another.
+    lines, boxes = _with_boxes([
+        "                        Benefit costs",
+        "                2025    2024    2025    2024",
+        "Service cost    10      11      20      21",
+        "Interest cost   12      13      22      23",
+        "Benefits paid   (1)     (2)     (3)     (4)",
+    ])
+    (table,) = find_tables(lines, boxes)
+    assert table.columns == ("2025", "2024", "2025", "2024")
+
+    # Columns that come in no groups are not renamed, whatever is printed over them.
+    columns, used = grouped(("2025", "2024"), lines, [0, 1], boxes)
+    assert columns == ("2025", "2024") and not used
+
+
+def test_a_caption_over_a_column_of_text_names_no_group() -> None:
+    lines, boxes = _with_boxes([
+        "               Recognized in OCI    Location of gain reclassified       Reclassified",
+        "                2025      2024                                       2025      2024",
+        "Swaps           10        11           Revenue                       20        21",
+        "Forwards        12        13           Revenue                       22        23",
+        "Options         14        15           Cost of sales                 24        25",
+    ])
+    columns, _used = grouped(("2025", "2024", "2025", "2024"), lines, [0, 1], boxes)
+
+    assert columns == ("Recognized in OCI 2025", "Recognized in OCI 2024", "Reclassified 2025", "Reclassified 2024")
+
+
+def test_a_columns_group_is_its_name_without_the_period() -> None:
+    assert group_of("Pension Benefits 2020") == "Pension Benefits"
+    assert group_of("U.S. GDP Growth (Contraction) December 31, 2022") == "U.S. GDP Growth (Contraction)"
+    assert group_of("Three Months Ended June 30, 2023") == ""
+    assert group_of("FY2020 Q4") == ""
+    assert group_of("12 Weeks Ended 3/19/2022") == ""
+    assert group_of("2020") == ""
+
+
+def _hit(text: list[str], heading: str):  # noqa: ANN202
+    from pathlib import Path
+
+    from archivist.index.rows import ChunkRow
+    from archivist.retrieve.hybrid import Hit
+
+    chunk = ChunkRow(id=1, file_id=1, path=Path("/docs/GANNET_2025_10K.pdf"), folder_id=1, text="\n".join(text),
+                     prefix="", page=4, line_start=2, line_end=1 + len(text), heading=heading, kind="pdf")
+    return Hit(chunk, 1.0, 0.5, 0.5)
+
+
+def test_the_figure_asked_is_read_from_the_group_the_question_names() -> None:
+    from archivist.retrieve.figures import find_figure
+
+    lines, boxes = _with_boxes(PENSION)
+    (table,) = find_tables(lines, boxes)
+    hits = [_hit(lines[3:], table.heading)]
+
+    other = find_figure("What was Gannet's FY2025 service cost of its other benefits?", hits)
+    assert (other.value, other.column) == ("4", "Other Benefits 2025")
+    pension = find_figure("What was Gannet's FY2024 pension service cost?", hits)
+    assert (pension.value, pension.column) == ("28", "Pension Benefits 2024")
+
+
+def test_a_total_row_under_a_group_of_columns_is_the_groups_figure() -> None:
+    from archivist.retrieve.figures import find_figure
+
+    lines, boxes = _with_boxes([
+        "Total assets and capital spending of each division (in millions)",
+        "                    Total Assets              Capital Spending",
+        "                    2025        2024          2025       2024",
+        "North America       12,400      11,900        610        580",
+        "Europe              8,100       7,700         420        390",
+        "Total               20,500      19,600        1,030      970",
+    ])
+    (table,) = find_tables(lines, boxes)
+    hits = [_hit(lines[3:], table.heading)]
+
+    figure = find_figure("What was Gannet's capital spending in FY2025?", hits)
+    assert figure is not None and figure.lead() == "1,030 million in Capital Spending 2025: Total"
