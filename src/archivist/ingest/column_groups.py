@@ -28,6 +28,7 @@ unknown has none."""
 GAP = 0.8
 """A gap wider than this many character heights parts two names on one line (a word space is about a third)."""
 
+_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _BLANK_ASIDES = re.compile(r"\([^)]*\)")
 _NOT_A_NAME = re.compile(r"\b(?:ended|years?|months|weeks|quarters?|thousands|millions|billions|change)\b|%|\d",
                          re.IGNORECASE)
@@ -38,7 +39,7 @@ not what its figures are."""
 def repeats(line: str) -> bool:
     """Whether ``line`` is a header line of periods printing one period twice (``2020 2019 2020 2019``): the
     columns come in groups (a cheap test, so that character boxes are read only for pages that need them)."""
-    if not only_periods(line):
+    if len(_YEARS.findall(line)) < 4 or not only_periods(line):  # most lines print fewer than four years
         return False
     years = [m.group(0) for m in PERIOD.finditer(line)]
     return len(years) >= 4 and len(set(years)) < len(years)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
 from archivist.ingest.column_groups import Layout, repeats
 from archivist.ingest.scans import needs_ocr, ocr_pages
-from archivist.ingest.tables import find_tables
+from archivist.ingest.tables import HEADER_LINES, find_tables
 
 
 class PdfExtractor:
@@ -82,8 +83,11 @@ class PdfExtractor:
                 textpage = page.get_textpage()
                 text = page_text(textpage)
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-                if any(repeats(line) for line in lines):  # groups of columns: named by where names are printed
-                    layouts[index + 1] = char_boxes(textpage, text)
+                if grouped := [k for k, line in enumerate(lines) if repeats(line)]:
+                    # Columns in groups, named by where the names are printed over them: the boxes of the lines
+                    # that may print them (a table's header, above its periods).
+                    near = {j for k in grouped for j in range(k - 2 * HEADER_LINES, k + 1)}
+                    layouts[index + 1] = char_boxes(textpage, text, near)
                 textpage.close()
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
@@ -133,9 +137,10 @@ def page_text(textpage) -> str:  # noqa: ANN001 - a pypdfium2 PdfTextPage
     return "".join(out)
 
 
-def char_boxes(textpage, text: str) -> Layout:  # noqa: ANN001 - a pypdfium2 PdfTextPage
+def char_boxes(textpage, text: str, lines: Collection[int]) -> Layout:  # noqa: ANN001 - a PdfTextPage
     """Each line of ``text`` (``page_text``'s, its line breaks as ``extract`` splits them), each character's box
-    on the page: (left, right, height). No line has any when the text does not index the boxes 1:1."""
+    on the page: (left, right, height), for the ``lines`` asked (others have none: reading a box costs). No line
+    has any when the text does not index the boxes 1:1."""
     if len(text) != textpage.count_chars():
         return []
     out: list[list[tuple[float, float, float]]] = [[]]
@@ -144,6 +149,8 @@ def char_boxes(textpage, text: str) -> Layout:  # noqa: ANN001 - a pypdfium2 Pdf
             continue
         if ch in "\r\n":
             out.append([])
+            continue
+        if len(out) - 1 not in lines:
             continue
         left, bottom, right, top = textpage.get_charbox(k)
         out[-1].append((left, right, top - bottom))
