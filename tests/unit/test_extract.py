@@ -221,11 +221,13 @@ def test_pdf_names_printed_over_groups_of_columns_name_them(tmp_path: Path) -> N
     # figures of one label. Where the names are printed tells which columns each heads.
     runs = [(72, 700, 10, "Net periodic benefit cost"), (300, 680, 10, "Pension Benefits"),
             (430, 680, 10, "Other Benefits")]
-    runs += [(x, 666, 10, year) for x, year in zip((305, 355, 435, 485), ("2025", "2024", "2025", "2024"), strict=True)]
-    for k, (label, *cells) in enumerate([("Service cost", "31", "28", "14", "15"), ("Interest cost", "73", "82", "12", "15"),
-                                         ("Benefits paid", "(109)", "(105)", "(29)", "(25)")]):
+    at = (305, 355, 435, 485)
+    runs += [(x, 666, 10, year) for x, year in zip(at, ("2025", "2024", "2025", "2024"), strict=True)]
+    rows = [("Service cost", "31", "28", "14", "15"), ("Interest cost", "73", "82", "12", "15"),
+            ("Benefits paid", "(109)", "(105)", "(29)", "(25)")]
+    for k, (label, *cells) in enumerate(rows):
         runs += [(72, 652 - 14 * k, 10, label)]
-        runs += [(x, 652 - 14 * k, 10, cell) for x, cell in zip((305, 355, 435, 485), cells, strict=True)]
+        runs += [(x, 652 - 14 * k, 10, cell) for x, cell in zip(at, cells, strict=True)]
     doc = extract(make_raw_pdf(tmp_path / "benefits.pdf", runs))
 
     table = block_with(doc, "Service cost 31 28 14 15")
