@@ -326,6 +326,29 @@ def test_an_html_tables_first_row_gives_the_columns(tmp_path: Path) -> None:
     assert find_figure("What was Gannet's capital expenditure in FY2025?", hits).value == "(1,577)"
 
 
+def test_a_quoted_table_row_is_read_with_its_columns(services_factory, tmp_path: Path) -> None:
+    # "Proceeds from sale of businesses | 62 | 15" quoted alone ties neither figure to a year: it is read out.
+    from archivist.answer.service import Answerer
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gannet.html").write_text(
+        "<html><body><h2>Gannet Logistics Consolidated Statements of Cash Flows (in millions)</h2><table>"
+        "<tr><th></th><th>FY2025</th><th>FY2024</th></tr>"
+        "<tr><td>Net cash provided by operating activities</td><td>2,840</td><td>2,415</td></tr>"
+        "<tr><td>Purchases of property, plant and equipment</td><td>(1,577)</td><td>(1,373)</td></tr>"
+        "<tr><td>Proceeds from sale of businesses</td><td>62</td><td>15</td></tr>"
+        "</table></body></html>")
+    services = services_factory()
+    services.store.add_folder(docs)
+    services.indexer().index_all()
+
+    answer = Answerer(services.retriever(), lambda: None, services.settings).ask(
+        "How much did Gannet Logistics receive from the sale of businesses?", extractive=True)
+
+    assert "“Proceeds from sale of businesses | 62 | 15” (FY2025: 62; FY2024: 15; in millions)" in answer.answer
+
+
 def test_no_figure_from_a_document_the_question_does_not_name_when_it_names_another() -> None:
     (table,) = find_tables(CASH_FLOWS)
     other = _hit(CASH_FLOWS[4:], table.heading, path="/docs/AVOCET_2025_10K.pdf")

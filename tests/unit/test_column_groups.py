@@ -161,3 +161,15 @@ def test_a_total_row_under_a_group_of_columns_is_the_groups_figure() -> None:
 
     figure = find_figure("What was Gannet's capital spending in FY2025?", hits)
     assert figure is not None and figure.lead() == "1,030 million in Capital Spending 2025: Total"
+
+
+def test_a_quoted_row_reads_each_figure_with_its_group_and_year() -> None:
+    from archivist.retrieve.figures import row_reading
+
+    lines, boxes = _with_boxes(PENSION)
+    (table,) = find_tables(lines, boxes)
+    hit = _hit(lines[3:], table.heading)
+
+    assert row_reading(hit, "Service cost 31 28 4 4") == \
+        "Pension Benefits 2025: 31, 2024: 28; Other Benefits 2025: 4, 2024: 4"
+    assert row_reading(hit, "Net periodic benefit cost") == ""  # no row of the table

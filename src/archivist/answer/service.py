@@ -28,7 +28,7 @@ from archivist.index import boilerplate
 from archivist.ingest.chunk import content_hash
 from archivist.ingest.rows import read_rows
 from archivist.ingest.tables import split_heading
-from archivist.retrieve.figures import Figure, find_figure
+from archivist.retrieve.figures import Figure, find_figure, row_reading
 from archivist.retrieve.focus import Focus
 from archivist.retrieve.hybrid import Hit, Retriever, SearchResult
 from archivist.retrieve.scope import parse_scope
@@ -336,7 +336,9 @@ class Answerer:
         chosen.sort(key=lambda c: (not c[3], c[1], -c[0]))
         used = list(dict.fromkeys(([figure.hit] if figure is not None else []) + [i for _, i, _, _ in chosen]))
         number = {i: n for n, i in enumerate(used, start=1)}
-        sentences = [Sentence(f"“{text}”", number[i], 1.0, True, lead=item) for _, i, text, _ in chosen]
+        # A table row is read with its columns after the quote ("2022: 18,992.8; 2021: 18,127.0; in millions").
+        sentences = [Sentence(f"“{text}”" + (f" ({reading})" if (reading := row_reading(hits[i], text)) else ""),
+                              number[i], 1.0, True, lead=item) for _, i, text, _ in chosen]
         if figure is not None:
             sentences.insert(0, figure_sentence(figure, number[figure.hit], item))
         citations = [_citation(number[i], hits[i], 1.0, self.generation) for i in used]

@@ -223,3 +223,42 @@ def figure_in(question: str, hit: Hit, index: int = 0,
         line = c.line_start + offset if whole else None
         best = Figure(index, row.label, row.cells[col], row_columns[col], unit, title, line, score)
     return best
+
+
+def row_reading(hit: Hit, line: str) -> str:
+    """A quoted table row read with its columns: ``2022: 18,992.8; 2021: 18,127.0; in millions`` for "Net sales $
+    18,992.8 $ 18,127.0", ``Pension Benefits 2020: 31, 2019: 28; Other Benefits 2020: 4, 2019: 4`` for "Service
+    cost 31 28 4 4" under groups of columns; "" when ``line`` is no row of ``hit``'s table that fills its columns
+    (a quoted row had been a run of figures nobody could tie to a year)."""
+    _title, unit, columns = split_heading(hit.chunk.heading)
+    if not columns:
+        return ""
+    lines = hit.chunk.text.split("\n")
+    for offset, read in read_rows(hit.chunk.text):
+        if lines[offset].strip() != line.strip():
+            continue
+        row = without_mark(read, len(columns))
+        row_columns = in_section(columns, lines[:offset]) if sectioned(columns) else columns
+        if len(row.cells) != len(row_columns):
+            return ""
+        parts: list[str] = []
+        last_group = None
+        for cell, column in zip(row.cells, row_columns, strict=True):
+            group = group_of(column)
+            when = column[len(group):].strip() if group and column.startswith(group) else column
+            if group and group != last_group:
+                parts.append(f"{group} {when}: {cell}")
+            else:
+                parts.append(f"{when}: {cell}")
+            last_group = group
+        text = "; ".join(parts) if not any(group_of(c) for c in row_columns) else _by_group(parts, row_columns)
+        return f"{text}; in {unit}" if unit else text
+    return ""
+
+
+def _by_group(parts: list[str], columns: Sequence[str]) -> str:
+    """``parts`` joined with commas inside a group of columns and semicolons between groups."""
+    out = parts[0]
+    for k in range(1, len(parts)):
+        out += (", " if group_of(columns[k]) == group_of(columns[k - 1]) else "; ") + parts[k]
+    return out
