@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from archivist.ingest.column_groups import group_of
-from archivist.ingest.facts import column_date, column_period, is_point
+from archivist.ingest.facts import chunk_facts, column_date, column_period, is_point
 from archivist.ingest.quarterly import in_section, sectioned
 from archivist.ingest.rows import read_rows, without_mark
 from archivist.ingest.tables import split_heading
@@ -226,39 +226,24 @@ def figure_in(question: str, hit: Hit, index: int = 0,
 
 
 def row_reading(hit: Hit, line: str) -> str:
-    """A quoted table row read with its columns: ``2022: 18,992.8; 2021: 18,127.0; in millions`` for "Net sales $
-    18,992.8 $ 18,127.0", ``Pension Benefits 2020: 31, 2019: 28; Other Benefits 2020: 4, 2019: 4`` for "Service
-    cost 31 28 4 4" under groups of columns; "" when ``line`` is no row of ``hit``'s table that fills its columns
-    (a quoted row had been a run of figures nobody could tie to a year)."""
-    _title, unit, columns = split_heading(hit.chunk.heading)
-    if not columns:
+    """A quoted table row read with its columns, as its facts are stored (``ingest.facts``): ``2022: 18,992.8;
+    2021: 18,127.0; in millions`` for "Net sales $ 18,992.8 $ 18,127.0", ``Pension Benefits 2020: 31, 2019: 28;
+    Other Benefits 2020: 4, 2019: 4`` for "Service cost 31 28 4 4" under groups of columns; "" when ``line`` gives
+    no facts of ``hit``'s table (a quoted row had been a run of figures nobody could tie to a year)."""
+    _title, _unit, columns = split_heading(hit.chunk.heading)
+    offsets = {k for k, ln in enumerate(hit.chunk.text.split("\n")) if ln.strip() == line.strip()}
+    if not columns or not offsets:
         return ""
-    lines = hit.chunk.text.split("\n")
-    for offset, read in read_rows(hit.chunk.text):
-        if lines[offset].strip() != line.strip():
-            continue
-        row = without_mark(read, len(columns))
-        row_columns = in_section(columns, lines[:offset]) if sectioned(columns) else columns
-        if len(row.cells) != len(row_columns):
-            return ""
-        parts: list[str] = []
-        last_group = None
-        for cell, column in zip(row.cells, row_columns, strict=True):
-            group = group_of(column)
-            when = column[len(group):].strip() if group and column.startswith(group) else column
-            if group and group != last_group:
-                parts.append(f"{group} {when}: {cell}")
-            else:
-                parts.append(f"{when}: {cell}")
-            last_group = group
-        text = "; ".join(parts) if not any(group_of(c) for c in row_columns) else _by_group(parts, row_columns)
-        return f"{text}; in {unit}" if unit else text
-    return ""
-
-
-def _by_group(parts: list[str], columns: Sequence[str]) -> str:
-    """``parts`` joined with commas inside a group of columns and semicolons between groups."""
-    out = parts[0]
-    for k in range(1, len(parts)):
-        out += (", " if group_of(columns[k]) == group_of(columns[k - 1]) else "; ") + parts[k]
-    return out
+    facts = [f for f in chunk_facts(hit.chunk.text, hit.chunk.heading) if f.offset in offsets]
+    if len(facts) < max(2, len(columns) / 2) or len({f.label for f in facts}) != 1:
+        return ""  # a row two rows were glued into, or one that fills few of its columns
+    parts = []
+    for k, f in enumerate(facts):
+        group = group_of(f.column)
+        when = f.column[len(group):].strip() if group and f.column.startswith(group) else f.column
+        same = k and group_of(facts[k - 1].column) == group
+        parts.append(("" if not k else ", " if same and group else "; ") +
+                     (f"{when}: {f.raw}" if same or not group else f"{group} {when}: {f.raw}"))
+    units = {f.unit or f.scale for f in facts} - {"%"}
+    unit = next(iter(units)) if len(units) == 1 else ""
+    return "".join(parts) + (f"; {unit}" if unit == "per share" else f"; in {unit}" if unit else "")
