@@ -47,6 +47,7 @@ AUDITOR = ("Report of Independent Registered Public Accounting Firm. We have aud
     ("Deferred income taxes........ — 95,279", "Deferred income taxes", ("—", "95,279")),
     ("Service cost discount rate 5.5 % 3.2 % 2.6 %", "Service cost discount rate", ("5.5%", "3.2%", "2.6%")),
     ("Net sales 1,577(a) 1,373", "Net sales", ("1,577(a)", "1,373")),
+    ("Balance at December 31 185,669 176,219", "Balance at December 31", ("185,669", "176,219")),
 ])
 def test_a_row_is_its_label_and_its_figures_as_printed(line: str, label: str, cells: tuple[str, ...]) -> None:
     row = parse_row(line)
@@ -55,7 +56,7 @@ def test_a_row_is_its_label_and_its_figures_as_printed(line: str, label: str, ce
 
 @pytest.mark.parametrize("line", ["November 28,", "The Company was founded in 1982 and employs about 2,400 people "
                                                  "across its offices in twelve countries around the world 2024",
-                                  "2015", "59", ""])
+                                  "2015", "59", "", "December 31"])
 def test_dates_prose_and_page_numbers_are_not_rows(line: str) -> None:
     assert parse_row(line) is None or len(line.split()) <= 1 and False
 

@@ -54,7 +54,9 @@ class PdfExtractor:
     row had been read), and a dash printed apart from the figure after it is a nil of its own column ("Divestitures
     loss 30.0 - 6.5": "- 6.5" had been one negative figure) (``rows``). 12: names printed over groups of columns
     name them, read by where they are printed ("Pension Benefits" and "Other Benefits" over "2020 2019 2020 2019"
-    had left each row two FY2020 figures of one label) (``column_groups``, ``char_boxes``)."""
+    had left each row two FY2020 figures of one label) (``column_groups``, ``char_boxes``); a day printed after a
+    label's month is the label's ("Balance at December 31 185,669 ..." had read "31" as the first column's
+    figure) (``rows``)."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium

@@ -75,9 +75,17 @@ def parse_row(line: str) -> Row | None:
         return None
     cells = tuple(c.replace(" ", "") for c in _CELLS.findall(cells_text) if c.strip() not in ("$",))
     cells = tuple(c.lstrip("$") for c in cells if c)
+    if cells and _MONTH_END.search(label) and re.fullmatch(r"(?:[1-9]|[12]\d|3[01])", cells[0]):
+        # "Balance at December 31 185,669 ...": the day is the label's date, no figure of the first column
+        label, cells = f"{label} {cells[0]}", cells[1:]
     if not cells:
         return None
     return Row(label, cells, bool(re.match(r"\s*\([1-9]\)\s", cells_text)))
+
+
+_MONTH_END = re.compile(r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                        r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$", re.IGNORECASE)
+"""A label ending in a month's name, whose day the PDF prints after it as if it were a figure."""
 
 
 def _dated_row(text: str) -> Row | None:
