@@ -231,10 +231,10 @@ def row_reading(hit: Hit, line: str) -> str:
     Other Benefits 2020: 4, 2019: 4`` for "Service cost 31 28 4 4" under groups of columns; "" when ``line`` gives
     no facts of ``hit``'s table (a quoted row had been a run of figures nobody could tie to a year)."""
     _title, _unit, columns = split_heading(hit.chunk.heading)
-    offsets = {k for k, ln in enumerate(hit.chunk.text.split("\n")) if ln.strip() == line.strip()}
-    if not columns or not offsets:
+    offset = next((k for k, ln in enumerate(hit.chunk.text.split("\n")) if ln.strip() == line.strip()), None)
+    if not columns or offset is None:
         return ""
-    facts = [f for f in chunk_facts(hit.chunk.text, hit.chunk.heading) if f.offset in offsets]
+    facts = [f for f in chunk_facts(hit.chunk.text, hit.chunk.heading) if f.offset == offset]
     if len(facts) < max(2, len(columns) / 2) or len({f.label for f in facts}) != 1:
         return ""  # a row two rows were glued into, or one that fills few of its columns
     parts = []
