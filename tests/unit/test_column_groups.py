@@ -95,7 +95,7 @@ def test_groups_named_alike_or_left_unnamed_keep_their_columns() -> None:
     assert table.columns == ("2025", "2024", "2025", "2024")
 
     # Columns that come in no groups are not renamed, whatever is printed over them.
-    columns, used = grouped(("2025", "2024"), lines, [0, 1], boxes)
+    columns, used = grouped(("2025", "2024"), lines, [0, 1], boxes, 1)
     assert columns == ("2025", "2024") and not used
 
 
@@ -107,7 +107,7 @@ def test_a_caption_over_a_column_of_text_names_no_group() -> None:
         "Forwards        12        13           Revenue                       22        23",
         "Options         14        15           Cost of sales                 24        25",
     ])
-    columns, _used = grouped(("2025", "2024", "2025", "2024"), lines, [0, 1], boxes)
+    columns, _used = grouped(("2025", "2024", "2025", "2024"), lines, [0, 1], boxes, 1)
 
     assert columns == ("Recognized in OCI 2025", "Recognized in OCI 2024", "Reclassified 2025", "Reclassified 2024")
 

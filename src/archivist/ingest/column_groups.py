@@ -45,18 +45,23 @@ def repeats(line: str) -> bool:
     return len(years) >= 4 and len(set(years)) < len(years)
 
 
-def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int],
-            layout: Layout | None) -> tuple[tuple[str, ...], set[int]]:
+def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], layout: Layout | None,
+            at: int | None) -> tuple[tuple[str, ...], set[int]]:
     """``columns`` named by the groups printed over them, and the indexes of the lines that print the names (no
     title of the table); ``columns`` and no line when they come in no groups or not every group is named.
-    ``above``: the indexes of the header lines over the table's first row, in order."""
+    ``above``: the indexes of the header lines over the table's first row, in order; ``at``: the one of them the
+    columns' periods are printed on (``tables._period_line``'s)."""
+    if layout is None or at is None or at >= len(layout):
+        return columns, set()  # no character boxes (a page without repeated periods, another format)
     groups = _groups(columns)
-    if layout is None or len(groups) < 2:
+    if len(groups) < 2:
         return columns, set()
-    located = _period_line(lines, above, len(columns), layout)
-    if located is None:
-        return columns, set()
-    at, centres = located
+    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])  # same length: the boxes index it
+    found = list(PERIOD.finditer(bare))
+    boxes = layout[at]
+    if len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
+        return columns, set()  # "2022 vs. 2021" is one column, two periods
+    centres = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
     pitch = median(b - a for a, b in zip(centres, centres[1:], strict=False))
     if pitch <= 0 or any(b <= a for a, b in zip(centres, centres[1:], strict=False)):
         return columns, set()
@@ -100,22 +105,6 @@ def _groups(columns: tuple[str, ...]) -> list[list[int]]:
             groups.append([])
         groups[-1].append(j)
     return groups
-
-
-def _period_line(lines: Sequence[str], above: Sequence[int], count: int,
-                 layout: Layout) -> tuple[int, list[float]] | None:
-    """The lowest header line printing one period per column, and each period's middle on the page."""
-    for k in reversed(above):
-        line = lines[k]
-        bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), line)  # same length: boxes index it
-        if not only_periods(bare):
-            continue
-        found = list(PERIOD.finditer(bare))
-        boxes = layout[k] if k < len(layout) else ()
-        if len(found) != count or len(boxes) < len(line.rstrip()):
-            return None
-        return k, [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
-    return None
 
 
 def _runs(line: str, boxes: Sequence[tuple[float, float, float]]) -> list[tuple[float, float, str]]:

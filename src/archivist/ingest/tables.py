@@ -175,7 +175,12 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, layout:
     # ("... as follows (in thousands):"; 26 of 200 sampled dev rows had no scale without it).
     header_text = " ".join(lines[k] for k in above)
     scale_match = _SCALE.search(header_text) or _STATED_SCALE.search(f"{intro} {header_text}")
-    columns = _spanned(_period_line(header_lines) or _columns(header), [lines[k] for k in above])
+    periods, i = _period_line(header_lines)
+    # The page line the periods are printed on (none when they are the introducing sentence's years).
+    page_lines = [k for k in above if k >= head_from]
+    joined = len(header_lines) - len(page_lines)  # 1 when the introducing sentence's years lead the header
+    period_at = page_lines[i - joined] if periods and i >= joined else None
+    columns = _spanned(periods or _columns(header), [lines[k] for k in above])
     width = _width(lines, first_row, end)
     quarterly, at = quarterly_columns(columns, [lines[k] for k in above], width)
     if not quarterly:
@@ -184,7 +189,7 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, layout:
     if quarterly:
         columns, head_from = quarterly, above[at]  # the title is above the quarters' names
     else:
-        columns, names = grouped(columns, lines, above, layout)
+        columns, names = grouped(columns, lines, above, layout, period_at)
     title = ""
     for k in reversed([k for k in above if k < head_from and k not in names]):  # the closest line first
         line = " ".join(lines[k].split()).strip(" :")
@@ -267,9 +272,9 @@ def _paragraph_above(lines: list[str] | tuple[str, ...], k: int, most: int = 4) 
     return " ".join(out)
 
 
-def _period_line(header_lines: list[str]) -> tuple[str, ...]:
+def _period_line(header_lines: list[str]) -> tuple[tuple[str, ...], int]:
     """The periods of the lowest header line that holds nothing else (``2022 2021 2020`` once a parenthesised
-    unit is set aside): the columns, as printed above the figures."""
+    unit is set aside): the columns, as printed above the figures; and that line's index (-1 when none is)."""
     for i in range(len(header_lines) - 1, -1, -1):
         bare = re.sub(r"\([^)]*\)", " ", header_lines[i])
         periods = _periods(bare)
@@ -278,9 +283,9 @@ def _period_line(header_lines: list[str]) -> tuple[str, ...]:
             # 2022"): a 10-Q's quarter end and its last year end, both "2022" without their months.
             dates = MONTH_DAY.findall(re.sub(r"\([^)]*\)", " ", " ".join(header_lines[:i + 1])))
             if len(dates) == len(periods) and not _COMPARE.search(bare):
-                return tuple(f"{' '.join(d.split())}, {p}" for d, p in zip(dates, periods, strict=True))
-            return tuple(" ".join(p.split()) for p in periods)
-    return ()
+                return tuple(f"{' '.join(d.split())}, {p}" for d, p in zip(dates, periods, strict=True)), i
+            return tuple(" ".join(p.split()) for p in periods), i
+    return (), -1
 
 
 def _periods(text: str) -> list[str]:
