@@ -173,3 +173,129 @@ def test_a_quoted_row_reads_each_figure_with_its_group_and_year() -> None:
     assert row_reading(hit, "Service cost 31 28 4 4") == \
         "Pension Benefits 2025: 31, 2024: 28; Other Benefits 2025: 4, 2024: 4"
     assert row_reading(hit, "Net periodic benefit cost") == ""  # no row of the table
+
+
+SEGMENTS = [
+    "Segment information",
+    "(in millions)",
+    "                                   Digital        Document                       ",
+    "                                   Media          Cloud        Publishing        Total",
+    "                                                         Fiscal 2025",
+    "Revenue                            12,400         4,100        300               16,800",
+    "Cost of revenue                    1,200          1,000        40                2,240",
+    "Gross profit                       11,200         3,100        260               14,560",
+    "                                                         Fiscal 2024",
+    "Revenue                            11,000         3,900        310               15,210",
+    "Cost of revenue                    1,100          950          45                2,095",
+    "Gross profit                       9,900          2,950        265               13,115",
+    "Unallocated charges                                                              (120)",
+]
+
+
+def test_names_printed_over_single_columns_under_one_period_name_them() -> None:
+    lines, boxes = _with_boxes(SEGMENTS)
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("Digital Media Fiscal 2025", "Document Cloud Fiscal 2025", "Publishing Fiscal 2025",
+                             "Total Fiscal 2025")
+    assert table.title == "Segment information"
+    facts = chunk_facts("\n".join(lines[5:]), table.heading)
+    revenue = {(f.when(), f.raw) for f in facts if f.label == "Revenue"}
+    # The rows under "Fiscal 2024" are that year's, not the header's year.
+    assert ("Digital Media FY2025", "12,400") in revenue and ("Total FY2025", "16,800") in revenue
+    assert ("Digital Media FY2024", "11,000") in revenue and ("Total FY2024", "15,210") in revenue
+    # A row printing one figure (the total's) is the period's, as it was before the columns were named.
+    assert [(f.when(), f.raw) for f in facts if f.label == "Unallocated charges"] == [("FY2024", "(120)")]
+
+
+def test_without_positions_a_segment_table_gives_its_rows_no_facts() -> None:
+    (table,) = find_tables(squeezed(SEGMENTS))
+
+    assert table.columns == ("Fiscal 2025",)
+    assert [f for f in chunk_facts("\n".join(squeezed(SEGMENTS)[5:]), table.heading) if f.label == "Revenue"] == []
+
+
+def test_names_printed_under_each_of_several_periods_name_the_columns_of_each() -> None:
+    lines, boxes = _with_boxes([
+        "Earnings per share (in millions, except per share amounts)",
+        "                           2025                        2024",
+        "                           Income       Shares         Income       Shares",
+        "Net income                 9,100        1,390          8,000        1,400",
+        "Dilutive securities        -            7              -            8",
+        "Diluted                    9,100        1,397          8,000        1,408",
+        "Diluted net income per common share   $ 6.51             $ 5.68",
+    ])
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("Income 2025", "Shares 2025", "Income 2024", "Shares 2024")
+    facts = chunk_facts("\n".join(lines[3:]), table.heading)
+    assert {(f.when(), f.raw) for f in facts if f.label == "Net income"} == {
+        ("Income FY2025", "9,100"), ("Shares FY2025", "1,390"), ("Income FY2024", "8,000"), ("Shares FY2024", "1,400")}
+    eps = [(f.when(), f.raw, f.unit) for f in facts if f.label == "Diluted net income per common share"]
+    assert eps == [("FY2025", "6.51", "per share"), ("FY2024", "5.68", "per share")]
+
+
+def test_a_column_printed_with_a_date_of_its_own_names_no_columns() -> None:
+    # A roll-forward: its first column is the balance at the year's start, its last at its end: not one period.
+    lines, boxes = _with_boxes([
+        "Goodwill by segment (in millions)",
+        "                                      2025",
+        "                    Balance at                                    Balance at",
+        "                    January 1     Acquisitions     Currency       December 31",
+        "East                1,000         200              (10)           1,190",
+        "West                500           -                (5)            495",
+        "Total               1,500         200              (15)           1,685",
+    ])
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("2025",)
+
+
+def test_the_whole_companys_figure_is_the_total_column_unless_a_segment_is_named() -> None:
+    from archivist.retrieve.figures import find_figure
+
+    lines, boxes = _with_boxes(SEGMENTS)
+    (table,) = find_tables(lines, boxes)
+    hits = [_hit(lines[5:], table.heading)]
+
+    whole = find_figure("What was Gannet's FY2025 revenue?", hits)
+    assert (whole.value, whole.column) == ("16,800", "Total Fiscal 2025")
+    cloud = find_figure("What was the revenue of Gannet's Document Cloud segment in FY2024?", hits)
+    assert (cloud.value, cloud.column) == ("3,900", "Document Cloud Fiscal 2024")
+
+
+def test_groups_without_a_total_answer_no_question_that_names_none_of_them() -> None:
+    from archivist.retrieve.figures import find_figure
+
+    lines, boxes = _with_boxes(PENSION)
+    (table,) = find_tables(lines, boxes)
+    hits = [_hit(lines[3:], table.heading)]
+
+    # A pension plan's service cost or the retiree plans'? The question does not say: no figure is its answer.
+    assert find_figure("What was Gannet's FY2025 service cost?", hits) is None
+
+
+def test_a_part_the_question_names_is_never_answered_with_the_whole_companys_row() -> None:
+    from dataclasses import replace
+
+    from archivist.retrieve.figures import find_figure
+
+    income = ["Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 16,800 15,210",
+              "Cost of revenue 2,240 2,095", "Gross profit 14,560 13,115"]
+    (statement,) = find_tables(income)
+    company = _hit(income[3:], statement.heading)
+    company = replace(company, chunk=replace(company.chunk, prefix="Gannet Inc. 10-K FY2025"))
+    question = "What was Gannet's Document Cloud revenue in FY2025?"
+
+    # The company's revenue is not Document Cloud's: no figure leads the answer rather than the wrong one.
+    assert find_figure(question, [company]) is None
+    lines, boxes = _with_boxes(SEGMENTS)
+    (segments,) = find_tables(lines, boxes)
+    part = _hit(lines[5:], segments.heading)
+    figure = find_figure(question, [company, replace(part, chunk=replace(part.chunk, prefix=company.chunk.prefix))])
+    assert figure is not None and (figure.value, figure.column) == ("4,100", "Document Cloud Fiscal 2025")
+    # Asked without a part, the company's row answers.
+    assert find_figure("What was Gannet's revenue in FY2025?", [company]).value == "16,800"

@@ -206,8 +206,12 @@ def test_a_line_item_qualified_by_another_word_is_no_lookup_of_the_item() -> Non
     # Pension plan assets are no total assets, a segment's depreciation no company's.
     assert compute("What were Acme's total U.S. pension plan assets in FY2025?", facts, {}) is None
     assert compute("What was Acme's Biopharma depreciation and amortization in FY2025?", facts, {}) is None
+    # A part's or a brand's possessive is no company's ("Acme International's", "Sam's Club's").
+    assert compute("What was Acme International's depreciation and amortization in FY2025?", facts, {}) is None
+    assert compute("What were Sam's Club's total assets in FY2025?", facts, {}) is None
     # A year, a possessive, "annual", the company's own name before the caption qualify nothing.
     for question in ("What were Acme's total assets in FY2025?", "What is the FY2025 total assets of Acme?",
+                     "What were the company's total assets in FY2025?", "What were Acme Corp's total assets in FY2025?",
                      "How much depreciation and amortization did Acme report in FY2025?",
                      "What was Acme depreciation and amortization in FY2025?"):
         assert isinstance(compute(question, facts, {}), Calculation), question
@@ -456,3 +460,16 @@ def test_a_result_the_filing_prints_is_cited_where_it_is_printed(run, tmp_path: 
     jsonschema.validate(ask, json.loads(resources.files("archivist").joinpath("schemas/ask.json").read_text()))
     assert ask["calculation"]["printed"] == {"text": "Gross margin (FY2025): 42.5%", "citation": 1}
     assert "Printed in the filing: “Gross margin (FY2025): 42.5%” [1]." in ask["answer"]
+
+
+def test_a_segments_column_is_never_an_operand_and_the_consolidated_column_may_be() -> None:
+    from dataclasses import replace
+
+    segment = replace(_fact(1, "Total revenues", "FY2025", "9,100", "Segment information"),
+                      column="Digital Media Fiscal 2025")
+    # The segment's revenue alone is no answer to the company's revenue: refused for want of the company's row.
+    assert not isinstance(compute("What were Acme's FY2025 total revenues?", [segment], {}), Calculation)
+    whole = replace(_fact(2, "Total revenues", "FY2025", "12,400", "Segment information"),
+                    column="Consolidated Fiscal 2025")
+    calc = compute("What were Acme's FY2025 total revenues?", [segment, whole], {})
+    assert isinstance(calc, Calculation) and calc.expression == "12,400"

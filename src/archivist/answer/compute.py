@@ -140,8 +140,21 @@ def _qualified(asked: str, item: str, entities: Iterable[str] = ()) -> bool:
     starts = [a for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
     if not starts and len(phrases[0]) == 2 and phrases[0][0] == "total" and phrases[0][1] in text:
         starts = [text.index(phrases[0][1])]  # "total assets" written "assets"
-    return any(i and text[i - 1] not in neutral and not re.fullmatch(r"(?:fy|q[1-4])?\d+\w*", text[i - 1])
-               for i in starts)
+    # A possessive is neutral when it is the company's ("Acme's total assets"), not a part's or a brand's
+    # ("Walmart International's operating income", "Sam's Club's net sales").
+    return any(i and (_qualifier(text[i - 1], neutral) or text[i - 1] == "s" and i > 1
+                      and _qualifier(text[i - 2], neutral | _CORPORATE)) for i in starts)
+
+
+def _qualifier(word: str, neutral: frozenset[str] | set[str]) -> bool:
+    """Whether ``word`` before a caption makes it another item: not a neutral word, a year, or a word of the
+    filer's name its file name glues ("cola" of COCACOLA)."""
+    return word not in neutral and not re.fullmatch(r"(?:fy|q[1-4])?\d+\w*", word) \
+        and not (len(word) >= 3 and any(word in n for n in neutral if len(n) >= 8))
+
+
+_CORPORATE = frozenset("inc corp corporation co company companies ltd limited plc llc group holdings "
+                       "firm business".split())
 
 
 def _kind(node: Node) -> str:
@@ -264,7 +277,13 @@ def compute(question: str, facts: Sequence[FactRow], documents: Mapping[int, tup
     Returns None when the question asks for no calculation (or a lookup that is not found: it is then
     answered as any other question)."""
     p = plan(question)
-    if p is None or p.lookup and _qualified(question, p.item, {f.entity for f in facts}):
+    # The names the filer asked about goes by (its facts' files' entity, aliases and file name), none other's:
+    # another filer's "MGM Resorts International" makes no "Walmart International" the company.
+    files = {f.file_id for f in facts}
+    names = {f.entity for f in facts} | {f.path.stem.replace("_", " ") for f in facts}
+    names |= {n for file_id, (_path, meta) in documents.items() if file_id in files
+              for n in (meta.entity, *meta.aliases)}
+    if p is None or p.lookup and _qualified(question, p.item, names):
         return None
     asked = period_of(asked_period(question), query_years(question), calendar(facts, documents), _latest(facts))
     if asked is None:

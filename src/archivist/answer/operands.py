@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from archivist.answer.formula import Ref
 from archivist.answer.metrics import LINE_ITEMS, LineItem
+from archivist.ingest.column_groups import WHOLE, group_of
 from archivist.retrieve.factmatch import MIN_SCORE, label_score, words
 from archivist.retrieve.focus import core_name
 from archivist.retrieve.statements import statement_of
@@ -85,6 +86,8 @@ def resolve(ref: Ref, asked: Period, facts: Sequence[FactRow], weights: Mapping[
     for f in facts:
         if f.value is None or (f.unit == "per share") != per_share or f.unit == "%":
             continue
+        if (group := group_of(f.column)) and not WHOLE.match(group):
+            continue  # a column of a segment's, a plan's or a component's figures: not the company's item
         label = _own_label(f.label, f.entity)
         score = label_score(label, phrases)
         if score < MIN_SCORE or _other_kind(item, f):

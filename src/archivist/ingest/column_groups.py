@@ -16,33 +16,27 @@ read: no company, statement or dataset is named here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from statistics import median
 
-from archivist.ingest.quarterly import MONTH_DAY, PERIOD, only_periods
+from archivist.ingest.quarterly import MONTH_DAY, PERIOD, one_year, sectioned
 
 Layout = Sequence[Sequence[tuple[float, float, float]]]
 """Per line of a page, per character of it: (left, right, height) of its box on the page; a line whose boxes are
 unknown has none."""
 
+Boxes = Callable[[Collection[int]], Layout]
+"""Reads the layout of the lines asked (by index) of one page, when a table needs it: reading boxes costs, and
+most pages need none."""
+
 GAP = 0.8
 """A gap wider than this many character heights parts two names on one line (a word space is about a third)."""
 
-_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _BLANK_ASIDES = re.compile(r"\([^)]*\)")
 _NOT_A_NAME = re.compile(r"\b(?:ended|years?|months|weeks|quarters?|thousands|millions|billions|change)\b|%|\d",
                          re.IGNORECASE)
 """Words over a group that name its span, unit or a change ("Fiscal Year", "Year Ended December 31,", "% Change"),
 not what its figures are."""
-
-
-def repeats(line: str) -> bool:
-    """Whether ``line`` is a header line of periods printing one period twice (``2020 2019 2020 2019``): the
-    columns come in groups (a cheap test, so that character boxes are read only for pages that need them)."""
-    if len(_YEARS.findall(line)) < 4 or not only_periods(line):  # most lines print fewer than four years
-        return False
-    years = [m.group(0) for m in PERIOD.finditer(line)]
-    return len(years) >= 4 and len(set(years)) < len(years)
 
 
 def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], layout: Layout | None,
@@ -97,6 +91,11 @@ def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int]
     return tuple(out), used
 
 
+def in_groups(columns: tuple[str, ...]) -> bool:
+    """Whether ``columns`` come in groups (a period repeated: ``2020 2019 2020 2019``) that names may tell apart."""
+    return len(_groups(columns)) >= 2
+
+
 def _groups(columns: tuple[str, ...]) -> list[list[int]]:
     """The indexes of ``columns`` in groups: a group ends where the next column repeats one of it."""
     groups: list[list[int]] = []
@@ -143,7 +142,7 @@ def _over(spans: list[tuple[float, float]], centre: float, pitch: float) -> tupl
 
 
 _PERIOD_WORDS = re.compile(r"\b(?:(?:three|six|nine|twelve|thirteen|twenty[- ]six|thirty[- ]nine|fifty[- ]two|"
-                           r"fifty[- ]three|\d{1,2})[- ](?:months?|weeks?)|quarters?|(?:fiscal\s+)?years?|ended|"
+                           r"fifty[- ]three|\d{1,2})[- ](?:months?|weeks?)|quarters?|fiscal|years?|ended|"
                            r"ending|first|second|third|fourth|full|q[1-4]|as\s+of|at|vs)\b\.?", re.IGNORECASE)
 
 
@@ -154,4 +153,148 @@ def group_of(column: str) -> str:
     """The name of the group a column belongs to (``Pension Benefits`` of ``Pension Benefits 2020``), its period
     set aside; "" for a column named by its period alone (``2020``, ``Three Months Ended June 30, 2023``)."""
     text = _PERIOD_WORDS.sub(" ", PERIOD.sub(" ", MONTH_DAY.sub(" ", _NUMERIC_DATE.sub(" ", column))))
-    return " ".join(text.split()).strip(" ,")
+    text = _LEADING.sub("", _DANGLING.sub("", " ".join(text.split()))).strip(" ,:")
+    return text if re.search(r"[A-Za-z]{2}", text) else ""
+
+
+def in_sections(columns: Sequence[str]) -> bool:
+    """Whether a table's rows of other years may follow under year lines of their own ("2021" / rows: its
+    columns shift to that year, ``quarterly.in_section``): one year's quarters, or one year's columns named each
+    (a segment note's "USCS 2022 | CS 2022 | ... | Consolidated 2022")."""
+    return sectioned(columns) or (all(group_of(c) for c in columns) and one_year(columns) is not None)
+
+
+def periods_of(columns: Sequence[str]) -> tuple[str, ...]:
+    """The periods of columns named each under their period (``named``), each once, in order (``2022``, ``2021``
+    of ``Income 2022 | Shares 2022 | Income 2021 | Shares 2021``); () when the columns are periods alone, or
+    groups of periods (``Pension 2022 | Pension 2021 | Other 2022 | Other 2021``: a row of two figures may be
+    either group's)."""
+    out: list[str] = []
+    for column in columns:
+        group = group_of(column)
+        period = column[len(group):].strip() if group and column.startswith(group) else column
+        if period in out and out[-1] != period:
+            return ()  # a period again after another: groups of periods
+        if period not in out:
+            out.append(period)
+    return tuple(out) if len(out) < len(columns) and all(group_of(c) for c in columns) else ()
+
+
+_DANGLING = re.compile(r"(?:(?:^|[\s,:]+)(?:of|as|at|for|in|on))+[\s,:]*$", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:(?:of|as|at|for|in|on|to)\b[\s,:]*)+", re.IGNORECASE)
+"""What a name keeps of its period once the period is set aside ("Letters of Credit" of "Letters of Credit of
+December 31: 2021")."""
+WHOLE = re.compile(r"^(?:total|consolidated)\b", re.IGNORECASE)
+"""A group of columns whose figures are the whole's (``Total``, ``Consolidated``, ``Consolidated Totals``), not a
+part's."""
+
+
+_MONTH = re.compile(r"\b(?:january|february|march|april|june|july|august|september|october|november|december)\b",
+                    re.IGNORECASE)
+_FIGURE = re.compile(r"\d|^[—–-]{1,2}$")
+_NAME_TAIL = re.compile(r"(?:\s*\([^)]*$|\s*\([a-z\d]\)$|[\s,:;$€£¥*]+$)")
+"""What a name's last line may end in that is no part of it: a unit's opening "(in" wrapped to the next line
+("Number of shares (in" / "thousands)"), a currency sign printed over the figures, a comma."""
+
+
+def named(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], rows: Sequence[int], width: int,
+          layout: Layout, at: int | None) -> tuple[tuple[str, ...], set[int]]:
+    """Columns named by what is printed over each column of figures, when the table's rows print more figures
+    (``width``) than it has periods (``columns``): a segment note's "Digital Media | Digital Experience |
+    Publishing | Total" under "Fiscal 2022", a consolidating statement's "Parent | Guarantor Subsidiaries | ... |
+    Consolidated", "Notes Payable | Weighted-Average Interest Rate" under each of two dates. Each column is named
+    ``<name> <period>`` (``Digital Media Fiscal 2022``); ``rows``: the indexes of the rows that print ``width``
+    figures, whose figures' boxes place the columns; ``at``: the line the periods are printed on (several
+    periods: each heads the columns closest to it). Returns ``columns`` and no line when a column has no name, two
+    columns of one period share a name, or the figures do not stand in columns."""
+    unchanged: tuple[tuple[str, ...], set[int]] = (columns, set())
+    if not columns or width <= len(columns) or width % len(columns):
+        return unchanged
+    if len(columns) == 1 and re.search(r"[A-Za-z]{3,}", group_of(columns[0])):
+        return unchanged  # the period read from a name's words ("% of total segment net" / "sales in 2020")
+    centres = _figure_columns(lines, rows, width, layout)
+    if centres is None:
+        return unchanged
+    pitch = median(b - a for a, b in zip(centres, centres[1:], strict=False))
+    names: list[list[str]] = [[] for _ in centres]
+    used: set[int] = set()
+    for k in reversed(above):  # the closest line first
+        boxes = layout[k] if k < len(layout) else ()
+        if len(boxes) < len(lines[k].rstrip()):
+            break
+        runs = _runs(lines[k], boxes)
+        if any(x0 < centres[0] - pitch and x1 > centres[0] - pitch / 2 for x0, x1, _t in runs):
+            break  # a sentence or a caption across the columns: above the columns' names
+        if runs and all(x1 >= centres[0] - pitch / 2 for _x0, x1, _t in runs):
+            used.add(k)  # a line printed over the columns alone (their names, periods, units): no title
+        for x0, x1, text in runs:
+            if x1 < centres[0] - pitch / 2 or PERIOD.search(text) or not re.search(r"[A-Za-z]{2}", text):
+                continue  # a label's caption, a period, a currency sign or a dash
+            over = [j for j, c in enumerate(centres) if x0 - pitch / 4 <= c <= x1 + pitch / 4]
+            j = min(range(len(centres)), key=lambda j: abs(centres[j] - (x0 + x1) / 2))
+            if len(over) > 1 or abs(centres[j] - (x0 + x1) / 2) > 0.4 * pitch:
+                continue  # a name over several columns (they are named below it), or over none
+            if MONTH_DAY.search(text) or _MONTH.search(text):
+                if any(" ".join(d.split()) not in " ".join(" ".join(columns).split())
+                       for d in MONTH_DAY.findall(text) or _MONTH.findall(text)):
+                    return unchanged  # a column of its own date ("Balance at" / "January 1,"): no one period
+                continue
+            if _NOT_A_NAME.search(text):
+                continue  # a span, a unit, a change
+            names[j].insert(0, text)
+    named_as = [_NAME_TAIL.sub("", " ".join(" ".join(n).split())).strip(" ,").lstrip("$€£¥ ") for n in names]
+    periods = _periods_of(columns, lines, layout, at, centres)
+    if periods is None or not all(named_as):
+        return unchanged
+    each = [[named_as[j] for j in range(width) if periods[j] == p] for p in range(len(columns))]
+    if len(set(each[0])) < len(each[0]) or any(names != each[0] for names in each):
+        # Two columns of one period named alike tell them not apart; periods whose columns are named otherwise
+        # are no periods of these columns (a statement of equity's components, its years' rows below).
+        return unchanged
+    return tuple(f"{named_as[j]} {columns[periods[j]]}" for j in range(width)), used
+
+
+def _figure_columns(lines: Sequence[str], rows: Sequence[int], width: int, layout: Layout) -> list[float] | None:
+    """Where each of ``width`` columns of figures stands (the middle of its widest figure's span), read from the
+    figures' boxes of ``rows``; None when the figures do not stand in columns."""
+    lefts: list[list[float]] = [[] for _ in range(width)]
+    rights: list[list[float]] = [[] for _ in range(width)]
+    for k in rows:
+        boxes = layout[k] if k < len(layout) else ()
+        if len(boxes) < len(lines[k].rstrip()):
+            continue
+        figures = [(x0, x1) for x0, x1, text in _runs(lines[k], boxes) if _FIGURE.search(text)]
+        if len(figures) < width:
+            continue  # two figures printed close together: one run
+        for j, (x0, x1) in enumerate(figures[-width:]):
+            lefts[j].append(x0)
+            rights[j].append(x1)
+    if not all(rights) or len(rights[0]) < 2:
+        return None
+    centres = [(min(a) + median(b)) / 2 for a, b in zip(lefts, rights, strict=True)]
+    if any(b <= a for a, b in zip(centres, centres[1:], strict=False)):
+        return None
+    # A column's figures stand within its pitch (right-aligned): rows whose figures wander were no columns.
+    pitch = min(b - a for a, b in zip(centres, centres[1:], strict=False)) if width > 1 else 0.0
+    if width > 1 and any(max(r) - min(r) > pitch / 2 for r in rights):
+        return None
+    return centres
+
+
+def _periods_of(columns: tuple[str, ...], lines: Sequence[str], layout: Layout, at: int | None,
+                centres: list[float]) -> list[int] | None:
+    """Which of ``columns`` (periods) heads each column of figures: the one printed closest above it, in equal
+    groups in order; every column the one period when there is one. None when they cannot be told."""
+    if len(columns) == 1:
+        return [0] * len(centres)
+    if at is None or at >= len(layout):
+        return None
+    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])
+    found = list(PERIOD.finditer(bare))
+    boxes = layout[at]
+    if len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
+        return None
+    heads = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
+    periods = [min(range(len(heads)), key=lambda p: abs(heads[p] - c)) for c in centres]
+    group = len(centres) // len(columns)
+    return periods if periods == [j // group for j in range(len(centres))] else None

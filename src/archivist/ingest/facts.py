@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from archivist.ingest.column_groups import group_of
-from archivist.ingest.quarterly import in_section, sectioned
+from archivist.ingest.column_groups import group_of, in_sections, periods_of
+from archivist.ingest.quarterly import in_section
 from archivist.ingest.rows import TABLE_MARK, Row, read_rows, split_glued, without_mark
 from archivist.ingest.tables import split_heading
 
@@ -253,7 +253,8 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
     # A percentage column prints "%" on its first row only (21.0 % / 1.0 / (1.6)): its later figures of the same
     # form are percentages too, until one is not (3 of 200 sampled dev rows were read without their %).
     percent = [False] * len(columns)
-    quarterly = sectioned(columns)  # other years' rows may follow under year lines of their own
+    quarterly = in_sections(columns)  # other years' rows may follow under year lines of their own
+    periods = periods_of(columns)
     context = [*above, *lines]
     for offset, read in rows:
         row = without_mark(read, len(columns))
@@ -261,15 +262,21 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             # "Trade accounts receivable, net of doubtful accounts - $40 and $42 1,721 2,004": the caption's own
             # figures come first, the columns' are the last.
             row = Row(_QUALIFIER_FIGURES.sub("", row.label), row.cells[-len(columns):])
-        if len(row.cells) != len(columns) or not _is_label(row.label):
+        row_columns = in_section(columns, context[:len(above) + offset]) if quarterly else columns
+        if len(row.cells) != len(columns) and periods and \
+                len((bare := without_mark(read, len(periods))).cells) == len(periods):
+            # One figure a period under columns named each ("Net income per share $ 5.51 $ 5.14" under
+            # "Income | Shares" for each year; a segment table's total alone): the period's, as before they were.
+            row, row_columns = bare, periods_of(row_columns)  # a year line's year, as the columns'
+        if len(row.cells) != len(row_columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
         line_no = line_start + offset if whole and line_start is not None else None
         per_share = _per_share_section(context, len(above) + offset, row.label, row.cells)
-        row_columns = in_section(columns, context[:len(above) + offset]) if quarterly else columns
         for j, (cell, column) in enumerate(zip(row.cells, row_columns, strict=True)):
-            inherit = percent[j] and bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and \
-                not _NOT_PERCENT.search(row.label)
-            percent[j] = cell.rstrip().endswith("%") or inherit
+            inherit = row_columns is columns and percent[j] and \
+                bool(re.fullmatch(r"\(?-?\d{1,2}\.\d+\)?", cell)) and not _NOT_PERCENT.search(row.label)
+            if row_columns is columns:
+                percent[j] = cell.rstrip().endswith("%") or inherit
             unit = "%" if inherit else "per share" if per_share else ""
             if (fact := _fact(title, row.label, column, cell, scale, line_no, offset, unit)) is not None:
                 out.append(fact)

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from archivist.errors import ExtractionError
 from archivist.ingest.base import Block, Document, read_bytes
-from archivist.ingest.column_groups import Layout, repeats
+from archivist.ingest.column_groups import Boxes, Layout
 from archivist.ingest.scans import needs_ocr, ocr_pages
-from archivist.ingest.tables import HEADER_LINES, find_tables
+from archivist.ingest.tables import find_tables
 
 
 class PdfExtractor:
     kind = "pdf"
     suffixes = (".pdf",)
-    version = "pdfium-12"
+    version = "pdfium-13"
     """2: running headers and footers blanked (``furniture``). 3: tables kept with their headers
     (``with_tables``: each table's title, unit and columns head every passage cut from it). 4: pages without a
     text layer are OCRed (``ingest.scans``). 5: lines as printed: a space the PDF encodes as a line feed is a
@@ -56,7 +56,11 @@ class PdfExtractor:
     name them, read by where they are printed ("Pension Benefits" and "Other Benefits" over "2020 2019 2020 2019"
     had left each row two FY2020 figures of one label) (``column_groups``, ``char_boxes``); a day printed after a
     label's month is the label's ("Balance at December 31 185,669 ..." had read "31" as the first column's
-    figure) (``rows``)."""
+    figure) (``rows``). 13: names printed over single columns name them when the rows print more figures than
+    there are periods over them (a segment note's "USCS | CS | ... | Consolidated" under "2022", "Income |
+    Shares" under each year: none of those rows had given a fact), and year lines inside such a table ("2021" /
+    rows) give their rows that year (``column_groups.named``); the character boxes are read only for the lines
+    a table asks for."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
@@ -78,18 +82,16 @@ class PdfExtractor:
             ) from None
         try:
             blocks: list[Block] = []
-            layouts: dict[int, Layout] = {}
+            layouts: dict[int, Boxes] = {}
             scanned: list[int] = []
             for index in range(len(pdf)):
                 page = pdf[index]
                 textpage = page.get_textpage()
                 text = page_text(textpage)
                 lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-                if grouped := [k for k, line in enumerate(lines) if repeats(line)]:
-                    # Columns in groups, named by where the names are printed over them: the boxes of the lines
-                    # that may print them (a table's header, above its periods).
-                    near = {j for k in grouped for j in range(k - 2 * HEADER_LINES, k + 1)}
-                    layouts[index + 1] = char_boxes(textpage, text, near)
+                # Columns named by where the names are printed over them: the boxes of the lines a table asks
+                # for, read when it does (most pages' tables need none).
+                layouts[index + 1] = _PageBoxes(pdf, index, text)
                 textpage.close()
                 if any(line.strip() for line in lines):
                     blocks.append(Block(tuple(line.rstrip() for line in lines), page=index + 1, line_start=1))
@@ -159,6 +161,31 @@ def char_boxes(textpage, text: str, lines: Collection[int]) -> Layout:  # noqa: 
     return out
 
 
+class _PageBoxes:
+    """The character boxes of one page's lines (``char_boxes``), read for the lines a table asks for, once."""
+
+    def __init__(self, pdf, index: int, text: str) -> None:  # noqa: ANN001 - a PdfDocument
+        self._pdf, self._index, self._text = pdf, index, text
+        self._read: set[int] = set()
+        self._layout: list[list[tuple[float, float, float]]] = []
+
+    def __call__(self, lines: Collection[int]) -> Layout:
+        if want := set(lines) - self._read:
+            page = self._pdf[self._index]
+            textpage = page.get_textpage()
+            try:
+                boxes = char_boxes(textpage, self._text, want)
+            finally:
+                textpage.close()
+                page.close()
+            self._layout += [[] for _ in range(len(boxes) - len(self._layout))]
+            for k in want:
+                if k < len(boxes):
+                    self._layout[k] = list(boxes[k])
+            self._read |= want
+        return self._layout
+
+
 EDGE_LINES = 3
 """How many non-empty lines at the top and at the bottom of a page may be a running header or footer."""
 MIN_PAGES = 3
@@ -206,7 +233,7 @@ SMALL_FRAGMENT_WORDS = 20
 passages of a page number and a company name that keyword search ranked high for any question naming it."""
 
 
-def with_tables(blocks: list[Block], layouts: dict[int, Layout] | None = None) -> list[Block]:
+def with_tables(blocks: list[Block], layouts: Mapping[int, Layout | Boxes] | None = None) -> list[Block]:
     """Each page block cut at its tables: a table's lines become a block of their own whose heading is the
     table's title, unit and columns (``ingest.tables``), so no passage cut from it loses them. Line numbers
     stay the page's; a few words left around a table stay with it. ``layouts``: by page, where each character

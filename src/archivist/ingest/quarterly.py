@@ -137,8 +137,20 @@ _MONTH_NUMBER = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", 
 
 _QUARTERLY_COLUMN = re.compile(r"(?:(?:First|Second|Third|Fourth) Quarter|Fiscal Year|"
                                r"Quarter Ended [A-Z][a-z]+\.? \d{1,2},) ((?:19|20)\d{2})")
-_YEAR_SECTION = re.compile(r"((?:19|20)\d{2})(?:\s+quarters?)?\s*:?\s*(?:\([^)]*\))?", re.IGNORECASE)
-"""A line that opens a year's rows in a quarterly table: "2016", "2019 Quarters", "2018:"."""
+_YEAR_SECTION = re.compile(r"(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d{2})(?:\s+quarters?)?\s*:?\s*(?:\([^)]*\))?",
+                           re.IGNORECASE)
+"""A line that opens a year's rows in a quarterly table: "2016", "Fiscal 2016", "2019 Quarters", "2018:"."""
+
+
+def _section_year(line: str) -> int | None:
+    """The year a line that opens a year's rows names: "2016", "Fiscal 2016", "2018:", "Fiscal Year Ended January
+    31, 2017" (a period and nothing else); None for any other line."""
+    if m := _YEAR_SECTION.fullmatch(line):
+        return int(m.group(1))
+    if len(line) <= 60 and len(found := PERIOD.findall(line)) == 1 and only_periods(line) \
+            and (year := re.search(r"(?:19|20)\d{2}", found[0])):
+        return int(year.group(0))
+    return None
 
 
 def sectioned(columns: Sequence[str]) -> bool:
@@ -150,17 +162,30 @@ def sectioned(columns: Sequence[str]) -> bool:
     return len({c[-4:] for c in columns}) == 1 or all(c.startswith("Quarter Ended") for c in columns)
 
 
+_LAST_YEAR = re.compile(r"((?:19|20)\d{2})$")
+
+
+def one_year(columns: Sequence[str]) -> int | None:
+    """The year of columns that name each its part of one year's figures (a segment note's "USCS 2022 | CS 2022 |
+    ... | Consolidated 2022", ``column_groups.named``), whose other years' rows may follow under year lines of
+    their own ("2021" / rows); None for other columns."""
+    years = {m.group(1) if (m := _LAST_YEAR.search(c)) else "" for c in columns}
+    if len(columns) < 2 or len(years) != 1 or "" in years or len(set(columns)) < len(columns):
+        return None
+    return int(years.pop())
+
+
 def in_section(columns: tuple[str, ...], lines_above: Sequence[str]) -> tuple[str, ...]:
     """The columns of a row of a quarterly table with a year's rows under the next (``quarterly_columns``: "2017" /
     rows / "2016" / rows, under "First Quarter ... Full Year"), as the last year line above the row names them:
     ``First Quarter 2016`` below "2016"; quarters printed by their ends take the ends printed under that line
     ("2015" / "February 27 May 29 August 28 November 27"). ``columns`` as they are for any other table."""
-    if not sectioned(columns):
+    if sectioned(columns):
+        year = int(_QUARTERLY_COLUMN.fullmatch(columns[-1]).group(1))  # type: ignore[union-attr]
+    elif (year := one_year(columns)) is None:
         return columns
-    year = int(_QUARTERLY_COLUMN.fullmatch(columns[-1]).group(1))  # type: ignore[union-attr]
     for i in range(len(lines_above) - 1, -1, -1):
-        if m := _YEAR_SECTION.fullmatch(lines_above[i].strip()):
-            section = int(m.group(1))
+        if section := _section_year(lines_above[i].strip()):
             ends = next((d for ln in lines_above[i + 1:] if len(d := MONTH_DAY.findall(ln)) == len(columns)
                          and only_dates(ln)), None)
             if ends and columns[0].startswith("Quarter Ended"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archivist.ingest.column_groups import Layout, grouped
+from archivist.ingest.column_groups import Boxes, Layout, grouped, in_groups, named
 from archivist.ingest.quarterly import (
     MONTH_DAY,
     PERIOD,
@@ -76,10 +76,14 @@ class Table:
         return TABLE_MARK.join([head, *self.columns])
 
 
-def find_tables(lines: list[str] | tuple[str, ...], layout: Layout | None = None) -> list[Table]:
+def find_tables(lines: list[str] | tuple[str, ...], layout: Layout | Boxes | None = None) -> list[Table]:
     """The tables among ``lines`` (one page): runs of at least ``MIN_ROWS`` rows, short label lines between them
     allowed (``Current assets:``), with the columns, unit and title found above the first row. ``layout``: where
-    each character is printed (a PDF page's), which names groups of columns (``ingest.column_groups``)."""
+    each character is printed (a PDF page's), or what reads it for the lines asked, which names columns by what
+    is printed over them (``ingest.column_groups``)."""
+    if layout is not None and not callable(layout):
+        fixed = layout
+        layout = lambda _lines: fixed  # noqa: E731
     rows = [parse_row(ln) is not None and not only_periods(ln) and not only_dates(ln) for ln in lines]
     for k in range(len(lines) - 1):  # a row's label whose date goes on in the next line is the row's
         rows[k] = rows[k] or rows[k + 1] and date_goes_on(lines[k], lines[k + 1])
@@ -142,7 +146,7 @@ _SENTENCE_END = re.compile(r"(?<!\b(?:jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|de
 _PERIODS_AFTER_COLON = re.compile(r":\s*((?:(?:19|20)\d{2}\s+){1,5}(?:19|20)\d{2})\s*$")
 
 
-def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, layout: Layout | None = None) -> Table:
+def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, boxes: Boxes | None = None) -> Table:
     above: list[int] = []
     k = first_row - 1
     intro = ""
@@ -188,8 +192,14 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, layout:
     names: set[int] = set()
     if quarterly:
         columns, head_from = quarterly, above[at]  # the title is above the quarters' names
-    else:
-        columns, names = grouped(columns, lines, above, layout, period_at)
+    elif boxes is not None:
+        if columns and width > len(columns):
+            # More figures in a row than periods over them: each column is named by what is printed over it.
+            rows = [k for k in range(first_row, end) if (r := parse_row(lines[k])) is not None
+                    and len(r.cells) == width]
+            columns, names = named(columns, lines, above, rows, width, boxes({*above, *rows}), period_at)
+        if not names and in_groups(columns):
+            columns, names = grouped(columns, lines, above, boxes(above), period_at)
     title = ""
     for k in reversed([k for k in above if k < head_from and k not in names]):  # the closest line first
         line = " ".join(lines[k].split()).strip(" :")

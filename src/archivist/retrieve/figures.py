@@ -18,13 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from archivist.ingest.column_groups import group_of
+from archivist.ingest.column_groups import WHOLE, group_of, in_sections, periods_of
 from archivist.ingest.facts import chunk_facts, column_date, column_period, is_point
-from archivist.ingest.quarterly import in_section, sectioned
+from archivist.ingest.quarterly import in_section
 from archivist.ingest.rows import read_rows, without_mark
 from archivist.ingest.tables import split_heading
 from archivist.retrieve.factmatch import words
-from archivist.retrieve.glossary import expansions
+from archivist.retrieve.glossary import GLOSSARY, expansions
 from archivist.retrieve.periods import asked_period
 from archivist.retrieve.text import stem, terms
 
@@ -92,6 +92,29 @@ def _metric_stems(question: str, entity_words: set[str]) -> set[str]:
             and not re.fullmatch(r"fy\d+|q[1-4]", t)}
 
 
+_NAME_WORD = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![\w'’&.-])([A-Z][a-z][\w&-]*)")
+"""A capitalised word inside a sentence ("Optical" of "Corning's Optical Communications net sales"), not its
+first word; an acronym (EBITDA, PPNE, U.S.) is no name."""
+_PLAIN_WORDS = frozenset(stem(t) for t in terms(
+    " ".join(f"{k} {' '.join(v)}" for k, v in GLOSSARY.items()) +
+    " statement statements balance sheet sheets income cash flow flows consolidated operations operating "
+    "comprehensive equity earnings shareholders stockholders annual report form fiscal year quarter quarterly "
+    "company corporation inc group holdings gaap non adjusted unadjusted net gross total free fixed asset assets "
+    "liabilities revenue revenues expense expenses interest tax taxes profit loss margin ratio sales cost costs "
+    "capital working debt dividend dividends share shares stock january february march april may june july "
+    "august september october november december first second third fourth full half q1 q2 q3 q4 us usd"))
+"""Words a question may capitalise that name a line item, a statement or a period, not a part of a company."""
+
+
+def named_parts(question: str, entity: set[str]) -> set[str]:
+    """The stems of the names a question writes that are neither the company's nor a line item's, a statement's or
+    a period's words: "Optical Communications" of "Corning's Optical Communications net sales", "Sam's Club". A
+    figure that answers it is printed under those names (its row, its column's group, its table's title)."""
+    found = {stem(t) for m in _NAME_WORD.finditer(question) for t in terms(m.group(1))}
+    return {w for w in found if w not in entity and w not in _PLAIN_WORDS and w not in _GENERIC
+            and not any(w in e for e in entity if len(e) >= 8)}  # "Coca-Cola" of COCACOLA_2017_10K
+
+
 def _match(label: str, wanted: set[str], *, generic: bool = True) -> float:
     """The Dice overlap of ``label``'s words and ``wanted``; ``generic=False`` leaves out the words a question's
     metric never has ("Total" of "Capital Spending Total", a total row under its group's name)."""
@@ -135,13 +158,17 @@ def _column(question: str, year: str, columns: Sequence[str]) -> int | None:
     """The column of the period asked: a quarter's, a span's or a date's when the question names one (``Six
     Months Ended June 30, 2023`` for "the first half of 2023"), else the fiscal year's, never a quarter's or a
     span's of that year (a 10-Q's "Three Months Ended March 31, 2023" answers no FY2023 question). Of columns in
-    groups (``Pension Benefits 2020``, ``Other Benefits 2020``), the one whose group's name the question says
-    most of, else the first."""
+    groups (``Pension Benefits 2020``, ``Other Benefits 2020``) or named each (``Digital Media Fiscal 2022``,
+    ``Total Fiscal 2022``), the one whose name the question says most of; when it says none, the total's, else
+    none: a segment's or a plan's figure is not the company's."""
     found = _columns_of(question, year, columns)
     if len(found) < 2:
         return found[0] if found else None
     asked = set(words(question))  # "other" kept: "Other Benefits" is not "Pension Benefits"
-    return max(found, key=lambda j: (len(asked & set(words(group_of(columns[j])))), -j))
+    said = {j: len(asked & set(words(group_of(columns[j])))) for j in found}
+    if max(said.values()) == 0:
+        return next((j for j in found if not group_of(columns[j]) or WHOLE.match(group_of(columns[j]))), None)
+    return max(found, key=lambda j: (said[j], -j))
 
 
 def _columns_of(question: str, year: str, columns: Sequence[str]) -> list[int]:
@@ -182,16 +209,25 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     years = question_years(question)
     if not years:
         return None
-    quarterly = sectioned(columns)
+    quarterly = in_sections(columns)
+    periods = periods_of(columns)
     asked_col = _column(question, years[0], columns)
-    if asked_col is None and not quarterly:
+    if asked_col is None and not quarterly and not periods:
         return None  # no column of the period asked (nor other years' rows of a quarterly table under them)
     entity = {stem(t) for t in terms(hit.chunk.path.stem.replace("_", " "))}
     # The filer's name as the question writes it ("American Water Works'" of AMERICANWATERWORKS_2020_10K.pdf):
     # its capitalised words that the passage's context header names (which begins with the filer's name).
     named = {stem(t) for t in terms(hit.chunk.prefix.split(" > ")[0])}
     entity |= {s for w in re.findall(r"\b[A-Z][\w&'’.-]*", question) for t in terms(w) if (s := stem(t)) in named}
+    if not hit.chunk.prefix.strip():
+        # No context header (no metadata read): a name the question writes around the file name's word is the
+        # filer's ("Gannet Logistics'" of GANNET_2025_10K.pdf).
+        for run in re.findall(r"\b[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*)*", question):
+            if (stems := {stem(t) for t in terms(run)}) & entity:
+                entity |= stems
     metric = _metric_stems(question, entity)
+    parts = named_parts(question, entity)
+    where = {stem(t) for t in terms(f"{hit.chunk.heading.rsplit(' > ', 1)[0]} {title}")} if parts else set()
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
     asked = {stem(t) for t in terms(question)}
     derived = {stem(w) for w in _DERIVED if stem(w) in asked}
@@ -199,11 +235,16 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     lines = hit.chunk.text.split("\n")
     for offset, read in read_rows(hit.chunk.text):
         row = without_mark(read, len(columns))
-        if len(row.cells) != len(columns):
-            continue  # a row that does not fill the columns cannot be tied to them
         row_columns, col = columns, asked_col
         if quarterly and (row_columns := in_section(columns, lines[:offset])) != columns:
             col = _column(question, years[0], row_columns)  # the rows of a year line's year
+        if len(row.cells) != len(columns) and periods and \
+                len((bare := without_mark(read, len(periods))).cells) == len(periods):
+            # One figure a period under columns named each: the period's (``ingest.facts.chunk_facts``).
+            row, row_columns = bare, periods_of(row_columns)
+            col = _column(question, years[0], row_columns)
+        if len(row.cells) != len(row_columns):
+            continue  # a row that does not fill the columns cannot be tied to them
         if col is None:
             continue
         if derived - {stem(t) for t in terms(row.label)}:
@@ -216,6 +257,8 @@ def figure_in(question: str, hit: Hit, index: int = 0,
             score = max(score, *(_match(f"{group} {row.label}", p, generic=False) for p in phrases))
         if score < MIN_MATCH or (best is not None and score <= best.match):
             continue
+        if parts - where - {stem(t) for t in terms(f"{group_of(row_columns[col])} {row.label}")}:
+            continue  # a part the question names ("Walmart International", "Cash App") the row is not printed under
         c = hit.chunk
         # Blank lines are not kept in a passage: the offset is the source line only when none were cut.
         whole = c.line_start is not None and c.line_end is not None and \
