@@ -299,3 +299,33 @@ def test_a_part_the_question_names_is_never_answered_with_the_whole_companys_row
     assert figure is not None and (figure.value, figure.column) == ("4,100", "Document Cloud Fiscal 2025")
     # Asked without a part, the company's row answers.
     assert find_figure("What was Gannet's revenue in FY2025?", [company]).value == "16,800"
+
+
+def test_an_acronym_the_passages_print_as_a_name_is_a_part_a_ticker_is_not() -> None:
+    from dataclasses import replace
+
+    from archivist.retrieve.figures import find_figure
+
+    income = ["Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 16,800 15,210",
+              "Cost of revenue 2,240 2,095", "Gross profit 14,560 13,115"]
+    (statement,) = find_tables(income)
+    company = _hit(income[3:], statement.heading)
+    company = replace(company, chunk=replace(company.chunk, prefix="Gannet Inc. 10-K FY2025"))
+    lines, boxes = _with_boxes([
+        "Revenue by segment",
+        "(in millions)",
+        "                          FY2025",
+        "                  DMX        INTL        Total",
+        "Revenue           12,400     4,400       16,800",
+        "Cost of revenue   1,200      1,040       2,240",
+        "Gross profit      11,200     3,360       14,560",
+    ])
+    (segments,) = find_tables(lines, boxes)
+    part = _hit(lines[4:], segments.heading)
+    part = replace(part, chunk=replace(part.chunk, prefix=company.chunk.prefix))
+
+    # "INTL" is printed as a column's name: the company's revenue is not its answer, the column's is.
+    figure = find_figure("What was Gannet's INTL revenue in FY2025?", [company, part])
+    assert figure is not None and (figure.value, figure.column) == ("4,400", "INTL FY2025")
+    # "GNT" (its ticker) is printed in no passage: the company's row answers.
+    assert find_figure("What was GNT's revenue in FY2025?", [company, part]).value == "16,800"

@@ -115,6 +115,20 @@ def named_parts(question: str, entity: set[str]) -> set[str]:
             and not any(w in e for e in entity if len(e) >= 8)}  # "Coca-Cola" of COCACOLA_2017_10K
 
 
+_ACRONYM = re.compile(r"(?<![\w.&])[A-Z][A-Z&]{1,5}(?![\w.&])")
+_MEASURES = frozenset("""gaap ebit ebitda ebitdar eps fcf capex cogs sga sg&a r&d d&a ppe ppne pp&e roa roe roic roce
+    dpo dso dio ccc ttm ltm yoy qoq usd us uk eu fy ceo cfo nopat ocf opex ar ap nim nii bps ytd mtm fx""".split())
+"""Acronyms that name a measure, a unit or a period, not a part of a company."""
+
+
+def named_acronyms(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The acronyms a question writes that the passages print as names (a segment's "USCS", a division's "FLNA"),
+    not a measure's ("EBITDA", "PPNE") nor a ticker the filing never prints in its tables."""
+    found = {a for a in _ACRONYM.findall(question) if a.lower() not in _MEASURES and a.lower() not in _PLAIN_WORDS}
+    return sorted(a for a in found if any(re.search(rf"(?<![\w&]){re.escape(a)}(?![\w&])",
+                                                    f"{h.chunk.heading}\n{h.chunk.text}") for h in hits))
+
+
 def _match(label: str, wanted: set[str], *, generic: bool = True) -> float:
     """The Dice overlap of ``label``'s words and ``wanted``; ``generic=False`` leaves out the words a question's
     metric never has ("Total" of "Capital Spending Total", a total row under its group's name)."""
@@ -143,10 +157,11 @@ def find_figure(question: str, hits: Sequence[Hit], *, passages: int = 4,
     named = {i: hit.focus for i, hit in enumerate(top)} if any(h.focus for h in top) else \
         {i: _names(question, hit) for i, hit in enumerate(top)}
     best: Figure | None = None
+    printed = named_acronyms(question, top)
     for i, hit in enumerate(hits[:passages]):
         if any(named.values()) and not named[i]:
             continue
-        figure = figure_in(question, hit, i, glossary)
+        figure = figure_in(question, hit, i, glossary, printed)
         if figure is not None:
             figure = replace(figure, match=figure.match - 0.05 * i)  # further down the ranking counts less
             if best is None or figure.match > best.match:
@@ -201,8 +216,9 @@ def _names(question: str, hit: Hit) -> float:
 
 
 def figure_in(question: str, hit: Hit, index: int = 0,
-              glossary: Mapping[str, Sequence[str]] | None = None) -> Figure | None:
-    """The best cell of one passage for ``question`` (``find_figure``'s rules), or None."""
+              glossary: Mapping[str, Sequence[str]] | None = None, printed: Sequence[str] = ()) -> Figure | None:
+    """The best cell of one passage for ``question`` (``find_figure``'s rules), or None. ``printed``: the
+    question's acronyms the passages print (``named_acronyms``), parts of the company as its names are."""
     title, unit, columns = split_heading(hit.chunk.heading)
     if not columns:
         return None
@@ -226,7 +242,7 @@ def figure_in(question: str, hit: Hit, index: int = 0,
             if (stems := {stem(t) for t in terms(run)}) & entity:
                 entity |= stems
     metric = _metric_stems(question, entity)
-    parts = named_parts(question, entity)
+    parts = named_parts(question, entity) | {stem(t) for a in printed for t in terms(a)} - entity
     where = {stem(t) for t in terms(f"{hit.chunk.heading.rsplit(' > ', 1)[0]} {title}")} if parts else set()
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
     asked = {stem(t) for t in terms(question)}
