@@ -329,3 +329,32 @@ def test_an_acronym_the_passages_print_as_a_name_is_a_part_a_ticker_is_not() -> 
     assert figure is not None and (figure.value, figure.column) == ("4,400", "INTL FY2025")
     # "GNT" (its ticker) is printed in no passage: the company's row answers.
     assert find_figure("What was GNT's revenue in FY2025?", [company, part]).value == "16,800"
+
+
+def test_a_change_column_beside_the_periods_keeps_the_periods_columns_their_figures() -> None:
+    lines, boxes = _with_boxes([
+        "Revenue by product",
+        "(in millions)",
+        "                           2025        2024        2023",
+        "                                                                 % Change",
+        "                                                                 2025-2024",
+        "Subscription               10,459      9,546       7,736         10 %",
+        "Product                    532         555         507           (4) %",
+        "Services and other         615         650         658           (5) %",
+        "Total revenue              11,606      10,751      8,901         8 %",
+        "Percentage of total revenue 92 %       90 %        87 %",
+    ])
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("2025", "2024", "2023", "% Change 2025-2024")
+    facts = chunk_facts("\n".join(lines[5:]), table.heading)
+    assert [(f.period, f.raw) for f in facts if f.label == "Total revenue"] == [
+        ("FY2025", "11,606"), ("FY2024", "10,751"), ("FY2023", "8,901"), ("", "8%")]
+    # A row printing one figure a period (no change) is the periods', as before.
+    assert [(f.period, f.raw) for f in facts if f.label == "Percentage of total revenue"] == [
+        ("FY2025", "92%"), ("FY2024", "90%"), ("FY2023", "87%")]
+    # Without positions the rows print more figures than there are columns: they give none.
+    (plain,) = find_tables(squeezed(lines))
+    assert plain.columns == ("2025", "2024", "2023")
+    assert not [f for f in chunk_facts("\n".join(squeezed(lines)[5:]), plain.heading) if f.label == "Product"]

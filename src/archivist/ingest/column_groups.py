@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
 from statistics import median
 
 from archivist.ingest.quarterly import MONTH_DAY, PERIOD, one_year, sectioned
@@ -149,6 +150,7 @@ _PERIOD_WORDS = re.compile(r"\b(?:(?:three|six|nine|twelve|thirteen|twenty[- ]si
 _NUMERIC_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/(?:\d{2,4})?")
 
 
+@lru_cache(maxsize=4096)  # a filing prints a handful of column headers over thousands of figures
 def group_of(column: str) -> str:
     """The name of the group a column belongs to (``Pension Benefits`` of ``Pension Benefits 2020``), its period
     set aside; "" for a column named by its period alone (``2020``, ``Three Months Ended June 30, 2023``)."""
@@ -169,6 +171,10 @@ def periods_of(columns: Sequence[str]) -> tuple[str, ...]:
     of ``Income 2022 | Shares 2022 | Income 2021 | Shares 2021``); () when the columns are periods alone, or
     groups of periods (``Pension 2022 | Pension 2021 | Other 2022 | Other 2021``: a row of two figures may be
     either group's)."""
+    changes = [c for c in columns if CHANGE.search(c)]
+    if changes and len(changes) < len(columns) and not any(group_of(c) for c in columns if c not in changes):
+        # Periods with a change's column beside them (``beside``): a row printing one figure a period is theirs.
+        return tuple(c for c in columns if c not in changes)
     out: list[str] = []
     for column in columns:
         group = group_of(column)
@@ -298,3 +304,49 @@ def _periods_of(columns: tuple[str, ...], lines: Sequence[str], layout: Layout, 
     periods = [min(range(len(heads)), key=lambda p: abs(heads[p] - c)) for c in centres]
     group = len(centres) // len(columns)
     return periods if periods == [j // group for j in range(len(centres))] else None
+
+
+CHANGE = re.compile(r"\bchange\b|\bchg\b|\bvs\.?(?!\w)|\bversus\b|\bincrease\b|\bdecrease\b|\bvariance\b|"
+                    r"(?<!\d)(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
+"""A column of changes between periods ("% Change 2022-2021", "Increase (Decrease)"), not of a period's figures."""
+
+
+def beside(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], rows: Sequence[int], width: int,
+           layout: Layout, at: int | None) -> tuple[tuple[str, ...], set[int]]:
+    """Columns of changes printed beside the periods' columns, their names wrapped under the periods' line ("2022
+    2021 2020" / "% Change" / "2022-2021"): each period names the column of figures under it, each other column
+    is named by what is printed over it, which must name a change. Returns ``columns`` and no line otherwise."""
+    unchanged: tuple[tuple[str, ...], set[int]] = (columns, set())
+    if at is None or not columns or width <= len(columns) or at >= len(layout):
+        return unchanged
+    centres = _figure_columns(lines, rows, width, layout)
+    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])
+    found = list(PERIOD.finditer(bare))
+    boxes = layout[at]
+    if centres is None or len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
+        return unchanged
+    pitch = min(b - a for a, b in zip(centres, centres[1:], strict=False))
+    heads = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
+    under = [min(range(width), key=lambda j, h=h: abs(centres[j] - h)) for h in heads]
+    if len(set(under)) < len(under) or under != sorted(under) \
+            or any(abs(centres[j] - h) > 0.4 * pitch for j, h in zip(under, heads, strict=True)):
+        return unchanged  # the periods do not stand each over a column of figures
+    names: dict[int, list[str]] = {j: [] for j in range(width) if j not in under}
+    used: set[int] = set()
+    for k in [k for k in reversed(above) if k != at]:  # the closest line first
+        line_boxes = layout[k] if k < len(layout) else ()
+        if len(line_boxes) < len(lines[k].rstrip()):
+            continue
+        runs = _runs(lines[k], line_boxes)
+        if any(x0 < centres[0] - pitch and x1 > centres[0] - pitch / 2 for x0, x1, _t in runs):
+            break  # a sentence or a caption across the columns: above the columns' names
+        for x0, x1, text in runs:
+            j = min(range(width), key=lambda j: abs(centres[j] - (x0 + x1) / 2))
+            if j in names and abs(centres[j] - (x0 + x1) / 2) <= 0.4 * pitch \
+                    and sum(x0 - pitch / 4 <= c <= x1 + pitch / 4 for c in centres) == 1:
+                names[j].insert(0, text)
+                used.add(k)
+    named_as = {j: " ".join(" ".join(n).split()) for j, n in names.items()}
+    if not all(CHANGE.search(n) and len(n.split()) <= 6 for n in named_as.values()):
+        return unchanged  # a column beside the periods that is no change ("2021 Target Allocation")
+    return tuple(columns[under.index(j)] if j in under else named_as[j] for j in range(width)), used

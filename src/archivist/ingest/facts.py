@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from archivist.ingest.column_groups import group_of, in_sections, periods_of
+from archivist.ingest.column_groups import CHANGE, group_of, in_sections, periods_of
 from archivist.ingest.quarterly import in_section
 from archivist.ingest.rows import TABLE_MARK, Row, read_rows, split_glued, without_mark
 from archivist.ingest.tables import split_heading
@@ -377,7 +377,7 @@ def _fact(title: str, label: str, column: str, cell: str, scale: str, line: int 
     if not unit and _PER_SHARE.search(label) and not _SHARE_COUNT.search(label):
         unit = "per share"
     period = column_period(column)
-    if not period and _COMPARED.search(column) and unit != "%":
+    if not period and (_COMPARED.search(column) or CHANGE.search(column)) and unit != "%":
         return None  # a change column's figure without its "%": an amount or a percentage, nobody can tell
     if m := _ROW_UNIT.search(label):
         scale = m.group(1).lower() if m.group(1).lower() in SCALES else ""

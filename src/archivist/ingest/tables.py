@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archivist.ingest.column_groups import Boxes, Layout, grouped, in_groups, named
+from archivist.ingest.column_groups import Boxes, Layout, beside, grouped, in_groups, named
 from archivist.ingest.quarterly import (
     MONTH_DAY,
     PERIOD,
@@ -198,6 +198,8 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, boxes: 
             rows = [k for k in range(first_row, end) if (r := parse_row(lines[k])) is not None
                     and len(r.cells) == width]
             columns, names = named(columns, lines, above, rows, width, boxes({*above, *rows}), period_at)
+            if not names:  # a change's column beside the periods' ("% Change 2022-2021")
+                columns, names = beside(columns, lines, above, rows, width, boxes({*above, *rows}), period_at)
         if not names and in_groups(columns):
             columns, names = grouped(columns, lines, above, boxes(above), period_at)
     title = ""

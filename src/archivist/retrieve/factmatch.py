@@ -111,7 +111,8 @@ def search(store: Store, query: str, *, limit: int = 50,
         # A row of a group of columns is listed by the group's name too ("Service cost" of "Pension Benefits
         # 2020" for "pension service cost"; "Total" of "Capital Spending 2022" for "capital spending").
         label = f"{group} {fact.label}" if (group := group_of(fact.column)) else fact.label
-        score = max(label_score(fact.label, phrases), label_score(label, phrases)) if phrases else 1.0
+        score = 1.0 if not phrases else label_score(fact.label, phrases) if not group else \
+            max(label_score(fact.label, phrases), label_score(label, phrases))
         if score >= MIN_SCORE or (phrases and all(w in words(label) for w in words(metric))):
             scored.append((max(score, MIN_SCORE), fact))
     scored.sort(key=lambda sf: (-sf[0], str(sf[1].path), sf[1].page or 0, sf[1].line or 0))
