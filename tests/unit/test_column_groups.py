@@ -278,39 +278,40 @@ def test_groups_without_a_total_answer_no_question_that_names_none_of_them() -> 
     assert find_figure("What was Gannet's FY2025 service cost?", hits) is None
 
 
-def test_a_part_the_question_names_is_never_answered_with_the_whole_companys_row() -> None:
+def _with_header(lines: list[str], heading: str):  # noqa: ANN202
+    """A passage of the filer's, its context header naming it as an indexed passage's does."""
     from dataclasses import replace
 
+    hit = _hit(lines, heading)
+    return replace(hit, chunk=replace(hit.chunk, prefix="Gannet Inc. 10-K FY2025"))
+
+
+INCOME = ["Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 16,800 15,210",
+          "Cost of revenue 2,240 2,095", "Gross profit 14,560 13,115"]
+
+
+def test_a_part_the_question_names_is_never_answered_with_the_whole_companys_row() -> None:
     from archivist.retrieve.figures import find_figure
 
-    income = ["Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 16,800 15,210",
-              "Cost of revenue 2,240 2,095", "Gross profit 14,560 13,115"]
-    (statement,) = find_tables(income)
-    company = _hit(income[3:], statement.heading)
-    company = replace(company, chunk=replace(company.chunk, prefix="Gannet Inc. 10-K FY2025"))
+    (statement,) = find_tables(INCOME)
+    company = _with_header(INCOME[3:], statement.heading)
     question = "What was Gannet's Document Cloud revenue in FY2025?"
 
     # The company's revenue is not Document Cloud's: no figure leads the answer rather than the wrong one.
     assert find_figure(question, [company]) is None
     lines, boxes = _with_boxes(SEGMENTS)
     (segments,) = find_tables(lines, boxes)
-    part = _hit(lines[5:], segments.heading)
-    figure = find_figure(question, [company, replace(part, chunk=replace(part.chunk, prefix=company.chunk.prefix))])
+    figure = find_figure(question, [company, _with_header(lines[5:], segments.heading)])
     assert figure is not None and (figure.value, figure.column) == ("4,100", "Document Cloud Fiscal 2025")
     # Asked without a part, the company's row answers.
     assert find_figure("What was Gannet's revenue in FY2025?", [company]).value == "16,800"
 
 
 def test_an_acronym_the_passages_print_as_a_name_is_a_part_a_ticker_is_not() -> None:
-    from dataclasses import replace
-
     from archivist.retrieve.figures import find_figure
 
-    income = ["Consolidated Statements of Income", "(in millions)", "FY2025 FY2024", "Revenue 16,800 15,210",
-              "Cost of revenue 2,240 2,095", "Gross profit 14,560 13,115"]
-    (statement,) = find_tables(income)
-    company = _hit(income[3:], statement.heading)
-    company = replace(company, chunk=replace(company.chunk, prefix="Gannet Inc. 10-K FY2025"))
+    (statement,) = find_tables(INCOME)
+    company = _with_header(INCOME[3:], statement.heading)
     lines, boxes = _with_boxes([
         "Revenue by segment",
         "(in millions)",
@@ -321,8 +322,7 @@ def test_an_acronym_the_passages_print_as_a_name_is_a_part_a_ticker_is_not() -> 
         "Gross profit      11,200     3,360       14,560",
     ])
     (segments,) = find_tables(lines, boxes)
-    part = _hit(lines[4:], segments.heading)
-    part = replace(part, chunk=replace(part.chunk, prefix=company.chunk.prefix))
+    part = _with_header(lines[4:], segments.heading)
 
     # "INTL" is printed as a column's name: the company's revenue is not its answer, the column's is.
     figure = find_figure("What was Gannet's INTL revenue in FY2025?", [company, part])

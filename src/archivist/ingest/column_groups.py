@@ -16,7 +16,7 @@ read: no company, statement or dataset is named here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import lru_cache
 from statistics import median
 
@@ -46,30 +46,16 @@ def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int]
     title of the table); ``columns`` and no line when they come in no groups or not every group is named.
     ``above``: the indexes of the header lines over the table's first row, in order; ``at``: the one of them the
     columns' periods are printed on (``tables._period_line``'s)."""
-    if layout is None or at is None or at >= len(layout):
-        return columns, set()  # no character boxes (a page without repeated periods, another format)
     groups = _groups(columns)
-    if len(groups) < 2:
-        return columns, set()
-    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])  # same length: the boxes index it
-    found = list(PERIOD.finditer(bare))
-    boxes = layout[at]
-    if len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
-        return columns, set()  # "2022 vs. 2021" is one column, two periods
-    centres = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
+    if layout is None or len(groups) < 2 or (centres := _period_heads(columns, lines, layout, at)) is None:
+        return columns, set()  # no boxes (another format), no groups, or not one period a column
     pitch = median(b - a for a, b in zip(centres, centres[1:], strict=False))
     if pitch <= 0 or any(b <= a for a, b in zip(centres, centres[1:], strict=False)):
         return columns, set()
     spans = [(centres[g[0]], centres[g[-1]]) for g in groups]
     names: list[list[str]] = [[] for _ in groups]
     used: set[int] = set()
-    for k in [k for k in above if k < at][::-1]:  # the closest line first
-        boxes = layout[k] if k < len(layout) else ()
-        if len(boxes) < len(lines[k].rstrip()):
-            break
-        runs = _runs(lines[k], boxes)
-        if any(x0 < centres[0] - pitch and x1 > centres[0] - pitch / 2 for x0, x1, _t in runs):
-            break  # a sentence or a caption across the columns: above the groups' names
+    for k, runs in _header_runs(lines, [k for k in above if k < at][::-1], layout, centres[0], pitch):
         named = False
         for x0, x1, text in runs:
             if x1 < centres[0] - pitch / 2 or _NOT_A_NAME.search(text) or MONTH_DAY.search(text):
@@ -95,6 +81,35 @@ def grouped(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int]
 def in_groups(columns: tuple[str, ...]) -> bool:
     """Whether ``columns`` come in groups (a period repeated: ``2020 2019 2020 2019``) that names may tell apart."""
     return len(_groups(columns)) >= 2
+
+
+def _period_heads(columns: tuple[str, ...], lines: Sequence[str], layout: Layout, at: int | None) \
+        -> list[float] | None:
+    """Where each of ``columns``' periods is printed on line ``at`` (the middle of its span); None when the line's
+    periods are not the columns' ("2022 vs. 2021" is one column, two periods) or its boxes are unknown."""
+    if at is None or at >= len(layout):
+        return None
+    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])  # same length: the boxes index it
+    found = list(PERIOD.finditer(bare))
+    boxes = layout[at]
+    if len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
+        return None
+    return [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
+
+
+def _header_runs(lines: Sequence[str], lines_up: Sequence[int], layout: Layout, first: float, pitch: float) \
+        -> Iterator[tuple[int, list[tuple[float, float, str]]]]:
+    """The runs of the header lines ``lines_up`` (the closest to the rows first) that may name the columns of
+    figures, the first of which stands at ``first``: up to a line whose boxes are unknown or that prints a
+    sentence or a caption across the columns (above the names)."""
+    for k in lines_up:
+        boxes = layout[k] if k < len(layout) else ()
+        if len(boxes) < len(lines[k].rstrip()):
+            return
+        runs = _runs(lines[k], boxes)
+        if any(x0 < first - pitch and x1 > first - pitch / 2 for x0, x1, _t in runs):
+            return
+        yield k, runs
 
 
 def _groups(columns: tuple[str, ...]) -> list[list[int]]:
@@ -224,13 +239,7 @@ def named(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], 
     pitch = median(b - a for a, b in zip(centres, centres[1:], strict=False))
     names: list[list[str]] = [[] for _ in centres]
     used: set[int] = set()
-    for k in reversed(above):  # the closest line first
-        boxes = layout[k] if k < len(layout) else ()
-        if len(boxes) < len(lines[k].rstrip()):
-            break
-        runs = _runs(lines[k], boxes)
-        if any(x0 < centres[0] - pitch and x1 > centres[0] - pitch / 2 for x0, x1, _t in runs):
-            break  # a sentence or a caption across the columns: above the columns' names
+    for k, runs in _header_runs(lines, above[::-1], layout, centres[0], pitch):
         if runs and all(x1 >= centres[0] - pitch / 2 for _x0, x1, _t in runs):
             used.add(k)  # a line printed over the columns alone (their names, periods, units): no title
         for x0, x1, text in runs:
@@ -293,14 +302,8 @@ def _periods_of(columns: tuple[str, ...], lines: Sequence[str], layout: Layout, 
     groups in order; every column the one period when there is one. None when they cannot be told."""
     if len(columns) == 1:
         return [0] * len(centres)
-    if at is None or at >= len(layout):
+    if (heads := _period_heads(columns, lines, layout, at)) is None:
         return None
-    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])
-    found = list(PERIOD.finditer(bare))
-    boxes = layout[at]
-    if len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
-        return None
-    heads = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
     periods = [min(range(len(heads)), key=lambda p: abs(heads[p] - c)) for c in centres]
     group = len(centres) // len(columns)
     return periods if periods == [j // group for j in range(len(centres))] else None
@@ -317,29 +320,20 @@ def beside(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int],
     2021 2020" / "% Change" / "2022-2021"): each period names the column of figures under it, each other column
     is named by what is printed over it, which must name a change. Returns ``columns`` and no line otherwise."""
     unchanged: tuple[tuple[str, ...], set[int]] = (columns, set())
-    if at is None or not columns or width <= len(columns) or at >= len(layout):
+    if not columns or width <= len(columns):
         return unchanged
     centres = _figure_columns(lines, rows, width, layout)
-    bare = _BLANK_ASIDES.sub(lambda m: " " * len(m.group(0)), lines[at])
-    found = list(PERIOD.finditer(bare))
-    boxes = layout[at]
-    if centres is None or len(found) != len(columns) or len(boxes) < len(lines[at].rstrip()):
+    heads = _period_heads(columns, lines, layout, at)
+    if centres is None or heads is None:
         return unchanged
     pitch = min(b - a for a, b in zip(centres, centres[1:], strict=False))
-    heads = [(boxes[m.start()][0] + boxes[m.end() - 1][1]) / 2 for m in found]
     under = [min(range(width), key=lambda j, h=h: abs(centres[j] - h)) for h in heads]
     if len(set(under)) < len(under) or under != sorted(under) \
             or any(abs(centres[j] - h) > 0.4 * pitch for j, h in zip(under, heads, strict=True)):
         return unchanged  # the periods do not stand each over a column of figures
     names: dict[int, list[str]] = {j: [] for j in range(width) if j not in under}
     used: set[int] = set()
-    for k in [k for k in reversed(above) if k != at]:  # the closest line first
-        line_boxes = layout[k] if k < len(layout) else ()
-        if len(line_boxes) < len(lines[k].rstrip()):
-            continue
-        runs = _runs(lines[k], line_boxes)
-        if any(x0 < centres[0] - pitch and x1 > centres[0] - pitch / 2 for x0, x1, _t in runs):
-            break  # a sentence or a caption across the columns: above the columns' names
+    for k, runs in _header_runs(lines, [k for k in reversed(above) if k != at], layout, centres[0], pitch):
         for x0, x1, text in runs:
             j = min(range(width), key=lambda j: abs(centres[j] - (x0 + x1) / 2))
             if j in names and abs(centres[j] - (x0 + x1) / 2) <= 0.4 * pitch \
