@@ -193,6 +193,13 @@ def test_a_ten_k_quarterly_data_table_names_its_columns_by_quarter() -> None:
                "Cost of sales 93,034 97,923 95,900 107,748 394,605"]
     got = _facts_of(walmart)
     assert got[("Net sales", "FY2020 Q1")] == Decimal(122949) and got[("Net sales", "FY2020")] == Decimal(519926)
+    # The year before's rows under its own "Fiscal Year Ended ..." line are that year's (they had been FY2020's).
+    both = [*walmart, "Fiscal Year Ended January 31, 2019", "Q1 Q2 Q3 Q4 Total",
+            "Net sales 116,526 121,949 122,136 135,150 495,761"]
+    (table,) = find_tables(both)
+    sales = {(f.period, f.raw) for f in chunk_facts("\n".join(both[3:]), table.heading) if f.label == "Net sales"}
+    assert ("FY2019 Q1", "116,526") in sales and ("FY2019", "495,761") in sales
+    assert ("FY2020 Q1", "122,949") in sales and not any(raw == "116,526" for p, raw in sales if p.startswith("FY2020"))
 
 
 def test_a_quarterly_table_reads_each_years_rows_under_that_year() -> None:
@@ -206,6 +213,8 @@ def test_a_quarterly_table_reads_each_years_rows_under_that_year() -> None:
     got = _facts_of(lines)
     assert got[("Net operating revenues", "FY2017 Q4")] == Decimal(7512)
     assert got[("Net operating revenues", "FY2016 Q4")] == Decimal(9409)
+    assert _facts_of([ln.replace("2016", "Fiscal 2016") if ln == "2016" else ln for ln in lines])[
+        ("Net operating revenues", "FY2016 Q4")] == Decimal(9409)  # "Fiscal 2016" opens the year's rows too
     assert got[("Net operating revenues", "FY2016")] == Decimal(41863)
     assert got[("Net operating revenues", "FY2017")] == Decimal(35410)
 
