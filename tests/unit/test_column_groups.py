@@ -358,3 +358,18 @@ def test_a_change_column_beside_the_periods_keeps_the_periods_columns_their_figu
     (plain,) = find_tables(squeezed(lines))
     assert plain.columns == ("2025", "2024", "2023")
     assert not [f for f in chunk_facts("\n".join(squeezed(lines)[5:]), plain.heading) if f.label == "Product"]
+
+
+def test_a_page_that_cannot_be_read_again_leaves_its_columns_as_the_text_names_them() -> None:
+    import pypdfium2 as pdfium
+
+    from archivist.ingest.pdf import _PageBoxes
+
+    class Vanished:  # the document's page can no longer be loaded (a damaged object stream)
+        def __getitem__(self, index: int) -> None:
+            raise pdfium.PdfiumError("Failed to load page.")
+
+    lines = squeezed(SEGMENTS)
+    (table,) = find_tables(lines, _PageBoxes(Vanished(), 0, "\n".join(lines)))
+
+    assert table.columns == ("Fiscal 2025",)  # no names read, nothing made up, no error

@@ -171,14 +171,20 @@ class _PageBoxes:
         self._layout: list[list[tuple[float, float, float]]] = []
 
     def __call__(self, lines: Collection[int]) -> Layout:
+        import pypdfium2 as pdfium
+
         if want := set(lines) - self._read:
-            page = self._pdf[self._index]
-            textpage = page.get_textpage()
             try:
-                boxes = char_boxes(textpage, self._text, want)
-            finally:
-                textpage.close()
-                page.close()
+                page = self._pdf[self._index]
+                textpage = page.get_textpage()
+            except pdfium.PdfiumError:
+                boxes: Layout = []  # a page that cannot be read again: its columns stay as the text names them
+            else:
+                try:
+                    boxes = char_boxes(textpage, self._text, want)
+                finally:
+                    textpage.close()
+                    page.close()
             self._layout += [[] for _ in range(len(boxes) - len(self._layout))]
             for k in want:
                 if k < len(boxes):
