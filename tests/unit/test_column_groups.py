@@ -373,3 +373,21 @@ def test_a_page_that_cannot_be_read_again_leaves_its_columns_as_the_text_names_t
     (table,) = find_tables(lines, _PageBoxes(Vanished(), 0, "\n".join(lines)))
 
     assert table.columns == ("Fiscal 2025",)  # no names read, nothing made up, no error
+
+
+def test_changes_named_on_the_periods_line_keep_the_periods_columns_their_figures() -> None:
+    lines, boxes = _with_boxes([
+        "Revenue (in thousands, except for percentages)",
+        "                                   Year Ended December 31,",
+        "                              2025          2024          $ Change       % Change",
+        "Transaction-based revenue     $ 3,294,978   $ 3,081,074   $ 213,904      7 %",
+        "Subscription revenue          1,539,403     1,031,456     507,947        49 %",
+        "Total net revenue             $ 4,834,381   $ 4,112,530   $ 721,851      18 %",
+    ])
+
+    (table,) = find_tables(lines, boxes)
+
+    assert table.columns == ("2025", "2024", "$ Change", "% Change")
+    facts = chunk_facts("\n".join(lines[3:]), table.heading)
+    assert [(f.period, f.raw) for f in facts if f.label == "Total net revenue"] == [
+        ("FY2025", "4,834,381"), ("FY2024", "4,112,530"), ("", "18%")]  # a change in dollars is no period's

@@ -314,6 +314,15 @@ CHANGE = re.compile(r"\bchange\b|\bchg\b|\bvs\.?(?!\w)|\bversus\b|\bincrease\b|\
 """A column of changes between periods ("% Change 2022-2021", "Increase (Decrease)"), not of a period's figures."""
 
 
+def _periods_and_changes(line: str, periods: int) -> bool:
+    """Whether ``line`` prints ``periods`` periods and the names of changes beside them, nothing else ("2020 2019
+    $ Change % Change")."""
+    bare = _BLANK_ASIDES.sub(" ", line)
+    if len(PERIOD.findall(bare)) != periods or not CHANGE.search(bare):
+        return False
+    return not re.search(r"[A-Za-z]{2,}", CHANGE.sub(" ", PERIOD.sub(" ", bare)).replace("$", " "))
+
+
 def beside(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int], rows: Sequence[int], width: int,
            layout: Layout, at: int | None) -> tuple[tuple[str, ...], set[int]]:
     """Columns of changes printed beside the periods' columns, their names wrapped under the periods' line ("2022
@@ -322,6 +331,8 @@ def beside(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int],
     unchanged: tuple[tuple[str, ...], set[int]] = (columns, set())
     if not columns or width <= len(columns):
         return unchanged
+    if at is None:  # the periods printed on one line with the changes' names ("2020 2019 $ Change % Change")
+        at = next((k for k in reversed(above) if _periods_and_changes(lines[k], len(columns))), None)
     centres = _figure_columns(lines, rows, width, layout)
     heads = _period_heads(columns, lines, layout, at)
     if centres is None or heads is None:
@@ -333,7 +344,7 @@ def beside(columns: tuple[str, ...], lines: Sequence[str], above: Sequence[int],
         return unchanged  # the periods do not stand each over a column of figures
     names: dict[int, list[str]] = {j: [] for j in range(width) if j not in under}
     used: set[int] = set()
-    for k, runs in _header_runs(lines, [k for k in reversed(above) if k != at], layout, centres[0], pitch):
+    for k, runs in _header_runs(lines, above[::-1], layout, centres[0], pitch):
         for x0, x1, text in runs:
             j = min(range(width), key=lambda j: abs(centres[j] - (x0 + x1) / 2))
             if j in names and abs(centres[j] - (x0 + x1) / 2) <= 0.4 * pitch \

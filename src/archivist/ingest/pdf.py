@@ -60,8 +60,8 @@ class PdfExtractor:
     there are periods over them (a segment note's "USCS | CS | ... | Consolidated" under "2022", "Income |
     Shares" under each year: none of those rows had given a fact), and year lines inside such a table ("2021" /
     rows) give their rows that year (``column_groups.named``); a change's column printed beside the periods'
-    ("% Change" / "2022-2021" under the years) no longer keeps the rows from their periods (``beside``); the
-    character boxes are read only for the lines a table asks for."""
+    ("% Change" / "2022-2021" under the years, "2020 2019 $ Change % Change") no longer keeps the rows from
+    their periods (``beside``); the character boxes are read only for the lines a table asks for."""
 
     def extract(self, path: Path) -> Document:
         import pypdfium2 as pdfium
