@@ -391,3 +391,18 @@ def test_changes_named_on_the_periods_line_keep_the_periods_columns_their_figure
     facts = chunk_facts("\n".join(lines[3:]), table.heading)
     assert [(f.period, f.raw) for f in facts if f.label == "Total net revenue"] == [
         ("FY2025", "4,834,381"), ("FY2024", "4,112,530"), ("", "18%")]  # a change in dollars is no period's
+
+
+def test_a_name_around_the_filers_word_is_the_filers_only_when_its_full_name_is_unknown() -> None:
+    from dataclasses import replace
+
+    from archivist.retrieve.figures import find_figure
+
+    (statement,) = find_tables(INCOME)
+    known = _with_header(INCOME[3:], statement.heading)  # "Gannet Inc.": its name was read from its pages
+    only_file = replace(known, chunk=replace(known.chunk, prefix="GANNET 10-K FY2025"))  # its file name's word
+
+    # "Gannet International" is not "Gannet Inc.": a part of it, whose revenue the company's row is not.
+    assert find_figure("What was Gannet International's revenue in FY2025?", [known]) is None
+    # Known by its file name alone, "Gannet Logistics" may well be the filer: its row answers.
+    assert find_figure("What was Gannet Logistics' revenue in FY2025?", [only_file]).value == "16,800"

@@ -235,9 +235,10 @@ def figure_in(question: str, hit: Hit, index: int = 0,
     # its capitalised words that the passage's context header names (which begins with the filer's name).
     named = {stem(t) for t in terms(hit.chunk.prefix.split(" > ")[0])}
     entity |= {s for w in re.findall(r"\b[A-Z][\w&'’.-]*", question) for t in terms(w) if (s := stem(t)) in named}
-    if not hit.chunk.prefix.strip():
-        # No context header (no metadata read): a name the question writes around the file name's word is the
-        # filer's ("Gannet Logistics'" of GANNET_2025_10K.pdf).
+    if {w for w in named if not re.fullmatch(r"(?:fy|q[1-4])?\d*\w*\d\w*|fy|q[1-4]|k|q", w)} <= entity:
+        # The header names the filer by its file name's word alone (no fuller name read from its pages): a name the
+        # question writes around that word is the filer's ("Gannet Logistics'" of GANNET_2025_10K.pdf, whose
+        # header is "GANNET 10-K FY2025"), for all anyone can tell.
         for run in re.findall(r"\b[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*)*", question):
             if (stems := {stem(t) for t in terms(run)}) & entity:
                 entity |= stems
