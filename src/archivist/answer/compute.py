@@ -150,7 +150,7 @@ def _qualifier(word: str, neutral: frozenset[str] | set[str]) -> bool:
     """Whether ``word`` before a caption makes it another item: not a neutral word, a year, or a word of the
     filer's name its file name glues ("cola" of COCACOLA)."""
     return word not in neutral and not re.fullmatch(r"(?:fy|q[1-4])?\d+\w*", word) \
-        and not (len(word) >= 3 and any(word in n for n in neutral if len(n) >= 8))
+        and not (len(word) >= 3 and any(word in n for n in neutral - _NEUTRAL if len(n) >= 8))
 
 
 _CORPORATE = frozenset("inc corp corporation co company companies ltd limited plc llc group holdings "

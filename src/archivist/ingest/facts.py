@@ -263,10 +263,7 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             # figures come first, the columns' are the last.
             row = Row(_QUALIFIER_FIGURES.sub("", row.label), row.cells[-len(columns):])
         row_columns = in_section(columns, context[:len(above) + offset]) if quarterly else columns
-        if len(row.cells) != len(columns) and periods and \
-                len((bare := without_mark(read, len(periods))).cells) == len(periods):
-            # One figure a period under columns named each ("Net income per share $ 5.51 $ 5.14" under
-            # "Income | Shares" for each year; a segment table's total alone): the period's, as before they were.
+        if len(row.cells) != len(columns) and (bare := one_a_period(read, periods)) is not None:
             row, row_columns = bare, periods_of(row_columns)  # a year line's year, as the columns'
         if len(row.cells) != len(row_columns) or not _is_label(row.label):
             continue  # a row that does not fill the columns cannot be tied to them
@@ -281,6 +278,16 @@ def chunk_facts(text: str, heading: str, line_start: int | None = None, line_end
             if (fact := _fact(title, row.label, column, cell, scale, line_no, offset, unit)) is not None:
                 out.append(fact)
     return out
+
+
+def one_a_period(read: Row, periods: tuple[str, ...]) -> Row | None:
+    """``read`` when it prints one figure a period of a table whose columns are more than its periods
+    (``column_groups.periods_of``): "Net income per share $ 5.51 $ 5.14" under "Income | Shares" for each year, a
+    segment table's total alone, a row without its change; None otherwise (or when there are no such periods)."""
+    if not periods:
+        return None
+    row = without_mark(read, len(periods))
+    return row if len(row.cells) == len(periods) else None
 
 
 _QUALIFIED = re.compile(r"\b(?:net\s+of|less)\b[^$\d]*(?:[-–—:]\s*)?\$?\s*[\d,.]*\s*(?:and|or|,)?\s*$",

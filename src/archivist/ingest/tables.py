@@ -197,9 +197,10 @@ def _table(lines: list[str] | tuple[str, ...], first_row: int, end: int, boxes: 
             # More figures in a row than periods over them: each column is named by what is printed over it.
             rows = [k for k in range(first_row, end) if (r := parse_row(lines[k])) is not None
                     and len(r.cells) == width]
-            columns, names = named(columns, lines, above, rows, width, boxes({*above, *rows}), period_at)
+            layout = boxes({*above, *rows})
+            columns, names = named(columns, lines, above, rows, width, layout, period_at)
             if not names:  # a change's column beside the periods' ("% Change 2022-2021")
-                columns, names = beside(columns, lines, above, rows, width, boxes({*above, *rows}), period_at)
+                columns, names = beside(columns, lines, above, rows, width, layout, period_at)
         if not names and in_groups(columns):
             columns, names = grouped(columns, lines, above, boxes(above), period_at)
     title = ""

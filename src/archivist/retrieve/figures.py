@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from archivist.ingest.column_groups import WHOLE, group_of, in_sections, periods_of
-from archivist.ingest.facts import chunk_facts, column_date, column_period, is_point
+from archivist.ingest.facts import chunk_facts, column_date, column_period, is_point, one_a_period
 from archivist.ingest.quarterly import in_section
 from archivist.ingest.rows import read_rows, without_mark
 from archivist.ingest.tables import split_heading
@@ -244,7 +244,8 @@ def figure_in(question: str, hit: Hit, index: int = 0,
                 entity |= stems
     metric = _metric_stems(question, entity)
     parts = named_parts(question, entity) | {stem(t) for a in printed for t in terms(a)} - entity
-    where = {stem(t) for t in terms(f"{hit.chunk.heading.rsplit(' > ', 1)[0]} {title}")} if parts else set()
+    trail = hit.chunk.heading.rsplit(" > ", 1)[0] if " > " in hit.chunk.heading else ""  # not the columns' names
+    where = {stem(t) for t in terms(f"{trail} {title}")} if parts else set()
     phrases = [metric] + [{stem(t) for t in terms(p)} for p in expansions(question, glossary)]
     asked = {stem(t) for t in terms(question)}
     derived = {stem(w) for w in _DERIVED if stem(w) in asked}
@@ -255,9 +256,7 @@ def figure_in(question: str, hit: Hit, index: int = 0,
         row_columns, col = columns, asked_col
         if quarterly and (row_columns := in_section(columns, lines[:offset])) != columns:
             col = _column(question, years[0], row_columns)  # the rows of a year line's year
-        if len(row.cells) != len(columns) and periods and \
-                len((bare := without_mark(read, len(periods))).cells) == len(periods):
-            # One figure a period under columns named each: the period's (``ingest.facts.chunk_facts``).
+        if len(row.cells) != len(columns) and (bare := one_a_period(read, periods)) is not None:
             row, row_columns = bare, periods_of(row_columns)
             col = _column(question, years[0], row_columns)
         if len(row.cells) != len(row_columns):
